@@ -1,0 +1,1 @@
+"""Deduplication: normalization, keys, and the exact index behind a Bloom filter."""

@@ -1,0 +1,24 @@
+"""Logging format shared by the system's processes (stderr, one line per record)."""
+
+from __future__ import annotations
+
+import logging
+
+LEVELS = {
+    "trace": logging.DEBUG,
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+}
+
+
+def configure_logging(level: str, role: str) -> None:
+    logging.basicConfig(
+        level=LEVELS[level],
+        format=f"%(asctime)s %(levelname)-7s {role} %(name)s: %(message)s",
+        force=True,
+    )
+    # The OTLP exporter logs a traceback per failed export; one line is enough.
+    logging.getLogger("opentelemetry").setLevel(max(LEVELS[level], logging.WARNING))

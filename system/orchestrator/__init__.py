@@ -1,0 +1,1 @@
+"""The orchestrator: runs producers, deduplicates, writes the output."""

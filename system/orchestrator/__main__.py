@@ -1,0 +1,5 @@
+import sys
+
+from system.orchestrator.cli import main
+
+sys.exit(main())

@@ -1,0 +1,198 @@
+"""``python -m system.orchestrator`` / ``orchestrator``: run one topic to completion.
+
+Exit codes: 0 the run completed or was stopped on request; 1 the run failed;
+2 bad command-line input (nothing was started).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from system.logsetup import LEVELS, configure_logging
+from system.orchestrator.config import (
+    DEFAULT_MAX_RESTARTS,
+    DEFAULT_PRODUCERS,
+    DEFAULT_REQUEST_SIZE,
+    ConfigError,
+    RunConfig,
+    build_run_config,
+)
+from system.orchestrator.progress import ProgressReporter, format_summary
+from system.orchestrator.run import TopicRun
+from system.telemetry import TracingConfigError, configure_tracing
+from system.telemetry import schema as s
+from system.telemetry.setup import resolve_endpoint
+
+log = logging.getLogger("system.orchestrator")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="orchestrator",
+        description="Run concurrent LLM producers to enumerate every unique attribute of a topic.",
+    )
+    p.add_argument("--topic", help="topic to enumerate (CLI mode)")
+    p.add_argument(
+        "--producers",
+        type=int,
+        default=DEFAULT_PRODUCERS,
+        help=f"number of producer processes (default {DEFAULT_PRODUCERS})",
+    )
+    p.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="generation cycles per producer (default: run until stopped)",
+    )
+    p.add_argument(
+        "--provider",
+        default="test",
+        help='"test" for the simulated LLM, "env" for real APIs (default test)',
+    )
+    p.add_argument(
+        "--request-size",
+        type=int,
+        default=DEFAULT_REQUEST_SIZE,
+        help=f"items asked for per LLM call (default {DEFAULT_REQUEST_SIZE})",
+    )
+    p.add_argument(
+        "--output", default=None, help="output directory (default ./output/<topic-slug>)"
+    )
+    p.add_argument(
+        "--log-level", default="info", choices=sorted(LEVELS), help="log level (default info)"
+    )
+    p.add_argument(
+        "--trace-ep",
+        default=None,
+        help="OTLP endpoint URL for traces (default: OTEL_EXPORTER_OTLP_* or none)",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address producers connect to")
+    p.add_argument("--port", type=int, default=0, help="producer port (default: ephemeral)")
+    p.add_argument(
+        "--log-dir", default=None, help="write each producer's log to DIR/producer-<id>.log"
+    )
+    p.add_argument(
+        "--max-restarts",
+        type=int,
+        default=DEFAULT_MAX_RESTARTS,
+        help=f"restarts per producer slot before the run fails (default {DEFAULT_MAX_RESTARTS})",
+    )
+    p.add_argument(
+        "--sim-latency-ms",
+        type=float,
+        default=0.0,
+        help="latency of the simulated LLM per call (test provider)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no live display on a terminal")
+    return p
+
+
+class _ArgumentError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _ArgumentError(message)
+
+
+def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig]:
+    parser = build_parser()
+    parser.__class__ = _Parser
+    args = parser.parse_args(argv)
+    if args.topic is None:
+        raise ConfigError("--topic is required (web mode arrives with the webserver)")
+    if not 0 <= args.port <= 65535:
+        raise ConfigError("--port must be between 0 and 65535")
+    try:
+        resolve_endpoint(args.trace_ep, os.environ)
+    except TracingConfigError as exc:
+        raise ConfigError(str(exc)) from exc
+    config = build_run_config(
+        topic=args.topic,
+        producers=args.producers,
+        iterations=args.iterations,
+        provider=args.provider,
+        request_size=args.request_size,
+        output=args.output,
+        max_restarts=args.max_restarts,
+        sim_latency_ms=args.sim_latency_ms,
+    )
+    return args, config
+
+
+async def _run(args: argparse.Namespace, config: RunConfig) -> int:
+    telemetry = configure_tracing(s.SERVICE_ORCHESTRATOR, trace_ep=args.trace_ep)
+    env = None
+    if args.trace_ep:
+        env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": args.trace_ep}
+        env.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
+    run = TopicRun(
+        config,
+        telemetry,
+        host=args.host,
+        port=args.port,
+        log_dir=Path(args.log_dir) if args.log_dir else None,
+        log_level=args.log_level,
+        env=env,
+    )
+    loop = asyncio.get_running_loop()
+    signals_seen = 0
+
+    def on_signal(signum: int) -> None:
+        nonlocal signals_seen
+        signals_seen += 1
+        name = signal.Signals(signum).name
+        if signals_seen == 1:
+            run.request_stop(f"{name} received")
+        else:
+            log.warning("%s again: killing producers now", name)
+            for process in run.processes.values():
+                process.signal(signal.SIGKILL)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal, sig)
+    progress = ProgressReporter(
+        config.topic, run.stats, live=None if not args.no_progress else False
+    )
+    log.info(
+        "topic %r: %d producers, iterations %s, provider %s, output %s",
+        config.topic,
+        config.producers,
+        config.iterations or "unlimited",
+        config.provider,
+        config.attributes_path,
+    )
+    try:
+        progress.start()
+        outcome = await run.execute()
+    finally:
+        await progress.stop()
+        telemetry.shutdown()
+    print(format_summary(run.summary()), flush=True)
+    return outcome.exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args, config = parse_config(argv)
+    except (_ArgumentError, ConfigError) as exc:
+        print(f"orchestrator: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(args.log_level, "orchestrator")
+    try:
+        return asyncio.run(_run(args, config))
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""Run configuration and its validation (shared by the CLI and, later, the HTTP API).
+
+Every check here runs before any process is spawned or any file is written,
+so bad input costs nothing and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_PRODUCERS = 64
+MAX_REQUEST_SIZE = 1000
+MAX_ITERATIONS = 10_000_000
+MAX_TOPIC_LENGTH = 200
+DEFAULT_PRODUCERS = 5
+DEFAULT_REQUEST_SIZE = 60
+DEFAULT_MAX_RESTARTS = 3
+AVAILABLE_PROVIDERS = ("test",)
+PLANNED_PROVIDERS = ("env",)
+
+
+class ConfigError(ValueError):
+    """Invalid run configuration; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    topic: str
+    output_dir: Path
+    producers: int = DEFAULT_PRODUCERS
+    iterations: int | None = None
+    provider: str = "test"
+    request_size: int = DEFAULT_REQUEST_SIZE
+    max_restarts: int = DEFAULT_MAX_RESTARTS
+    sim_latency_ms: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        return topic_slug(self.topic)
+
+    @property
+    def attributes_path(self) -> Path:
+        return self.output_dir / "attributes.txt"
+
+    @property
+    def summary_path(self) -> Path:
+        return self.output_dir / "run.json"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["output_dir"] = str(self.output_dir)
+        return data
+
+
+def validate_topic(topic: str | None) -> str:
+    if topic is None or not topic.strip():
+        raise ConfigError("topic must not be empty")
+    topic = topic.strip()
+    if len(topic) > MAX_TOPIC_LENGTH:
+        raise ConfigError(f"topic is {len(topic)} characters long; the limit is {MAX_TOPIC_LENGTH}")
+    if any(unicodedata.category(ch).startswith("C") for ch in topic):
+        raise ConfigError("topic must not contain control characters")
+    if "/" in topic or "\\" in topic or ".." in topic:
+        raise ConfigError("topic must not contain '/', '\\' or '..'")
+    if not topic_slug(topic):
+        raise ConfigError(f"topic {topic!r} has no letters or digits to name its output folder")
+    return topic
+
+
+def topic_slug(topic: str) -> str:
+    """Lower-case ASCII-ish folder name: runs of non-alphanumerics become '-'."""
+    text = unicodedata.normalize("NFKD", topic)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
+    return re.sub(r"[^\w]+", "-", text, flags=re.ASCII).strip("-_")[:80]
+
+
+def _int_in_range(name: str, value: int, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer")
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high} (got {value})")
+    return value
+
+
+def resolve_output_dir(slug: str, output: str | Path | None, output_root: Path) -> Path:
+    if output is not None:
+        return Path(output).expanduser().resolve()
+    root = output_root.resolve()
+    path = (root / slug).resolve()
+    if root != path.parent:
+        raise ConfigError(f"output path {path} escapes the output root {root}")
+    return path
+
+
+def check_output_writable(output_dir: Path) -> None:
+    """Create the folder and prove attributes.txt can be appended to."""
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create output directory {output_dir}: {exc.strerror}") from exc
+    target = output_dir / "attributes.txt"
+    if target.exists() and not os.access(target, os.W_OK):
+        raise ConfigError(f"output file {target} is not writable")
+    if not os.access(output_dir, os.W_OK | os.X_OK):
+        raise ConfigError(f"output directory {output_dir} is not writable")
+
+
+def build_run_config(
+    *,
+    topic: str | None,
+    producers: int = DEFAULT_PRODUCERS,
+    iterations: int | None = None,
+    provider: str = "test",
+    request_size: int = DEFAULT_REQUEST_SIZE,
+    output: str | Path | None = None,
+    output_root: Path = Path("output"),
+    max_restarts: int = DEFAULT_MAX_RESTARTS,
+    sim_latency_ms: float = 0.0,
+) -> RunConfig:
+    topic = validate_topic(topic)
+    _int_in_range("producers", producers, 1, MAX_PRODUCERS)
+    if iterations is not None:
+        _int_in_range("iterations", iterations, 1, MAX_ITERATIONS)
+    _int_in_range("request size", request_size, 1, MAX_REQUEST_SIZE)
+    _int_in_range("max restarts", max_restarts, 0, 100)
+    if provider in PLANNED_PROVIDERS:
+        raise ConfigError(
+            f"provider {provider!r} (real LLM APIs from the environment) is not available in this "
+            "build yet; use --provider test"
+        )
+    if provider not in AVAILABLE_PROVIDERS:
+        raise ConfigError(
+            f"unknown provider {provider!r}; choose one of: "
+            + ", ".join(AVAILABLE_PROVIDERS + PLANNED_PROVIDERS)
+        )
+    if not 0 <= sim_latency_ms <= 600_000:
+        raise ConfigError("simulated latency must be between 0 and 600000 ms")
+    output_dir = resolve_output_dir(topic_slug(topic), output, output_root)
+    check_output_writable(output_dir)
+    return RunConfig(
+        topic=topic,
+        output_dir=output_dir,
+        producers=producers,
+        iterations=iterations,
+        provider=provider,
+        request_size=request_size,
+        max_restarts=max_restarts,
+        sim_latency_ms=sim_latency_ms,
+    )

@@ -1,0 +1,410 @@
+"""One topic run: spawn producers, deduplicate their batches, write the file, finish.
+
+The run ends when every producer slot has finished its iterations (status
+``completed``), when a stop is requested (``stopped``), or when a slot
+exhausts its restarts or the output cannot be written (``failed``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from system.dedup.index import DedupIndex
+from system.orchestrator.config import RunConfig
+from system.orchestrator.server import ProducerServer
+from system.orchestrator.stats import ProducerStats, RunStats
+from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
+from system.output import AttributesFile, write_run_summary
+from system.protocol import AttributeBatch, Message, ProducerStatus, StartTopic, Stop
+from system.telemetry import Telemetry, context_from, current_context_carrier
+from system.telemetry import schema as s
+from system.telemetry.propagation import carrier_to_env, env_carrier
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_S = 10.0
+
+
+@dataclass
+class RunOutcome:
+    status: str  # completed | stopped | failed
+    reason: str
+    stats: RunStats
+    trace_id: str | None
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.status == "failed" else 0
+
+
+def _iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
+
+
+class TopicRun:
+    def __init__(
+        self,
+        config: RunConfig,
+        telemetry: Telemetry,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        log_dir: Path | None = None,
+        log_level: str = "info",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.run_id = uuid.uuid4().hex
+        self.stats = RunStats()
+        self.stats.producers = {i: ProducerStats(i) for i in range(1, config.producers + 1)}
+        self._telemetry = telemetry
+        self._tracer = telemetry.tracer("system.orchestrator")
+        self._token = secrets.token_urlsafe(32)
+        self._env = dict(os.environ if env is None else env)
+        self._host, self._port = host, port
+        self._log_dir, self._log_level = log_dir, log_level
+        self.index = DedupIndex()
+        self.file = AttributesFile(config.attributes_path)
+        self.server = ProducerServer(self._token, self, host=host, port=port)
+        self.processes: dict[int, ProducerProcess] = {}
+        self._supervisor: Supervisor | None = None
+        self._done = asyncio.Event()
+        self._stopping = False
+        self._watchers: set[asyncio.Task[None]] = set()
+        self.status = "running"
+        self.reason = ""
+        self.address: tuple[str, int] | None = None
+        self._root_ctx: Any = None
+        self._root_span: trace.Span | None = None
+
+    # ----------------------------------------------------------------- control
+    def request_stop(self, reason: str = "stop requested") -> None:
+        """Ask the run to stop (signal handler, API). Idempotent."""
+        if self.status == "running":
+            self.status, self.reason = "stopped", reason
+            log.info("stopping: %s", reason)
+        self._done.set()
+
+    def _fail(self, reason: str) -> None:
+        if self.status == "running":
+            self.status, self.reason = "failed", reason
+            log.error("run failed: %s", reason)
+        self._done.set()
+
+    # --------------------------------------------------------------------- run
+    async def execute(self, on_listening: Any = None) -> RunOutcome:
+        existing = self.file.open()
+        self.stats.resumed = self.index.load_existing(existing)
+        if self.stats.resumed:
+            log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
+        parent = context_from(env_carrier(self._env))
+        attributes = {
+            s.TOPIC_NAME: self.config.topic,
+            s.TOPIC_SLUG: self.config.slug,
+            s.RUN_ID: self.run_id,
+            s.RUN_PRODUCERS: self.config.producers,
+            s.RUN_ITERATIONS: self.config.iterations if self.config.iterations else -1,
+            s.RUN_REQUEST_SIZE: self.config.request_size,
+            s.RUN_PROVIDER: self.config.provider,
+            s.RUN_OUTPUT_FILE: str(self.config.attributes_path),
+            s.RUN_RESUMED: self.stats.resumed,
+        }
+        with self._tracer.start_as_current_span(
+            s.SPAN_TOPIC_RUN, context=parent, kind=SpanKind.INTERNAL, attributes=attributes
+        ) as span:
+            self._root_span = span
+            self._root_ctx = trace.set_span_in_context(span)
+            try:
+                await self._run_producers(on_listening)
+            except Exception as exc:
+                span.record_exception(exc)
+                self._fail(f"internal error: {exc}")
+                raise
+            finally:
+                await self._shutdown()
+                self.stats.ended_wall = time.time()
+                self.file.close()
+                self._finish_span(span)
+        outcome = RunOutcome(self.status, self.reason, self.stats, self.trace_id)
+        write_run_summary(self.config.summary_path, self.summary())
+        return outcome
+
+    @property
+    def trace_id(self) -> str | None:
+        if self._root_span is None:
+            return None
+        ctx = self._root_span.get_span_context()
+        return format(ctx.trace_id, "032x") if ctx.is_valid else None
+
+    async def _run_producers(self, on_listening: Any) -> None:
+        self.address = await self.server.start()
+        log.info("listening on %s:%d", *self.address)
+        if on_listening is not None:
+            on_listening(self)
+        self._supervisor = Supervisor(
+            address=self.address,
+            token=self._token,
+            log_dir=self._log_dir,
+            log_level=self._log_level,
+            env=self._env,
+        )
+        for producer_id in self.stats.producers:
+            await self._spawn(producer_id)
+        await self._done.wait()
+
+    def _finish_span(self, span: trace.Span) -> None:
+        st = self.stats
+        span.set_attributes(
+            {
+                s.RUN_STATUS: self.status,
+                s.RUN_STOP_REASON: self.reason,
+                s.RUN_UNIQUE: st.unique,
+                s.RUN_CANDIDATES: st.candidates,
+                s.RUN_DUPLICATES: st.duplicates,
+                s.RUN_REJECTED: st.rejected,
+                s.RUN_BATCHES: st.batches,
+                s.RUN_RESTARTS: st.restarts,
+            }
+        )
+        if self.status == "failed":
+            span.set_status(Status(StatusCode.ERROR, self.reason))
+
+    # --------------------------------------------------------------- producers
+    async def _spawn(self, producer_id: int) -> None:
+        assert self._supervisor is not None
+        slot = self.stats.producers[producer_id]
+        slot.spawns += 1
+        slot.state = "starting"
+        with self._tracer.start_as_current_span(
+            s.SPAN_PRODUCER_SPAWN,
+            context=self._root_ctx,
+            attributes={s.PRODUCER_ID: producer_id, s.PRODUCER_RESTART: slot.spawns - 1},
+        ) as span:
+            trace_env = carrier_to_env(current_context_carrier())
+            try:
+                process = await self._supervisor.spawn(producer_id, slot.spawns - 1, trace_env)
+            except OSError as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, str(exc)))
+                slot.state = "failed"
+                self._fail(f"cannot start producer {producer_id}: {exc}")
+                return
+            span.set_attribute(s.PROCESS_PID, process.pid)
+        slot.pid = process.pid
+        self.processes[producer_id] = process
+        task = asyncio.create_task(self._watch(process))
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+
+    async def _watch(self, process: ProducerProcess) -> None:
+        code = await process.wait()
+        process.close_stdin()
+        slot = self.stats.producers[process.producer_id]
+        slot.exits += 1
+        slot.last_exit_code = code
+        if self._stopping or slot.state in ("finished", "stopped"):
+            return
+        log.warning(
+            "producer %d (pid %d) exited unexpectedly with code %s",
+            process.producer_id,
+            process.pid,
+            code,
+        )
+        with self._tracer.start_as_current_span(
+            s.SPAN_PRODUCER_LOST,
+            context=self._root_ctx,
+            attributes={
+                s.PRODUCER_ID: process.producer_id,
+                s.PROCESS_PID: process.pid,
+                s.PROCESS_EXIT_CODE: code,
+                s.PRODUCER_RESTART: process.spawn_no,
+            },
+        ) as span:
+            span.set_status(
+                Status(StatusCode.ERROR, f"producer {process.producer_id} exited with code {code}")
+            )
+        if slot.restarts >= self.config.max_restarts:
+            slot.state = "failed"
+            slot.detail = f"exited with code {code}; no restarts left"
+            self._check_done()
+            return
+        slot.state = "restarting"
+        await asyncio.sleep(min(0.2 * 2**slot.restarts, 5.0))
+        if not self._stopping and self.status == "running":
+            await self._spawn(process.producer_id)
+
+    def _check_done(self) -> None:
+        states = [p.state for p in self.stats.producers.values()]
+        if any(state == "failed" for state in states) and all(
+            state in ("finished", "failed") for state in states
+        ):
+            failed = [
+                str(p.producer_id) for p in self.stats.producers.values() if p.state == "failed"
+            ]
+            self._fail(
+                f"producer(s) {', '.join(failed)} failed after {self.config.max_restarts} restarts"
+            )
+        elif all(state == "finished" for state in states) and self.status == "running":
+            self.status, self.reason = "completed", "iterations reached"
+            self._done.set()
+
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        with self._tracer.start_as_current_span(
+            s.SPAN_PRODUCERS_STOP, context=self._root_ctx
+        ) as span:
+            stop = Stop(reason=self.status, trace_context=current_context_carrier())
+            connected = list(self.server.connections)
+            span.set_attribute("producers.connected", len(connected))
+            for producer_id in connected:
+                await self.server.send(producer_id, stop)
+            for producer_id, process in self.processes.items():
+                if producer_id not in connected:
+                    process.close_stdin()
+            await reap(list(self.processes.values()), STOP_GRACE_S)
+        for slot in self.stats.producers.values():
+            if slot.state in ("starting", "running", "restarting"):
+                slot.state = "stopped"
+        for task in list(self._watchers):
+            task.cancel()
+        await self.server.close()
+
+    # ------------------------------------------------- ConnectionHandler hooks
+    def expected_pid(self, producer_id: int) -> int | None:
+        process = self.processes.get(producer_id)
+        return process.pid if process is not None and process.returncode is None else None
+
+    def on_connected(self, producer_id: int) -> Message:
+        slot = self.stats.producers[producer_id]
+        if self._stopping or self.status != "running":
+            return Stop(reason=self.status, trace_context=current_context_carrier())
+        slot.state = "running"
+        iterations = self.config.iterations
+        remaining = None if iterations is None else max(0, iterations - slot.batches)
+        log.info("producer %d connected (pid %s)", producer_id, slot.pid)
+        return StartTopic(
+            run_id=self.run_id,
+            topic=self.config.topic,
+            request_size=self.config.request_size,
+            iterations=remaining,
+            provider=self.config.provider,
+            settings={
+                "start_seq": slot.batches,
+                "sim_latency_ms": self.config.sim_latency_ms,
+            },
+            trace_context=current_context_carrier(),
+        )
+
+    def on_batch(self, producer_id: int, batch: AttributeBatch) -> None:
+        slot = self.stats.producers[producer_id]
+        candidates = [c for c in batch.candidates if isinstance(c, str)]
+        not_text = len(batch.candidates) - len(candidates)
+        with self._tracer.start_as_current_span(
+            s.SPAN_BATCH_RECEIVE,
+            context=context_from(batch.trace_context),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                s.PRODUCER_ID: producer_id,
+                s.BATCH_SEQ: batch.seq,
+                s.BATCH_CANDIDATES: len(batch.candidates),
+                s.RUN_ID: self.run_id,
+            },
+        ) as span:
+            result = self.index.add_batch(candidates)
+            if result.new:
+                self._append(result.new)
+            span.set_attributes(
+                {
+                    s.BATCH_NEW: len(result.new),
+                    s.BATCH_DUPLICATES: result.duplicates,
+                    s.BATCH_REJECTED: result.rejected + not_text,
+                }
+            )
+        st = self.stats
+        st.batches += 1
+        st.candidates += len(batch.candidates)
+        st.unique += len(result.new)
+        st.duplicates += result.duplicates
+        st.rejected += result.rejected + not_text
+        st.input_tokens += batch.input_tokens
+        st.output_tokens += batch.output_tokens
+        slot.batches += 1
+        slot.candidates += len(batch.candidates)
+        slot.new += len(result.new)
+        slot.input_tokens += batch.input_tokens
+        slot.output_tokens += batch.output_tokens
+        if self.config.iterations is not None and slot.batches >= self.config.iterations:
+            slot.state = "finished"
+            self._check_done()
+
+    def _append(self, lines: list[str]) -> None:
+        with self._tracer.start_as_current_span(
+            s.SPAN_FILE_APPEND,
+            attributes={s.FILE_PATH: str(self.file.path), s.FILE_LINES: len(lines)},
+        ) as span:
+            try:
+                written = self.file.append(lines)
+            except OSError as exc:
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"cannot write {self.file.path}"))
+                self._fail(f"cannot write {self.file.path}: {exc.strerror or exc}")
+                return
+            span.set_attribute(s.FILE_BYTES, written)
+
+    def on_status(self, producer_id: int, status: ProducerStatus) -> None:
+        slot = self.stats.producers[producer_id]
+        slot.detail = status.detail
+        if status.state == "finished" and slot.state == "running":
+            slot.state = "finished"
+            self._check_done()
+        elif status.state in ("degraded", "error"):
+            log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
+
+    def on_disconnected(self, producer_id: int, reason: str) -> None:
+        if not self._stopping:
+            log.info("producer %d disconnected: %s", producer_id, reason)
+
+    def on_rejected(self, peer: str, reason: str) -> None:
+        self.stats.rejected_connections += 1
+        with self._tracer.start_as_current_span(
+            s.SPAN_CONNECTION_REJECTED,
+            context=self._root_ctx,
+            attributes={s.NET_PEER_ADDRESS: peer, s.REJECT_REASON: reason},
+        ):
+            pass
+
+    # ----------------------------------------------------------------- summary
+    def summary(self) -> dict[str, Any]:
+        st = self.stats
+        duration = (st.ended_wall or time.time()) - st.started_wall
+        return {
+            "run_id": self.run_id,
+            "trace_id": self.trace_id,
+            "topic": self.config.topic,
+            "slug": self.config.slug,
+            "status": self.status,
+            "reason": self.reason,
+            "config": self.config.to_dict(),
+            "counts": st.counts(),
+            "timings": {
+                "started_at": _iso(st.started_wall),
+                "ended_at": _iso(st.ended_wall),
+                "duration_s": round(duration, 3),
+                "unique_per_s": round(st.unique / duration, 2) if duration > 0 else 0.0,
+            },
+            "producers": [p.to_dict() for p in st.producers.values()],
+            "files": {"attributes": str(self.config.attributes_path)},
+        }

@@ -1,0 +1,80 @@
+"""Live counters of a topic run, per run and per producer slot."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class ProducerStats:
+    producer_id: int
+    state: str = "starting"  # starting | running | finished | restarting | failed | stopped
+    pid: int | None = None
+    spawns: int = 0
+    batches: int = 0
+    candidates: int = 0
+    new: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    exits: int = 0
+    last_exit_code: int | None = None
+    detail: str = ""
+
+    @property
+    def restarts(self) -> int:
+        return max(0, self.spawns - 1)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "restarts": self.restarts}
+
+
+@dataclass
+class RunStats:
+    started_monotonic: float = field(default_factory=time.monotonic)
+    started_wall: float = field(default_factory=time.time)
+    ended_wall: float | None = None
+    resumed: int = 0
+    unique: int = 0
+    candidates: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    batches: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    rejected_connections: int = 0
+    producers: dict[int, ProducerStats] = field(default_factory=dict)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_monotonic
+
+    @property
+    def duplicate_rate(self) -> float:
+        return self.duplicates / self.candidates if self.candidates else 0.0
+
+    @property
+    def rate_per_second(self) -> float:
+        elapsed = self.elapsed
+        return self.unique / elapsed if elapsed > 0 else 0.0
+
+    @property
+    def restarts(self) -> int:
+        return sum(p.restarts for p in self.producers.values())
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "unique": self.unique,
+            "resumed": self.resumed,
+            "total_in_file": self.unique + self.resumed,
+            "candidates": self.candidates,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "duplicate_rate": round(self.duplicate_rate, 4),
+            "batches": self.batches,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "restarts": self.restarts,
+            "rejected_connections": self.rejected_connections,
+        }

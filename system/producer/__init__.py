@@ -1,0 +1,1 @@
+"""A producer process: asks an LLM for attributes and sends batches to the orchestrator."""

@@ -1,0 +1,5 @@
+import sys
+
+from system.producer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,290 @@
+"""A producer: connect, authenticate, receive StartTopic, generate until told to stop.
+
+It exits on Stop, when its orchestrator closes the connection, when its stdin
+(the pipe from the orchestrator) reaches end of file, or on SIGTERM; in every
+case its spans are flushed first. SIGINT is ignored: a Ctrl-C in a terminal
+reaches the whole process group, and the orchestrator coordinates the stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from dataclasses import dataclass
+
+import xxhash
+from opentelemetry.trace import Status, StatusCode
+
+from system.producer.generation import generate
+from system.protocol import (
+    AttributeBatch,
+    FrameError,
+    FrameReader,
+    Hello,
+    ProducerStatus,
+    ProtocolError,
+    StartTopic,
+    Stop,
+    UpdateConfiguration,
+    read_message,
+    write_message,
+)
+from system.providers.base import Provider, ProviderError
+from system.providers.registry import UnknownProviderError, create_provider
+from system.telemetry import Telemetry, context_from, current_context_carrier
+from system.telemetry import schema as s
+from system.telemetry.propagation import env_carrier
+
+log = logging.getLogger("system.producer")
+
+CONNECT_TIMEOUT_S = 10.0
+START_TIMEOUT_S = 15.0
+ERROR_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
+
+EXIT_OK, EXIT_ERROR, EXIT_NO_ORCHESTRATOR = 0, 1, 3
+
+
+class ProducerExit(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Assignment:
+    start: StartTopic
+    request_size: int
+    partition: str | None
+
+
+def cycle_seed(run_id: str, producer_id: int, seq: int) -> int:
+    return xxhash.xxh64_intdigest(f"{run_id}:{producer_id}:{seq}".encode())
+
+
+async def open_connection(
+    host: str, port: int, timeout: float
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Connect, retrying refused connections until the timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    delay = 0.05
+    while True:
+        try:
+            return await asyncio.wait_for(
+                asyncio.open_connection(host, port), max(0.1, deadline - loop.time())
+            )
+        except (OSError, TimeoutError) as exc:
+            if loop.time() + delay >= deadline:
+                raise ProducerExit(
+                    f"cannot reach the orchestrator at {host}:{port} within {timeout:.0f}s: {exc}",
+                    EXIT_NO_ORCHESTRATOR,
+                ) from exc
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
+
+
+class Producer:
+    def __init__(
+        self,
+        producer_id: int,
+        host: str,
+        port: int,
+        token: str,
+        telemetry: Telemetry,
+        stdin: asyncio.StreamReader | None,
+    ) -> None:
+        self.producer_id = producer_id
+        self.host, self.port = host, port
+        self._token = token
+        self._telemetry = telemetry
+        self._tracer = telemetry.tracer("system.producer")
+        self._stdin = stdin
+        self._stop = asyncio.Event()
+        self.stop_reason = ""
+        self.iterations_done = 0
+        self._writer: asyncio.StreamWriter | None = None
+        self._write_lock = asyncio.Lock()
+        self._assignment: Assignment | None = None
+
+    def request_stop(self, reason: str) -> None:
+        if not self._stop.is_set():
+            self.stop_reason = reason
+            log.info("stopping: %s", reason)
+            self._stop.set()
+
+    async def _send(self, message: AttributeBatch | ProducerStatus | Hello) -> None:
+        assert self._writer is not None
+        async with self._write_lock:
+            await write_message(self._writer, message)
+
+    async def run(self) -> int:
+        reader, self._writer = await open_connection(self.host, self.port, CONNECT_TIMEOUT_S)
+        frames = FrameReader(reader)
+        try:
+            await self._send(
+                Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
+            )
+            try:
+                first = await asyncio.wait_for(read_message(frames), START_TIMEOUT_S)
+            except TimeoutError as exc:
+                raise ProducerExit(
+                    f"the orchestrator at {self.host}:{self.port} did not answer the handshake "
+                    f"within {START_TIMEOUT_S:.0f}s",
+                    EXIT_NO_ORCHESTRATOR,
+                ) from exc
+            except (ConnectionError, FrameError, ProtocolError) as exc:
+                raise ProducerExit(f"handshake failed: {exc}", EXIT_NO_ORCHESTRATOR) from exc
+            if first is None:
+                raise ProducerExit(
+                    "the orchestrator closed the connection during the handshake "
+                    "(wrong token or unknown producer?)",
+                    EXIT_NO_ORCHESTRATOR,
+                )
+            if isinstance(first, Stop):
+                log.info("told to stop before starting: %s", first.reason)
+                return EXIT_OK
+            if not isinstance(first, StartTopic):
+                raise ProducerExit(f"expected start_topic, got {first.TYPE}", EXIT_ERROR)
+            return await self._work(first, frames)
+        finally:
+            self._writer.close()
+            with contextlib.suppress(Exception):
+                await self._writer.wait_closed()
+
+    async def _work(self, start: StartTopic, frames: FrameReader) -> int:
+        try:
+            provider = create_provider(start.provider, start.settings)
+        except UnknownProviderError as exc:
+            raise ProducerExit(str(exc), EXIT_ERROR) from exc
+        self._assignment = Assignment(start, start.request_size, start.partition)
+        parent = context_from(env_carrier(os.environ) or start.trace_context)
+        with self._tracer.start_as_current_span(
+            s.SPAN_PRODUCER_RUN,
+            context=parent,
+            attributes={
+                s.PRODUCER_ID: self.producer_id,
+                s.RUN_ID: start.run_id,
+                s.TOPIC_NAME: start.topic,
+                s.PROCESS_PID: os.getpid(),
+            },
+        ) as span:
+            tasks = [
+                asyncio.create_task(self._receive(frames)),
+                asyncio.create_task(self._generate_all(provider)),
+            ]
+            if self._stdin is not None:
+                tasks.append(asyncio.create_task(self._watch_stdin(self._stdin)))
+            await self._stop.wait()
+            for task in tasks:
+                task.cancel()
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+            await provider.close()
+            span.set_attributes(
+                {
+                    s.PRODUCER_STOP_REASON: self.stop_reason,
+                    s.PRODUCER_ITERATIONS: self.iterations_done,
+                }
+            )
+            errors = [
+                r
+                for r in results
+                if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError)
+            ]
+            if errors:
+                span.record_exception(errors[0])
+                span.set_status(Status(StatusCode.ERROR, str(errors[0])))
+                log.error("producer failed: %s", errors[0])
+                return EXIT_ERROR
+        return EXIT_OK
+
+    async def _receive(self, frames: FrameReader) -> None:
+        try:
+            while True:
+                message = await read_message(frames)
+                if message is None:
+                    self.request_stop("orchestrator closed the connection")
+                    return
+                if isinstance(message, Stop):
+                    self.request_stop(f"stop: {message.reason}")
+                    return
+                if isinstance(message, UpdateConfiguration) and self._assignment is not None:
+                    if message.request_size:
+                        self._assignment.request_size = message.request_size
+                    if message.partition is not None:
+                        self._assignment.partition = message.partition
+        except (ConnectionError, FrameError, ProtocolError) as exc:
+            self.request_stop(f"connection to orchestrator lost: {exc}")
+
+    async def _watch_stdin(self, stdin: asyncio.StreamReader) -> None:
+        while await stdin.read(4096):
+            pass
+        self.request_stop("orchestrator went away (stdin closed)")
+
+    async def _generate_all(self, provider: Provider) -> None:
+        assert self._assignment is not None
+        start = self._assignment.start
+        seq = int(start.settings.get("start_seq", 0))
+        failures = 0
+        while start.iterations is None or self.iterations_done < start.iterations:
+            if self._stop.is_set():
+                return
+            with self._tracer.start_as_current_span(
+                s.SPAN_GENERATION_CYCLE,
+                attributes={s.PRODUCER_ID: self.producer_id, s.CYCLE_ITERATION: seq},
+            ) as span:
+                try:
+                    result = await generate(
+                        self._tracer,
+                        provider,
+                        topic=start.topic,
+                        request_size=self._assignment.request_size,
+                        seed=cycle_seed(start.run_id, self.producer_id, seq),
+                        partition=self._assignment.partition,
+                    )
+                except ProviderError as exc:
+                    failures += 1
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                    delay = ERROR_BACKOFF_S[min(failures, len(ERROR_BACKOFF_S)) - 1]
+                    log.warning("LLM call failed (%s); retrying in %.1fs", exc, delay)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), delay)
+                    continue
+                failures = 0
+                span.set_attribute(s.CYCLE_CANDIDATES, len(result.candidates))
+                batch = AttributeBatch(
+                    producer_id=self.producer_id,
+                    seq=seq,
+                    candidates=result.candidates,
+                    provider=provider.name,
+                    model=result.completion.model,
+                    input_tokens=result.completion.input_tokens,
+                    output_tokens=result.completion.output_tokens,
+                    latency_ms=result.completion.latency_ms,
+                    trace_context=current_context_carrier(),
+                )
+                try:
+                    await self._send(batch)
+                except ConnectionError as exc:
+                    self.request_stop(f"connection to orchestrator lost: {exc}")
+                    return
+            seq += 1
+            self.iterations_done += 1
+            await asyncio.sleep(0)  # let Stop and stdin EOF through between cycles
+        await self._send(
+            ProducerStatus(
+                producer_id=self.producer_id,
+                state="finished",
+                iterations_done=self.iterations_done,
+                trace_context=current_context_carrier(),
+            )
+        )
+        log.info("finished %d iterations; waiting for stop", self.iterations_done)
+
+
+def install_signal_handlers(producer: Producer) -> None:
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, producer.request_stop, "SIGTERM received")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

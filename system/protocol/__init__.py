@@ -1,0 +1,48 @@
+"""Wire protocol between the orchestrator and its producers.
+
+Frames are a 4-byte big-endian length followed by a MessagePack map
+(see :mod:`system.protocol.framing`); the maps are the typed messages of
+:mod:`system.protocol.messages`.
+"""
+
+from system.protocol.framing import (
+    DEFAULT_MAX_FRAME,
+    FrameError,
+    FrameReader,
+    encode_frame,
+    read_message,
+    write_message,
+)
+from system.protocol.messages import (
+    PROTOCOL_VERSION,
+    AttributeBatch,
+    Hello,
+    Message,
+    ProducerStatus,
+    ProtocolError,
+    StartTopic,
+    Stop,
+    UpdateConfiguration,
+    decode_message,
+    encode_message,
+)
+
+__all__ = [
+    "DEFAULT_MAX_FRAME",
+    "PROTOCOL_VERSION",
+    "AttributeBatch",
+    "FrameError",
+    "FrameReader",
+    "Hello",
+    "Message",
+    "ProducerStatus",
+    "ProtocolError",
+    "StartTopic",
+    "Stop",
+    "UpdateConfiguration",
+    "decode_message",
+    "encode_frame",
+    "encode_message",
+    "read_message",
+    "write_message",
+]

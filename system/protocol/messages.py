@@ -1,0 +1,168 @@
+"""The messages exchanged over the orchestrator <-> producer TCP connection.
+
+Every message is a MessagePack map with a ``t`` (type) key, the message's
+fields, and ``tc``: the W3C trace context (``traceparent``/``tracestate``) of
+the sender's current span, so that one topic run is one connected trace.
+
+Producer -> orchestrator: Hello (first frame, presents the run token),
+AttributeBatch, ProducerStatus.
+Orchestrator -> producer: StartTopic (answer to a valid Hello),
+UpdateConfiguration, Stop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import msgpack
+
+PROTOCOL_VERSION = 1
+
+
+class ProtocolError(ValueError):
+    """A frame decoded but is not a valid message."""
+
+
+@dataclass
+class Message:
+    TYPE: ClassVar[str] = ""
+    trace_context: dict[str, str] = field(default_factory=dict, kw_only=True)
+
+
+@dataclass
+class Hello(Message):
+    TYPE: ClassVar[str] = "hello"
+    producer_id: int
+    token: str
+    pid: int
+    protocol_version: int = PROTOCOL_VERSION
+
+    def __repr__(self) -> str:  # never print the token
+        return f"Hello(producer_id={self.producer_id}, pid={self.pid}, token=<redacted>)"
+
+
+@dataclass
+class StartTopic(Message):
+    TYPE: ClassVar[str] = "start_topic"
+    run_id: str
+    topic: str
+    request_size: int
+    iterations: int | None
+    provider: str
+    provider_weights: dict[str, float] = field(default_factory=dict)
+    partition: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class UpdateConfiguration(Message):
+    TYPE: ClassVar[str] = "update_configuration"
+    request_size: int | None = None
+    provider_weights: dict[str, float] | None = None
+    partition: str | None = None
+    new_uniques: list[str] | None = None
+
+
+@dataclass
+class Stop(Message):
+    TYPE: ClassVar[str] = "stop"
+    reason: str = "stop"
+
+
+@dataclass
+class AttributeBatch(Message):
+    TYPE: ClassVar[str] = "attribute_batch"
+    producer_id: int
+    seq: int
+    candidates: list[str]
+    provider: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+    latency_ms: float = 0.0
+
+
+@dataclass
+class ProducerStatus(Message):
+    TYPE: ClassVar[str] = "producer_status"
+    producer_id: int
+    state: str  # running | finished | degraded | error
+    iterations_done: int = 0
+    detail: str = ""
+
+
+_TYPES: dict[str, type[Message]] = {
+    cls.TYPE: cls
+    for cls in (Hello, StartTopic, UpdateConfiguration, Stop, AttributeBatch, ProducerStatus)
+}
+
+_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {}
+
+
+def _python_types(annotation: str) -> tuple[type, ...]:
+    kinds: list[type] = []
+    for part in annotation.replace(" ", "").split("|"):
+        base = part.split("[", 1)[0]
+        kinds.extend(
+            {
+                "int": (int,),
+                "float": (int, float),
+                "str": (str,),
+                "bool": (bool,),
+                "list": (list,),
+                "dict": (dict,),
+                "None": (type(None),),
+                "Any": (object,),
+            }.get(base, (object,))
+        )
+    return tuple(kinds)
+
+
+for _name, _cls in _TYPES.items():
+    _FIELD_TYPES[_name] = {
+        f.name: _python_types(str(f.type))
+        for f in dataclasses.fields(_cls)
+        if f.name != "trace_context"
+    }
+
+
+def encode_message(message: Message) -> bytes:
+    body: dict[str, Any] = {"t": message.TYPE, "tc": message.trace_context}
+    for f in dataclasses.fields(message):
+        if f.name != "trace_context":
+            body[f.name] = getattr(message, f.name)
+    return msgpack.packb(body, use_bin_type=True)
+
+
+def decode_message(payload: bytes) -> Message:
+    """Decode one frame payload; raise ProtocolError for anything malformed."""
+    try:
+        body = msgpack.unpackb(payload, raw=False, strict_map_key=True)
+    except Exception as exc:  # msgpack raises several unrelated exception types
+        raise ProtocolError(f"frame is not valid MessagePack: {exc}") from exc
+    if not isinstance(body, dict):
+        raise ProtocolError("frame is not a map")
+    kind = body.pop("t", None)
+    cls = _TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise ProtocolError(f"unknown message type {kind!r}")
+    trace_context = body.pop("tc", {}) or {}
+    if not isinstance(trace_context, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in trace_context.items()
+    ):
+        raise ProtocolError("trace context must be a map of strings")
+    expected = _FIELD_TYPES[kind]
+    unknown = set(body) - set(expected)
+    if unknown:
+        raise ProtocolError(f"{kind}: unknown fields {sorted(unknown)}")
+    for name, value in body.items():
+        if not isinstance(value, expected[name]) or (
+            isinstance(value, bool) and bool not in expected[name] and object not in expected[name]
+        ):
+            raise ProtocolError(f"{kind}.{name}: unexpected type {type(value).__name__}")
+    try:
+        return cls(**body, trace_context=trace_context)
+    except TypeError as exc:
+        raise ProtocolError(f"{kind}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""LLM providers: the simulated test model and (later) OpenAI-compatible endpoints."""

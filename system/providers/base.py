@@ -1,0 +1,35 @@
+"""What a producer needs from an LLM provider."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    finish_reason: str
+    latency_ms: float
+
+
+class ProviderError(RuntimeError):
+    """A call to the provider failed; ``error_type`` feeds the span's error.type."""
+
+    def __init__(self, message: str, error_type: str = "provider_error") -> None:
+        super().__init__(message)
+        self.error_type = error_type
+
+
+class Provider(Protocol):
+    #: value of gen_ai.provider.name
+    name: str
+    #: value of gen_ai.request.model
+    model: str
+
+    async def complete(self, prompt: str, *, seed: int) -> Completion: ...
+
+    async def close(self) -> None: ...

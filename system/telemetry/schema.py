@@ -1,0 +1,80 @@
+"""Span and attribute names of the system's trace schema.
+
+This module is the system's single source for these names; docs/tracing.md
+is the contract, and the tester keeps its own copy of the names.
+"""
+
+# Resource
+SERVICE_ORCHESTRATOR = "orchestrator"
+SERVICE_PRODUCER = "producer"
+SERVICE_WEBSERVER = "webserver"
+RES_PRODUCER_ID = "producer.id"
+
+# Orchestrator spans
+SPAN_TOPIC_RUN = "topic.run"
+SPAN_PRODUCER_SPAWN = "producer.spawn"
+SPAN_PRODUCER_LOST = "producer.lost"
+SPAN_CONNECTION_REJECTED = "connection.rejected"
+SPAN_BATCH_RECEIVE = "batch.receive"
+SPAN_FILE_APPEND = "file.append"
+SPAN_PRODUCERS_STOP = "producers.stop"
+
+# Producer spans
+SPAN_PRODUCER_RUN = "producer.run"
+SPAN_GENERATION_CYCLE = "generation.cycle"
+# LLM calls follow the GenAI conventions: "chat {gen_ai.request.model}"
+GENAI_OPERATION_CHAT = "chat"
+
+# topic.run attributes
+TOPIC_NAME = "topic.name"
+TOPIC_SLUG = "topic.slug"
+RUN_ID = "run.id"
+RUN_PRODUCERS = "run.producers"
+RUN_ITERATIONS = "run.iterations"  # -1 = unlimited
+RUN_REQUEST_SIZE = "run.request_size"
+RUN_PROVIDER = "run.provider"
+RUN_OUTPUT_FILE = "run.output_file"
+RUN_STATUS = "run.status"  # completed | stopped | failed
+RUN_STOP_REASON = "run.stop_reason"
+RUN_UNIQUE = "run.unique_count"  # uniques found by this run (excludes resumed)
+RUN_RESUMED = "run.resumed_count"  # uniques already in the file at start
+RUN_CANDIDATES = "run.candidate_count"
+RUN_DUPLICATES = "run.duplicate_count"
+RUN_REJECTED = "run.rejected_count"
+RUN_BATCHES = "run.batch_count"
+RUN_RESTARTS = "run.restart_count"
+
+# per-producer attributes
+PRODUCER_ID = "producer.id"
+PRODUCER_RESTART = "producer.restart"  # spawn number of this slot, 0 = first
+PROCESS_PID = "process.pid"
+PROCESS_EXIT_CODE = "process.exit.code"
+PRODUCER_STOP_REASON = "producer.stop_reason"
+PRODUCER_ITERATIONS = "producer.iterations"
+
+# batch attributes
+BATCH_SEQ = "batch.seq"
+BATCH_CANDIDATES = "batch.candidates"
+BATCH_NEW = "batch.new"
+BATCH_DUPLICATES = "batch.duplicates"
+BATCH_REJECTED = "batch.rejected"
+FILE_PATH = "file.path"
+FILE_LINES = "file.lines_written"
+FILE_BYTES = "file.bytes_written"
+CYCLE_ITERATION = "generation.iteration"
+CYCLE_CANDIDATES = "generation.candidates"
+
+# connection rejection
+REJECT_REASON = "connection.reject_reason"
+NET_PEER_ADDRESS = "network.peer.address"
+
+# GenAI semantic conventions
+GENAI_OPERATION_NAME = "gen_ai.operation.name"
+GENAI_PROVIDER_NAME = "gen_ai.provider.name"
+GENAI_REQUEST_MODEL = "gen_ai.request.model"
+GENAI_RESPONSE_MODEL = "gen_ai.response.model"
+GENAI_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GENAI_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GENAI_FINISH_REASONS = "gen_ai.response.finish_reasons"
+GENAI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+ERROR_TYPE = "error.type"

@@ -1,0 +1,131 @@
+"""Tracer-provider set-up from ``--trace-ep`` and the standard OTEL_* variables.
+
+Resolution order for the endpoint: the ``--trace-ep`` argument, then
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (used as is), then
+``OTEL_EXPORTER_OTLP_ENDPOINT`` (``/v1/traces`` appended for HTTP).  With no
+endpoint, or ``OTEL_SDK_DISABLED=true``, no SDK is installed and tracing
+costs nothing.  The protocol comes from ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL``
+or ``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf`` (default) or ``grpc``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace
+
+log = logging.getLogger(__name__)
+
+_SUPPORTED_PROTOCOLS = ("http/protobuf", "grpc")
+
+
+class TracingConfigError(ValueError):
+    """The tracing configuration cannot be used (bad endpoint or protocol)."""
+
+
+@dataclass
+class Telemetry:
+    """The process's tracing handle: a tracer, and shutdown() to flush."""
+
+    service_name: str
+    endpoint: str | None = None
+    protocol: str | None = None
+    instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    _provider: Any = None
+
+    @property
+    def enabled(self) -> bool:
+        return self._provider is not None
+
+    def tracer(self, name: str = "system") -> trace.Tracer:
+        if self._provider is None:
+            return trace.NoOpTracer()
+        return self._provider.get_tracer(name)
+
+    def flush(self, timeout_ms: int = 5000) -> None:
+        if self._provider is not None:
+            self._provider.force_flush(timeout_ms)
+
+    def shutdown(self) -> None:
+        """Flush and stop the exporter. Safe to call more than once."""
+        provider, self._provider = self._provider, None
+        if provider is not None:
+            provider.shutdown()
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def resolve_endpoint(trace_ep: str | None, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """Return (exporter endpoint URL or None, protocol)."""
+    protocol = (
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    ).strip()
+    if protocol not in _SUPPORTED_PROTOCOLS:
+        raise TracingConfigError(
+            f"unsupported OTLP protocol {protocol!r}; use one of {', '.join(_SUPPORTED_PROTOCOLS)}"
+        )
+    signal_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    base = trace_ep or (None if signal_endpoint else environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    endpoint = base or signal_endpoint
+    if not endpoint:
+        return None, protocol
+    if not endpoint.startswith(("http://", "https://")):
+        raise TracingConfigError(f"trace endpoint {endpoint!r} must be an http:// or https:// URL")
+    if base and protocol == "http/protobuf" and not base.rstrip("/").endswith("/v1/traces"):
+        endpoint = base.rstrip("/") + "/v1/traces"
+    return endpoint, protocol
+
+
+def configure_tracing(
+    service_name: str,
+    *,
+    trace_ep: str | None = None,
+    resource_attributes: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Telemetry:
+    """Install a global tracer provider exporting OTLP, or nothing if unconfigured."""
+    env = os.environ if environ is None else environ
+    telemetry = Telemetry(service_name=service_name)
+    if _truthy(env.get("OTEL_SDK_DISABLED")):
+        return telemetry
+    endpoint, protocol = resolve_endpoint(trace_ep, env)
+    if endpoint is None:
+        return telemetry
+
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        exporter = OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+    else:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as HttpExporter,
+        )
+
+        exporter = HttpExporter(endpoint=endpoint)
+
+    attributes: dict[str, Any] = {
+        "service.name": service_name,
+        "service.instance.id": telemetry.instance_id,
+        "service.namespace": "topic-enumerator",
+        "process.pid": os.getpid(),
+    }
+    attributes.update(resource_attributes or {})
+    provider = TracerProvider(resource=Resource.create(attributes))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+    telemetry.endpoint, telemetry.protocol, telemetry._provider = endpoint, protocol, provider
+    log.debug("tracing to %s over %s", endpoint, protocol)
+    return telemetry

@@ -1,0 +1,1 @@
+"""The tracing-validated end-to-end harness. It never imports the system."""

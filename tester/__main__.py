@@ -1,0 +1,5 @@
+import sys
+
+from tester.cli import main
+
+sys.exit(main())

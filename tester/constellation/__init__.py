@@ -1,0 +1,10 @@
+"""Starting, watching and stopping the system's processes."""
+
+from tester.constellation.constellation import (
+    OrchestratorConfig,
+    ServiceConstellation,
+    StartupError,
+)
+from tester.constellation.process import ManagedProcess
+
+__all__ = ["ManagedProcess", "OrchestratorConfig", "ServiceConstellation", "StartupError"]

@@ -1,0 +1,55 @@
+"""The span schema as the tester knows it (docs/tracing.md is the contract).
+
+Kept separately from the system's own copy on purpose: the tester judges the
+system only through its documented interfaces.
+"""
+
+SERVICE_ORCHESTRATOR = "orchestrator"
+SERVICE_PRODUCER = "producer"
+SERVICE_WEBSERVER = "webserver"
+KNOWN_SERVICES = frozenset({SERVICE_ORCHESTRATOR, SERVICE_PRODUCER, SERVICE_WEBSERVER})
+
+TOPIC_RUN = "topic.run"
+PRODUCER_SPAWN = "producer.spawn"
+PRODUCER_LOST = "producer.lost"
+CONNECTION_REJECTED = "connection.rejected"
+BATCH_RECEIVE = "batch.receive"
+FILE_APPEND = "file.append"
+PRODUCERS_STOP = "producers.stop"
+PRODUCER_RUN = "producer.run"
+GENERATION_CYCLE = "generation.cycle"
+CHAT_PREFIX = "chat "
+
+TOPIC_NAME = "topic.name"
+RUN_ID = "run.id"
+RUN_STATUS = "run.status"
+RUN_STOP_REASON = "run.stop_reason"
+RUN_PRODUCERS = "run.producers"
+RUN_ITERATIONS = "run.iterations"
+RUN_OUTPUT_FILE = "run.output_file"
+RUN_UNIQUE = "run.unique_count"
+RUN_RESUMED = "run.resumed_count"
+RUN_CANDIDATES = "run.candidate_count"
+RUN_DUPLICATES = "run.duplicate_count"
+RUN_BATCHES = "run.batch_count"
+RUN_RESTARTS = "run.restart_count"
+
+PRODUCER_ID = "producer.id"
+PRODUCER_RESTART = "producer.restart"
+PRODUCER_STOP_REASON = "producer.stop_reason"
+PRODUCER_ITERATIONS = "producer.iterations"
+BATCH_CANDIDATES = "batch.candidates"
+BATCH_NEW = "batch.new"
+BATCH_DUPLICATES = "batch.duplicates"
+FILE_LINES = "file.lines_written"
+
+GENAI_REQUIRED = (
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.request.model",
+)
+GENAI_RESPONSE = (
+    "gen_ai.response.model",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+)

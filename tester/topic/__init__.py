@@ -1,0 +1,5 @@
+"""The Topic API: assertions on one topic run, read from its trace."""
+
+from tester.topic.topic import Topic, TopicNotFound
+
+__all__ = ["Topic", "TopicNotFound"]

@@ -1,0 +1,27 @@
+"""The tester's own reading of the documented normalization (docs/tracing.md).
+
+Deliberately independent of the system's code: it checks the output file
+for duplicates the way the documentation says they are defined.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_MARKER = re.compile(r"^\s*(?:\(?\d+[.)]|\d+\s+-|[-*•·–—+#])\s+")
+_QUOTES = "\"'`“”‘’«»"
+_TRAILING = ".,;:!?"
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).strip()
+    previous = None
+    while previous != text:
+        previous = text
+        text = _MARKER.sub("", text).strip()
+        text = text.strip(_QUOTES).strip()
+        text = text.rstrip(_TRAILING).strip()
+        if text.startswith(("**", "__")) and text.endswith(("**", "__")):
+            text = text[2:-2]
+    return " ".join(text.casefold().split())

@@ -1,0 +1,19 @@
+"""The embedded OTLP collector: receivers, span model and store."""
+
+from tester.collector.collector import Collector
+from tester.collector.spans import (
+    Span,
+    SpanEvent,
+    spans_from_otlp_json,
+    spans_to_otlp_json,
+)
+from tester.collector.store import SpanStore
+
+__all__ = [
+    "Collector",
+    "Span",
+    "SpanEvent",
+    "SpanStore",
+    "spans_from_otlp_json",
+    "spans_to_otlp_json",
+]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
@@ -149,7 +150,7 @@ class Topic:
         return {pid for pid, count in spawned.items() if ran[pid] < count - lost[pid]}
 
     # ------------------------------------------------------------- evidence
-    def evidence(self, spans: list[Span] | None = None, *, highlight: list[Span] = ()) -> str:  # type: ignore[assignment]
+    def evidence(self, spans: list[Span] | None = None, *, highlight: Sequence[Span] = ()) -> str:
         spans = self.all_spans() if spans is None else spans
         header = (
             f"topic {self.name!r} trace {self.trace_id} status={self.status} "
@@ -161,9 +162,34 @@ class Topic:
         return header + "\n" + span_tree(spans, highlight=[s.span_id for s in highlight])
 
     def _fail(
-        self, message: str, *, spans: list[Span] | None = None, highlight: list[Span] = ()
-    ) -> None:  # type: ignore[assignment]
-        raise AssertionError(f"{message}\n\nevidence:\n{self.evidence(spans, highlight=highlight)}")
+        self,
+        message: str,
+        *,
+        spans: list[Span] | None = None,
+        highlight: Sequence[Span] = (),
+    ) -> None:
+        focus = ""
+        if highlight:
+            listed = "\n".join("  " + describe_span(s) for s in list(highlight)[:10])
+            more = f"\n  ... and {len(highlight) - 10} more" if len(highlight) > 10 else ""
+            focus = f"\n\nspans in question (marked >> in the tree):\n{listed}{more}"
+        raise AssertionError(
+            f"{message}{focus}\n\nevidence:\n{self.evidence(spans, highlight=highlight)}"
+        )
+
+    def _lost_with_its_producer(self, span: Span) -> bool:
+        """A producer killed by SIGKILL takes its unexported spans with it, so its own
+        spans whose parent was still open, and the orchestrator's batch spans
+        parented by its lost cycles, are expected to dangle."""
+        lost = self.spans(n.PRODUCER_LOST)
+        if span.name == n.BATCH_RECEIVE:
+            return any(
+                span.attr(n.PRODUCER_ID) == s.attr(n.PRODUCER_ID) and span.start_ns <= s.end_ns
+                for s in lost
+            )
+        return span.service_name == n.SERVICE_PRODUCER and span.resource.get("process.pid") in {
+            s.attr("process.pid") for s in lost
+        }
 
     # ------------------------------------------------------------- assertions
     def assert_complete_trace(self) -> Topic:
@@ -175,6 +201,7 @@ class Topic:
             for s in spans
             if s.parent_span_id and s.parent_span_id not in ids and s.span_id != self.root.span_id
         ]
+        orphans = [s for s in orphans if not self._lost_with_its_producer(s)]
         unknown = [s for s in spans if s.service_name not in n.KNOWN_SERVICES]
         if self.incomplete:
             self._fail(f"incomplete trace: {self.incomplete}")
@@ -290,8 +317,11 @@ class Topic:
         detached = [
             b
             for b in batches
-            if by_id.get(b.parent_span_id or "") is None
-            or by_id[b.parent_span_id or ""].name != n.GENERATION_CYCLE
+            if not self._lost_with_its_producer(b)
+            and (
+                by_id.get(b.parent_span_id or "") is None
+                or by_id[b.parent_span_id or ""].name != n.GENERATION_CYCLE
+            )
         ]
         if detached:
             self._fail(

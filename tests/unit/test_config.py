@@ -1,0 +1,84 @@
+from pathlib import Path
+
+import pytest
+
+from system.orchestrator.config import ConfigError, build_run_config, topic_slug
+from system.telemetry.setup import TracingConfigError, configure_tracing, resolve_endpoint
+
+
+def test_slug_is_filesystem_safe():
+    assert topic_slug("Paris attractions") == "paris-attractions"
+    assert topic_slug("Café & Crème!") == "cafe-creme"
+
+
+def test_default_output_is_inside_the_output_root(tmp_path: Path):
+    config = build_run_config(topic="Paris attractions", output_root=tmp_path)
+    assert config.output_dir == tmp_path / "paris-attractions"
+    assert config.output_dir.is_dir()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"topic": "   "}, "empty"),
+        ({"topic": "a/b"}, "'/'"),
+        ({"topic": ".."}, "'..'"),
+        ({"topic": "a\x00b"}, "control"),
+        ({"topic": "!!!"}, "letters or digits"),
+        ({"topic": "x" * 300}, "limit"),
+        ({"topic": "ok", "producers": 0}, "producers"),
+        ({"topic": "ok", "producers": 10_000}, "producers"),
+        ({"topic": "ok", "request_size": 0}, "request size"),
+        ({"topic": "ok", "iterations": 0}, "iterations"),
+        ({"topic": "ok", "provider": "env"}, "not available"),
+        ({"topic": "ok", "provider": "gpt"}, "unknown provider"),
+    ],
+)
+def test_bad_configuration_is_refused(tmp_path: Path, kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        build_run_config(output_root=tmp_path, **kwargs)
+    assert not any(tmp_path.iterdir())
+
+
+def test_unwritable_output_is_refused(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(ConfigError, match="cannot create output directory"):
+        build_run_config(topic="ok", output=blocker / "sub")
+
+
+@pytest.mark.parametrize(
+    ("trace_ep", "env", "expected"),
+    [
+        (None, {}, (None, "http/protobuf")),
+        ("http://h:4318", {}, ("http://h:4318/v1/traces", "http/protobuf")),
+        (
+            None,
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:4318/"},
+            ("http://h:4318/v1/traces", "http/protobuf"),
+        ),
+        (
+            None,
+            {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://h/custom"},
+            ("http://h/custom", "http/protobuf"),
+        ),
+        ("http://h:4317", {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, ("http://h:4317", "grpc")),
+    ],
+)
+def test_endpoint_resolution(trace_ep, env, expected):
+    assert resolve_endpoint(trace_ep, env) == expected
+
+
+@pytest.mark.parametrize(
+    ("trace_ep", "env"),
+    [("localhost:4318", {}), ("http://h", {"OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"})],
+)
+def test_bad_tracing_configuration(trace_ep, env):
+    with pytest.raises(TracingConfigError):
+        resolve_endpoint(trace_ep, env)
+
+
+def test_no_endpoint_or_disabled_means_no_sdk():
+    assert not configure_tracing("orchestrator", environ={}).enabled
+    disabled = {"OTEL_SDK_DISABLED": "true", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:1"}
+    assert not configure_tracing("orchestrator", environ=disabled).enabled

@@ -1,0 +1,68 @@
+"""Bad command-line input: a one-line error, exit 2, nothing spawned, nothing written."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--topic", ""], "topic must not be empty"),
+        (["--topic", "   "], "topic must not be empty"),
+        (["--topic", "../../etc"], "'..'"),
+        (["--topic", "a/b"], "'/'"),
+        (["--topic", "bad\ttopic"], "control characters"),
+        (["--topic", "ok", "--producers", "0"], "producers must be between 1 and 64"),
+        (["--topic", "ok", "--producers", "-3"], "producers must be between"),
+        (["--topic", "ok", "--producers", "100000"], "producers must be between"),
+        (["--topic", "ok", "--producers", "many"], "invalid int value"),
+        (["--topic", "ok", "--request-size", "0"], "request size must be between"),
+        (["--topic", "ok", "--iterations", "0"], "iterations must be between"),
+        (["--topic", "ok", "--provider", "magic"], "unknown provider 'magic'"),
+        (["--topic", "ok", "--provider", "env"], "not available in this build yet"),
+        (["--topic", "ok", "--trace-ep", "localhost:4318"], "must be an http"),
+        (["--topic", "ok", "--port", "70000"], "--port"),
+        (["--producers", "2"], "--topic is required"),
+        (["--topic", "ok", "--bogus"], "unrecognized arguments"),
+    ],
+)
+def test_bad_arguments_fail_fast_with_one_line(tmp_path, args, message):
+    result = run_cli("system.orchestrator", *args, cwd=tmp_path, timeout=60)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "output").exists()  # nothing created, nothing spawned
+
+
+def test_unwritable_output_directory(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run_cli(
+        "system.orchestrator", "--topic", "ok", "--output", str(blocker / "x"), timeout=60
+    )
+    assert result.returncode == 2
+    assert "cannot create output directory" in result.stderr
+
+
+def test_producer_without_orchestrator_exits_with_a_clear_error(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "system.producer", "--id", "1", "--connect", f"127.0.0.1:{port}"],
+        input="some-token\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 3
+    assert "cannot reach the orchestrator" in result.stderr

@@ -86,6 +86,9 @@ def _cheat_sheet(ctx: ScenarioContext, traces: Path) -> str:
         for p in c.processes:
             state = "running" if p.is_running() else f"exited {p.returncode}"
             lines.append(f"  {p.name:<22} pid {p.pid} ({state}), log {p.log_path}")
+            output = getattr(p, "output_dir", None)
+            if output is not None:
+                lines.append(f"  {p.name} output:{'':<4} {output}")
         for f in c.log_files():
             lines.append(f"  log: {f}")
     return "\n".join(lines)

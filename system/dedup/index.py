@@ -1,9 +1,17 @@
 """The orchestrator's dedup truth: an exact set of keys behind a Bloom filter.
 
-The Bloom filter answers "certainly new" for most genuinely new candidates
-without touching the set, and its bytes are what will be shipped to
-producers as their pre-filter. The set is the truth, so a Bloom false
-positive costs a set lookup, never a lost attribute.
+Every candidate is cleaned (``clean_display``) and keyed
+(``attribute_key(normalize(...))``). The Bloom filter is asked first: "no"
+proves the key new without a set lookup (counted in ``bloom_negatives``);
+"maybe" is settled by the exact set, and a "maybe" the set refutes is a
+Bloom false positive (``bloom_false_positives``). The set is the truth, so
+a false positive costs one set lookup, never a lost attribute.
+
+The filter has a fixed capacity. When the number of keys exceeds it, the
+filter is rebuilt from the exact set with double the capacity, so its false
+positive rate stays near the configured one however large the run grows.
+Its bytes (``bloom_bytes``) are what producers will receive as a
+pre-filter; load them with ``Bloom.load_bytes(data, bloom_hash)``.
 """
 
 from __future__ import annotations
@@ -16,84 +24,130 @@ from rbloom import Bloom
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
 
-_MASK_63 = (1 << 63) - 1
+__all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash"]
+
+_MASK_64 = (1 << 64) - 1
+#: the smallest capacity a filter is built with, whatever ``expected_items`` says
+MIN_BLOOM_CAPACITY = 1024
 
 
 def bloom_hash(key: int) -> int:
-    """rbloom needs a deterministic int in the signed 128-bit range; keys are 64-bit."""
-    return key - (1 << 63) if key > _MASK_63 else key
+    """rbloom's ``hash_func`` for attribute keys.
+
+    rbloom needs a deterministic int in ``[-2**127, 2**127 - 1]`` (its own
+    default, Python's ``hash``, is salted per process and makes the filter
+    unserializable). Attribute keys are already uniformly distributed
+    unsigned 64-bit ints, inside that range, so the key itself is the hash;
+    the mask only keeps a stray out-of-range int from raising inside rbloom.
+    Being a module-level function, it is the same object in every filter,
+    which rbloom requires for ``|``, ``&`` and comparisons between filters.
+    """
+    return key & _MASK_64
 
 
 @dataclass
 class BatchResult:
+    #: display forms (``clean_display``) of newly accepted attributes, first-seen order
     new: list[str] = field(default_factory=list)
+    #: candidates whose key was already known, including repeats inside the batch
     duplicates: int = 0
+    #: candidates empty after cleaning or longer than ``max_length``
     rejected: int = 0
+    #: candidates the Bloom filter proved new without a set lookup
     bloom_negatives: int = 0
 
 
 class DedupIndex:
+    """The exact set of accepted attribute keys, with a Bloom filter in front."""
+
     def __init__(
         self,
         expected_items: int = 100_000,
         false_positive_rate: float = 0.001,
         max_length: int = 300,
     ) -> None:
-        self._keys: set[int] = set()
-        self._capacity = max(1024, expected_items)
-        self._fp_rate = false_positive_rate
-        self._bloom = Bloom(self._capacity, self._fp_rate, bloom_hash)
+        if not 0.0 < false_positive_rate < 1.0:
+            raise ValueError("false_positive_rate must be between 0 and 1")
         self.max_length = max_length
-        self.bloom_false_positives = 0
+        self._keys: set[int] = set()
+        self._fp_rate = false_positive_rate
+        self._capacity = max(MIN_BLOOM_CAPACITY, expected_items)
+        self._bloom = Bloom(self._capacity, self._fp_rate, bloom_hash)
+        self._bloom_false_positives = 0
 
+    # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
         return len(self._keys)
 
     def __contains__(self, text: object) -> bool:
-        return isinstance(text, str) and attribute_key(normalize(text)) in self._keys
+        """Whether a candidate with this text's key was already accepted."""
+        if not isinstance(text, str):
+            return False
+        key = attribute_key(normalize(text))
+        return key in self._bloom and key in self._keys
 
-    def _grow_if_needed(self) -> None:
-        if len(self._keys) <= self._capacity:
-            return
-        self._capacity *= 2
-        bloom = Bloom(self._capacity, self._fp_rate, bloom_hash)
-        bloom.update(self._keys)
-        self._bloom = bloom
+    @property
+    def bloom_false_positives(self) -> int:
+        """Times the Bloom filter said "maybe" for a key the exact set did not hold."""
+        return self._bloom_false_positives
 
-    def _insert(self, key: int) -> None:
-        self._keys.add(key)
-        self._bloom.add(key)
+    @property
+    def capacity(self) -> int:
+        """The number of keys the current Bloom filter was sized for."""
+        return self._capacity
 
+    def bloom_bytes(self) -> bytes:
+        """The serialized filter (rbloom ``save_bytes``); load with ``bloom_hash``."""
+        return self._bloom.save_bytes()
+
+    # ------------------------------------------------------------------ updates
     def add_batch(self, candidates: Iterable[str]) -> BatchResult:
+        """Accept the candidates whose keys are new; count the rest."""
         result = BatchResult()
-        keys = self._keys
+        keys, bloom, max_length = self._keys, self._bloom, self.max_length
         for candidate in candidates:
             display = clean_display(candidate)
-            if not display or len(display) > self.max_length:
+            if not display or len(display) > max_length:
                 result.rejected += 1
                 continue
             key = attribute_key(normalize(display))
-            if key not in self._bloom:
+            if key not in bloom:
                 result.bloom_negatives += 1
             elif key in keys:
                 result.duplicates += 1
                 continue
             else:
-                self.bloom_false_positives += 1
-            self._insert(key)
+                self._bloom_false_positives += 1
+            keys.add(key)
+            bloom.add(key)
             result.new.append(display)
             if len(keys) > self._capacity:
-                self._grow_if_needed()
+                self._grow()
+                bloom = self._bloom
         return result
 
     def load_existing(self, lines: Iterable[str]) -> int:
+        """Seed from the lines of an existing attributes.txt.
+
+        Every non-empty line is taken as accepted (no length limit: the file
+        is already the run's truth). Returns how many distinct new keys were
+        added.
+        """
         before = len(self._keys)
         for line in lines:
             display = clean_display(line)
             if display:
-                self._insert(attribute_key(normalize(display)))
-        self._grow_if_needed()
+                key = attribute_key(normalize(display))
+                self._keys.add(key)
+                self._bloom.add(key)
+        if len(self._keys) > self._capacity:
+            self._grow()
         return len(self._keys) - before
 
-    def bloom_bytes(self) -> bytes:
-        return self._bloom.save_bytes()
+    def _grow(self) -> None:
+        """Rebuild the filter from the exact set, doubling capacity until it fits."""
+        while len(self._keys) > self._capacity:
+            self._capacity *= 2
+        bloom = Bloom(self._capacity, self._fp_rate, bloom_hash)
+        bloom.update(self._keys)
+        self._bloom = bloom

@@ -1,23 +1,46 @@
-"""The prompt a producer sends. The simulated model reads this same text."""
+"""The prompt a producer sends. The simulated model reads this same text.
+
+Format (one item per line; the bracketed lines only when given)::
+
+    You are enumerating every distinct item of a topic, as exhaustively as possible.
+    Topic: <topic>
+    [Focus on this part of the topic: <partition>]
+    List <count> distinct items, one per line, with no numbering and no commentary.
+    [Do not repeat any of these already-found items:
+    - <item>
+    - <item>]
+
+Line breaks and whitespace runs inside the topic, the partition and the
+avoided items are collapsed to single spaces so that every value stays on
+its own line; avoided items that are empty after that are left out.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+__all__ = ["AVOID_HEADER", "FOCUS_PREFIX", "INTRO", "TOPIC_PREFIX", "build_prompt"]
+
+INTRO = "You are enumerating every distinct item of a topic, as exhaustively as possible."
+TOPIC_PREFIX = "Topic: "
+FOCUS_PREFIX = "Focus on this part of the topic: "
 AVOID_HEADER = "Do not repeat any of these already-found items:"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def build_prompt(
     topic: str, count: int, avoid: Sequence[str] = (), partition: str | None = None
 ) -> str:
-    lines = [
-        "You are enumerating every distinct item of a topic, as exhaustively as possible.",
-        f"Topic: {topic}",
-    ]
-    if partition:
-        lines.append(f"Focus on this part of the topic: {partition}")
+    """The prompt asking for ``count`` more items of ``topic``."""
+    lines = [INTRO, f"{TOPIC_PREFIX}{_one_line(topic)}"]
+    if partition is not None and _one_line(partition):
+        lines.append(f"{FOCUS_PREFIX}{_one_line(partition)}")
     lines.append(f"List {count} distinct items, one per line, with no numbering and no commentary.")
-    if avoid:
+    avoided = [item for item in map(_one_line, avoid) if item]
+    if avoided:
         lines.append(AVOID_HEADER)
-        lines.extend(f"- {item}" for item in avoid)
+        lines.extend(f"- {item}" for item in avoided)
     return "\n".join(lines)

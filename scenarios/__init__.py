@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scenarios import basic
+from scenarios import basic, examples, orchestrator_restart, producer_kill
 
 SCENARIOS: dict[str, ModuleType] = {
     "basic": basic,
+    "examples": examples,
+    "producer-kill": producer_kill,
+    "orchestrator-restart": orchestrator_restart,
 }
 
 

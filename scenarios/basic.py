@@ -25,4 +25,4 @@ def run(ctx: ScenarioContext) -> None:
 
     code = orchestrator.wait(timeout=60)
     assert code == 0, f"orchestrator exited with {code}; log {orchestrator.log_path}"
-    topic.print_summary()
+    ctx.record(topic)

@@ -15,9 +15,12 @@ import time
 import traceback
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 
 from tester.collector import Collector, Span, spans_to_otlp_json
+from tester.collector.jaeger_json import to_jaeger_json
 from tester.constellation import StartupError
+from tester.report import ScenarioResult, write_json, write_junit
 from tester.scenario import ScenarioContext
 from tester.topic.evidence import describe_span
 
@@ -32,7 +35,8 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
     p.add_argument(
         "--scenario",
         default="basic",
-        help=f"scenario to run: {', '.join(scenario_names)} (default basic)",
+        help=f"scenario(s) to run, comma-separated, or 'all': "
+        f"{', '.join(scenario_names)} (default basic)",
     )
     p.add_argument("--list", action="store_true", help="list scenarios and exit")
     p.add_argument(
@@ -45,11 +49,13 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
         "--workdir",
         type=Path,
         default=None,
-        help="where logs, output and traces go (default ./artifacts/<scenario>-<time>)",
+        help="artifacts folder: logs, output, traces (default ./artifacts/<time>)",
     )
     p.add_argument(
         "--timeout", type=float, default=180.0, help="seconds to wait for a topic run (default 180)"
     )
+    p.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report here")
+    p.add_argument("--json", type=Path, default=None, help="write a JSON summary here")
     return p
 
 
@@ -70,19 +76,19 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _cheat_sheet(ctx: ScenarioContext, traces: Path) -> str:
+def _cheat_sheet(ctx: ScenarioContext, artifacts: dict[str, str]) -> str:
     lines = [
         "",
         "constellation left running (--keep-running); Ctrl-C tears it down.",
         f"  collector (OTLP/HTTP): {ctx.collector.http_endpoint}/v1/traces",
         f"  collector (OTLP/gRPC): {ctx.collector.grpc_endpoint}",
-        f"  traces so far:         {traces}",
+        f"  traces (OTLP JSON):    {artifacts['traces_otlp']}",
+        f"  traces (Jaeger UI):    {artifacts['traces_jaeger']}",
     ]
     for c in ctx.constellations:
         if c.orchestrator_address:
-            lines.append(
-                f"  orchestrator port:     {c.orchestrator_address[0]}:{c.orchestrator_address[1]}"
-            )
+            host, port = c.orchestrator_address
+            lines.append(f"  orchestrator port:     {host}:{port}")
         for p in c.processes:
             state = "running" if p.is_running() else f"exited {p.returncode}"
             lines.append(f"  {p.name:<22} pid {p.pid} ({state}), log {p.log_path}")
@@ -92,6 +98,91 @@ def _cheat_sheet(ctx: ScenarioContext, traces: Path) -> str:
         for f in c.log_files():
             lines.append(f"  log: {f}")
     return "\n".join(lines)
+
+
+def _save_traces(collector: Collector, workdir: Path) -> dict[str, str]:
+    spans = collector.store.all()
+    otlp, jaeger = workdir / "traces.otlp.json", workdir / "traces.jaeger.json"
+    otlp.write_text(json.dumps(spans_to_otlp_json(spans)), encoding="utf-8")
+    jaeger.write_text(json.dumps(to_jaeger_json(spans)), encoding="utf-8")
+    return {"traces_otlp": str(otlp), "traces_jaeger": str(jaeger), "logs": str(workdir / "logs")}
+
+
+def run_scenario(
+    name: str, scenario: ModuleType, workdir: Path, args: argparse.Namespace, describe: str
+) -> ScenarioResult:
+    workdir.mkdir(parents=True, exist_ok=True)
+    collector = Collector().start()
+    if args.verbose:
+        collector.store.subscribe(_print_span)
+    ctx = ScenarioContext(
+        collector,
+        workdir,
+        verbose=args.verbose,
+        keep_running=args.keep_running,
+        timeout=args.timeout,
+    )
+    print(f"== scenario {name}: {describe}")
+    print(f"   collector on {collector.http_endpoint} (HTTP) and {collector.grpc_endpoint} (gRPC)")
+    started = time.monotonic()
+    passed, detail = False, ""
+    artifacts: dict[str, str] = {}
+    try:
+        scenario.run(ctx)
+        passed = True
+    except AssertionError as exc:
+        detail = f"ASSERTION FAILED: {exc}"
+    except StartupError as exc:
+        detail = f"STARTUP FAILED: {exc}"
+    except KeyboardInterrupt:
+        detail = "interrupted"
+    except Exception:
+        detail = "ERROR in scenario:\n" + traceback.format_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            artifacts = _save_traces(collector, workdir)
+        try:
+            if args.keep_running:
+                if detail:
+                    print(detail)
+                print(_cheat_sheet(ctx, artifacts), flush=True)
+                with contextlib.suppress(KeyboardInterrupt):
+                    while True:
+                        time.sleep(3600)
+                print("\ntearing down...")
+        finally:
+            ctx.close()
+            leftovers = ctx.leftover_processes()
+            collector.stop()
+            with contextlib.suppress(Exception):
+                artifacts = _save_traces(collector, workdir)
+    if leftovers:
+        passed = False
+        detail += "\nLEFTOVER PROCESSES after teardown:\n" + "\n".join(f"  {p}" for p in leftovers)
+    result = ScenarioResult(
+        name,
+        describe,
+        passed,
+        round(time.monotonic() - started, 3),
+        detail,
+        str(workdir),
+        artifacts,
+        ctx.topics,
+        ctx.notes,
+        leftovers,
+    )
+    for line in ctx.notes:
+        print(f"   note: {line}")
+    if not passed:
+        print(detail, file=sys.stderr)
+        print(
+            f"   artifacts: {workdir}\n   logs: {artifacts.get('logs')}\n"
+            f"   traces: {artifacts.get('traces_otlp')} (Jaeger UI: "
+            f"{artifacts.get('traces_jaeger')})",
+            file=sys.stderr,
+        )
+    print(f"== scenario {name} {'PASSED' if passed else 'FAILED'} in {result.duration_s:.1f}s")
+    return result
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,82 +197,45 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.list:
         for name, module in sorted(SCENARIOS.items()):
-            print(f"{name:<12} {describe(module)}")
+            print(f"{name:<16} {describe(module)}")
         return EXIT_PASS
-    scenario = SCENARIOS.get(args.scenario)
-    if scenario is None:
+    names = (
+        list(SCENARIOS)
+        if args.scenario == "all"
+        else [n.strip() for n in args.scenario.split(",") if n.strip()]
+    )
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown or not names:
         print(
-            f"tester: error: unknown scenario {args.scenario!r}; choose from "
-            f"{', '.join(sorted(SCENARIOS))}",
+            f"tester: error: unknown scenario {', '.join(map(repr, unknown)) or '(none)'}; "
+            f"choose from {', '.join(sorted(SCENARIOS))} or 'all'",
             file=sys.stderr,
         )
         return EXIT_USAGE
     if args.timeout <= 0:
         print("tester: error: --timeout must be positive", file=sys.stderr)
         return EXIT_USAGE
-    workdir = args.workdir or Path("artifacts") / (
-        f"{args.scenario}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-    )
-    workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
+    if args.keep_running and len(names) > 1:
+        print("tester: error: --keep-running takes a single scenario", file=sys.stderr)
+        return EXIT_USAGE
+    root = (args.workdir or Path("artifacts") / datetime.now().strftime("%Y%m%d-%H%M%S")).resolve()
     signal.signal(signal.SIGTERM, _raise_interrupt)
-
-    collector = Collector().start()
-    if args.verbose:
-        collector.store.subscribe(_print_span)
-    ctx = ScenarioContext(
-        collector,
-        workdir,
-        verbose=args.verbose,
-        keep_running=args.keep_running,
-        timeout=args.timeout,
-    )
-    traces = workdir / "traces.otlp.json"
-    print(f"scenario {args.scenario}: {describe(scenario)}")
-    print(f"collector on {collector.http_endpoint} (HTTP) and {collector.grpc_endpoint} (gRPC)")
-    started = time.monotonic()
-    result, detail = EXIT_FAIL, ""
+    results: list[ScenarioResult] = []
     try:
-        scenario.run(ctx)
-        result = EXIT_PASS
-    except AssertionError as exc:
-        detail = f"ASSERTION FAILED: {exc}"
-    except StartupError as exc:
-        detail = f"STARTUP FAILED: {exc}"
+        for name in names:
+            workdir = root if len(names) == 1 else root / name
+            results.append(
+                run_scenario(name, SCENARIOS[name], workdir, args, describe(SCENARIOS[name]))
+            )
     except KeyboardInterrupt:
-        detail = "interrupted"
-    except Exception:
-        detail = "ERROR in scenario:\n" + traceback.format_exc()
-    finally:
-        with contextlib.suppress(Exception):
-            traces.write_text(json.dumps(spans_to_otlp_json(collector.store.all())))
-        try:
-            if args.keep_running:
-                if detail:
-                    print(detail)
-                print(_cheat_sheet(ctx, traces), flush=True)
-                with contextlib.suppress(KeyboardInterrupt):
-                    while True:
-                        time.sleep(3600)
-                print("\ntearing down...")
-        finally:
-            ctx.close()
-            leftovers = ctx.leftover_processes()
-            collector.stop()
-            with contextlib.suppress(Exception):
-                traces.write_text(json.dumps(spans_to_otlp_json(collector.store.all())))
-    for line in ctx.notes:
-        print(f"note: {line}")
-    if leftovers:
-        result = EXIT_FAIL
-        detail += "\nLEFTOVER PROCESSES after teardown:\n" + "\n".join(f"  {p}" for p in leftovers)
-    elapsed = time.monotonic() - started
-    if (detail and not args.keep_running) or leftovers:
-        print(detail, file=sys.stderr)
-    print(f"artifacts: {workdir} (logs in {workdir / 'logs'}, traces in {traces})")
-    verdict = "PASSED" if result == EXIT_PASS else "FAILED"
-    print(f"scenario {args.scenario} {verdict} in {elapsed:.1f}s")
-    return result
+        print("interrupted", file=sys.stderr)
+    if args.junit:
+        write_junit(args.junit, results)
+    if args.json:
+        write_json(args.json, results)
+    passed = sum(r.passed for r in results)
+    print(f"{passed} passed, {len(names) - passed} failed (artifacts in {root})")
+    return EXIT_PASS if passed == len(names) else EXIT_FAIL
 
 
 if __name__ == "__main__":

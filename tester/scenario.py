@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tester.collector import Collector
 from tester.constellation import ServiceConstellation
+from tester.topic import Topic
 
 
 @dataclass
@@ -18,6 +19,7 @@ class ScenarioContext:
     timeout: float = 180.0
     constellations: list[ServiceConstellation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    topics: list[dict[str, object]] = field(default_factory=list)
 
     def constellation(self, name: str | None = None) -> ServiceConstellation:
         """A new constellation tracing to this context's collector, in its own folder."""
@@ -33,6 +35,11 @@ class ScenarioContext:
     def note(self, text: str) -> None:
         """A line for the report (printed after the scenario)."""
         self.notes.append(text)
+
+    def record(self, topic: Topic) -> None:
+        """Keep a topic's summary for the report, and print it."""
+        self.topics.append(topic.summary())
+        topic.print_summary()
 
     def close(self) -> None:
         for constellation in reversed(self.constellations):

@@ -1,14 +1,32 @@
 """A deterministic simulated LLM that repeats itself the way real models do.
 
-For each topic there is a finite universe of plausible item names (seeded by
-a hash of the topic, so every process agrees). Item ``i`` has Zipf-like
-popularity ``1/(i+1)^s``: a request draws ``count`` distinct items by
-popularity, so popular items come back in almost every answer and the tail
-takes many requests to reach, as with real models. The model reads the
-prompt text: it obeys the "do not repeat" list only partly, leans toward a
-requested partition, and dresses its answer in realistic noise (a preamble,
-numbering or bullets, case and punctuation variants, a rare "The " prefix
-that an exact key cannot catch).
+For each topic there is a finite universe of plausible item names, built from
+word lists with a generator seeded by an xxHash of the topic (so every process
+agrees on it, unlike Python's salted ``hash``). Its size is 300-900, chosen
+by the same hash, unless ``universe_size`` is given; all names are distinct
+under ``normalize``, and none starts with "The ".
+
+Item ``i`` has Zipf popularity ``1/(i+1)**s``. A request draws ``count``
+distinct items by popularity without replacement (exponential keys
+``E/w``, the Gumbel-top-k trick, one pass over the universe), so popular
+items come back in almost every answer and the tail takes many requests,
+as with real models. The model reads the prompt text (``parse_prompt``):
+
+* avoid list: each avoided item is skipped with probability
+  ``avoid_obedience`` when it is drawn, so the list is honoured only partly;
+* partition: items that fit it get 3x weight (a letter range ``A-F`` or a
+  single letter by the item's first letter; any other text by a word of the
+  item starting with a word of the partition), the rest still appear;
+* noise: the answer is plain (50%), numbered ``1.`` (25%) or bulleted
+  ``-``/``*``/``•`` (25%); 30% of answers open with a preamble line ending in
+  ":" and 10% close with a chat remark ("I hope this helps!"); each item is,
+  with probability ``noise``, a variant: lower case, UPPER case, a trailing
+  period, wrapped in double quotes (each 1/5 of variants, all with the same
+  key as the original) or prefixed "The " (1/5 of variants: a realistic
+  near-duplicate that the exact key misses).
+
+Everything is a function of ``(prompt, seed)``: ``complete`` uses
+``random.Random(seed ^ topic_hash)``.
 """
 
 from __future__ import annotations
@@ -21,128 +39,74 @@ from functools import lru_cache
 
 import xxhash
 
-_ADJECTIVES = (
-    "Golden",
-    "Old",
-    "Royal",
-    "Hidden",
-    "Grand",
-    "Little",
-    "Silver",
-    "Ancient",
-    "Green",
-    "Crystal",
-    "Northern",
-    "Southern",
-    "Eastern",
-    "Western",
-    "Upper",
-    "Lower",
-    "Saint-Martin",
-    "Saint-Lazare",
-    "Blue",
-    "Red",
-    "Iron",
-    "Stone",
-    "Velvet",
-    "Quiet",
-    "Bright",
-    "Misty",
-    "Sunny",
-    "Maple",
-    "Cedar",
-    "Willow",
-    "Amber",
-    "Ivory",
-    "Copper",
-    "Marble",
-    "Painted",
-    "Winding",
-    "Sleeping",
-    "Dancing",
-    "Singing",
-    "Lantern",
-)
-_NOUNS = (
-    "Harbor",
-    "Mill",
-    "Garden",
-    "River",
-    "Tower",
-    "Bridge",
-    "Market",
-    "Palace",
-    "Chapel",
-    "Fountain",
-    "Orchard",
-    "Canal",
-    "Forge",
-    "Meadow",
-    "Abbey",
-    "Quarter",
-    "Arcade",
-    "Lighthouse",
-    "Vineyard",
-    "Observatory",
-    "Theatre",
-    "Library",
-    "Square",
-    "Hill",
-    "Island",
-    "Cellar",
-    "Courtyard",
-    "Terrace",
-    "Passage",
-    "Boulevard",
-    "Pavilion",
-    "Cloister",
-    "Bastion",
-    "Wharf",
-    "Greenhouse",
-    "Carousel",
-    "Atelier",
-    "Conservatory",
-    "Rotunda",
-    "Promenade",
-)
-_KINDS = (
-    "Gallery",
-    "Museum",
-    "Park",
-    "Walk",
-    "Steps",
-    "Hall",
-    "Gate",
-    "Bazaar",
-    "Tavern",
-    "Baths",
-    "Workshop",
-    "Collection",
-    "Gardens",
-    "Viewpoint",
-    "Ruins",
-    "Monument",
-    "Trail",
-    "Cafe",
-    "Opera",
-    "Catacombs",
-    "Archive",
-    "Studio",
-    "House",
-    "Cloisters",
-    "Station",
-    "Pier",
-    "Exhibition",
-    "Market Hall",
-    "Cinema",
-    "Salon",
-)
+from system.dedup.normalize import normalize
 
-_TOPIC = re.compile(r"^Topic:\s*(.+)$", re.M)
-_COUNT = re.compile(r"^List\s+(\d+)\b", re.M)
-_FOCUS = re.compile(r"^Focus on this part of the topic:\s*(.+)$", re.M)
-_AVOID = "Do not repeat any of these already-found items:"
-_RANGE = re.compile(r"^\s*([A-Za-z])\s*-\s*([A-Za-z])\s*$")
+__all__ = [
+    "AVOID_HEADER",
+    "PromptRequest",
+    "SimulatedCompletion",
+    "SimulatedModel",
+    "parse_prompt",
+    "topic_hash",
+]
+
+_ADJECTIVES = (
+    "Golden", "Old", "Royal", "Hidden", "Grand", "Little", "Silver", "Ancient",
+    "Green", "Crystal", "Northern", "Southern", "Eastern", "Western", "Upper",
+    "Lower", "Blue", "Red", "Iron", "Stone", "Velvet", "Quiet", "Bright",
+    "Misty", "Sunny", "Maple", "Cedar", "Willow", "Amber", "Ivory", "Copper",
+    "Marble", "Painted", "Winding", "Sleeping", "Dancing", "Singing", "Lantern",
+    "Forgotten", "Emerald", "Scarlet", "Hollow", "Twin", "Broad", "Narrow",
+    "Jade", "Ochre", "Zephyr", "Young", "Kings", "Tall", "Falcon",
+)  # fmt: skip
+_NOUNS = (
+    "Harbor", "Mill", "Garden", "River", "Tower", "Bridge", "Market", "Palace",
+    "Chapel", "Fountain", "Orchard", "Canal", "Forge", "Meadow", "Abbey",
+    "Quarter", "Arcade", "Lighthouse", "Vineyard", "Observatory", "Theatre",
+    "Library", "Square", "Hill", "Island", "Cellar", "Courtyard", "Terrace",
+    "Passage", "Boulevard", "Pavilion", "Cloister", "Bastion", "Wharf",
+    "Greenhouse", "Carousel", "Atelier", "Conservatory", "Rotunda", "Promenade",
+    "Dock", "Embankment", "Keep", "Nursery", "Yard", "Quay",
+)  # fmt: skip
+_KINDS = (
+    "Gallery", "Museum", "Park", "Walk", "Steps", "Hall", "Gate", "Bazaar",
+    "Tavern", "Baths", "Workshop", "Collection", "Gardens", "Viewpoint",
+    "Ruins", "Monument", "Trail", "Cafe", "Opera", "Catacombs", "Archive",
+    "Studio", "House", "Cloisters", "Station", "Pier", "Exhibition",
+    "Market Hall", "Cinema", "Salon",
+)  # fmt: skip
+_PLACES = (
+    "Saint-Lazare", "Saint-Martin", "Saint-Germain", "Sainte-Claire",
+    "Montclair", "Belleville", "Bellevue", "Ravenscroft", "Ashford",
+    "Montrouge", "Vaugirard", "Clairmont", "Dunmore", "Eastbrook",
+    "Fairhaven", "Glenwood", "Hartwell", "Kingsbridge", "Larkspur",
+    "Marchmont", "Northcote", "Oakhurst", "Pemberton", "Queensgate",
+    "Rosemont", "Thornbury", "Upton", "Valmont", "Whitby", "Yardley",
+    "Zurbaran", "Ile-Verte", "Port-Royal", "Val-de-Grace",
+)  # fmt: skip
+
+AVOID_HEADER = "Do not repeat any of these already-found items:"
+_TOPIC = re.compile(r"^\s*Topic:[ \t]*(\S.*?)\s*$", re.MULTILINE)
+_COUNT = re.compile(r"^\s*List\s+(\d+)\b", re.MULTILINE)
+_FOCUS = re.compile(r"^\s*Focus on this part of the topic:[ \t]*(\S.*?)\s*$", re.MULTILINE)
+_LETTER_RANGE = re.compile(r"^\s*([A-Za-z])\s*(?:-|–|—|\.\.|to)\s*([A-Za-z])\s*$")
+_SINGLE_LETTER = re.compile(r"^\s*([A-Za-z])\s*$")
+_WORD = re.compile(r"[^\W\d_]+")
+
+DEFAULT_COUNT = 20
+PARTITION_BOOST = 3.0
+_UNIVERSE_MIN, _UNIVERSE_MAX = 300, 900
+_PREAMBLES = (
+    "Here are {n} {topic}:",
+    "Sure! Here are {n} more {topic}:",
+    "Certainly! Here is a list of {topic}:",
+    "Here is a list of {n} distinct items:",
+)
+_CLOSINGS = (
+    "I hope this helps!",
+    "Let me know if you would like more.",
+    "Feel free to ask for more items.",
+)
 
 
 @dataclass(frozen=True)
@@ -154,21 +118,28 @@ class PromptRequest:
 
 
 def parse_prompt(prompt: str) -> PromptRequest:
-    """Read the request out of the prompt text, tolerating prompts of other shapes."""
+    """Read the request out of the prompt text (``system.producer.prompt`` format).
+
+    Tolerant of other shapes: without a ``Topic:`` line the topic is the whole
+    first non-blank line; without ``List N`` the count is 20; the avoid list is
+    the ``- `` lines after the "Do not repeat" line.
+    """
     topic_match = _TOPIC.search(prompt)
-    first_line = prompt.strip().splitlines()[0] if prompt.strip() else "unknown topic"
-    topic = topic_match.group(1).strip() if topic_match else first_line
+    if topic_match:
+        topic = topic_match.group(1)
+    else:
+        topic = next((line.strip() for line in prompt.splitlines() if line.strip()), "")
     count_match = _COUNT.search(prompt)
-    count = int(count_match.group(1)) if count_match else 20
+    count = max(1, int(count_match.group(1))) if count_match else DEFAULT_COUNT
     focus = _FOCUS.search(prompt)
     avoid: list[str] = []
-    if _AVOID in prompt:
-        for line in prompt.split(_AVOID, 1)[1].splitlines():
-            if line.startswith("- "):
-                avoid.append(line[2:].strip())
-    return PromptRequest(
-        topic, max(1, count), tuple(avoid), focus.group(1).strip() if focus else None
-    )
+    _, header, rest = prompt.partition(AVOID_HEADER)
+    if header:
+        for line in rest.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("- ") and stripped[2:].strip():
+                avoid.append(stripped[2:].strip())
+    return PromptRequest(topic, count, tuple(avoid), focus.group(1) if focus else None)
 
 
 @dataclass(frozen=True)
@@ -180,26 +151,64 @@ class SimulatedCompletion:
     model: str
 
 
-def _topic_seed(topic: str) -> int:
-    return xxhash.xxh64_intdigest(topic.strip().casefold().encode("utf-8"))
+def topic_hash(topic: str) -> int:
+    """A stable 64-bit hash of the topic (case and surrounding space ignored)."""
+    return xxhash.xxh64_intdigest(" ".join(topic.split()).casefold().encode("utf-8"))
 
 
-def _key(text: str) -> str:
-    return " ".join(text.casefold().split())
+#: avoid lists repeat across requests: normalize each distinct text once
+_normalize_cached = lru_cache(maxsize=65_536)(normalize)
+
+
+def _make_name(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.45:
+        return f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_KINDS)}"
+    if roll < 0.65:
+        return f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
+    if roll < 0.85:
+        return f"{rng.choice(_PLACES)} {rng.choice(_NOUNS + _KINDS)}"
+    return f"{rng.choice(_KINDS)} of the {rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)}"
 
 
 @lru_cache(maxsize=64)
-def _universe(topic: str, size: int | None) -> tuple[str, ...]:
-    rng = random.Random(_topic_seed(topic))
-    n = size if size is not None else rng.randint(300, 900)
+def _universe(topic: str, size: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names, their normalized forms), most popular first."""
+    rng = random.Random(topic_hash(topic))
+    n = size if size is not None else rng.randint(_UNIVERSE_MIN, _UNIVERSE_MAX)
     names: list[str] = []
+    keys: list[str] = []
     seen: set[str] = set()
+    attempts = 0
     while len(names) < n:
-        name = f"{rng.choice(_ADJECTIVES)} {rng.choice(_NOUNS)} {rng.choice(_KINDS)}"
-        if _key(name) not in seen:
-            seen.add(_key(name))
+        attempts += 1
+        name = _make_name(rng)
+        if attempts > 50 * n:  # word lists exhausted: number the names apart
+            name = f"{name} {attempts}"
+        key = normalize(name)
+        if key not in seen:
+            seen.add(key)
             names.append(name)
-    return tuple(names)
+            keys.append(key)
+    return tuple(names), tuple(keys)
+
+
+def _partition_matches(partition: str, names: tuple[str, ...]) -> list[bool]:
+    """Which items fit the partition (see the module docstring)."""
+    if m := _LETTER_RANGE.match(partition):
+        low, high = sorted((m.group(1).upper(), m.group(2).upper()))
+        return [low <= name[:1].upper() <= high for name in names]
+    if m := _SINGLE_LETTER.match(partition):
+        letter = m.group(1).upper()
+        return [name[:1].upper() == letter for name in names]
+    stems = [w.casefold().rstrip("s") for w in _WORD.findall(partition) if len(w) >= 3]
+    stems = [s for s in stems if s]
+    if not stems:
+        return [False] * len(names)
+    return [
+        any(w.casefold().startswith(stem) for w in _WORD.findall(name) for stem in stems)
+        for name in names
+    ]
 
 
 class SimulatedModel:
@@ -213,50 +222,62 @@ class SimulatedModel:
         avoid_obedience: float = 0.6,
         noise: float = 0.15,
     ) -> None:
+        if universe_size is not None and universe_size < 1:
+            raise ValueError("universe_size must be at least 1")
         self.universe_size = universe_size
         self.zipf_exponent = zipf_exponent
         self.avoid_obedience = avoid_obedience
         self.noise = noise
-        self._log_weights: dict[str, list[float]] = {}
+        self._inverse_weights: dict[str, list[float]] = {}
+        self._partition_cache: dict[tuple[str, str], list[float]] = {}
 
+    # --------------------------------------------------------------- universe
     def universe(self, topic: str) -> list[str]:
-        return list(_universe(topic, self.universe_size))
+        """The topic's items, most popular first (deterministic across processes)."""
+        return list(_universe(topic, self.universe_size)[0])
 
     def popularity(self, topic: str) -> list[float]:
-        weights = [1.0 / (i + 1) ** self.zipf_exponent for i in range(len(self.universe(topic)))]
-        total = sum(weights)
+        """Per-item probabilities: Zipf ``1/(rank+1)**s``, normalized to sum to 1."""
+        n = len(_universe(topic, self.universe_size)[0])
+        weights = [(i + 1) ** -self.zipf_exponent for i in range(n)]
+        total = math.fsum(weights)
         return [w / total for w in weights]
 
-    def _logs(self, topic: str) -> list[float]:
-        logs = self._log_weights.get(topic)
-        if logs is None:
-            size = len(_universe(topic, self.universe_size))
-            logs = [-self.zipf_exponent * math.log(i + 1) for i in range(size)]
-            self._log_weights[topic] = logs
-        return logs
+    def _inverse(self, topic: str, partition: str | None) -> list[float]:
+        """``1/weight`` per item, with the partition's boost applied."""
+        base = self._inverse_weights.get(topic)
+        if base is None:
+            n = len(_universe(topic, self.universe_size)[0])
+            base = [(i + 1) ** self.zipf_exponent for i in range(n)]
+            self._inverse_weights[topic] = base
+        if not partition:
+            return base
+        cached = self._partition_cache.get((topic, partition))
+        if cached is None:
+            names = _universe(topic, self.universe_size)[0]
+            fits = _partition_matches(partition, names)
+            cached = [w / PARTITION_BOOST if fit else w for w, fit in zip(base, fits, strict=True)]
+            if len(self._partition_cache) > 256:
+                self._partition_cache.clear()
+            self._partition_cache[(topic, partition)] = cached
+        return cached
 
+    # --------------------------------------------------------------- sampling
     def _draw(self, request: PromptRequest, rng: random.Random) -> list[str]:
-        items = _universe(request.topic, self.universe_size)
-        logs = self._logs(request.topic)
-        boost: tuple[str, str] | None = None
-        if request.partition and (m := _RANGE.match(request.partition)):
-            boost = (m.group(1).upper(), m.group(2).upper())
-        scores = []
-        for i, base in enumerate(logs):
-            score = base - math.log(-math.log(rng.random() or 1e-12))  # Gumbel top-k
-            if boost and boost[0] <= items[i][0].upper() <= boost[1]:
-                score += math.log(3.0)
-            scores.append((score, i))
-        scores.sort(reverse=True)
-        avoid = {_key(a) for a in request.avoid}
+        names, keys = _universe(request.topic, self.universe_size)
+        inverse = self._inverse(request.topic, request.partition)
+        expo = rng.expovariate
+        # Successive sampling without replacement: the k smallest E_i / w_i.
+        scores = [expo(1.0) * inv for inv in inverse]
+        order = sorted(range(len(scores)), key=scores.__getitem__)
+        avoid = {_normalize_cached(item) for item in request.avoid}
         chosen: list[str] = []
-        for _, i in scores:
+        for i in order:
             if len(chosen) >= request.count:
                 break
-            item = items[i]
-            if avoid and _key(item) in avoid and rng.random() < self.avoid_obedience:
+            if avoid and keys[i] in avoid and rng.random() < self.avoid_obedience:
                 continue
-            chosen.append(item)
+            chosen.append(names[i])
         return chosen
 
     def _variant(self, item: str, rng: random.Random) -> str:
@@ -274,8 +295,9 @@ class SimulatedModel:
         return f"The {item}"
 
     def complete(self, prompt: str, seed: int) -> SimulatedCompletion:
+        """The model's answer to ``prompt``; a pure function of ``(prompt, seed)``."""
         request = parse_prompt(prompt)
-        rng = random.Random(seed ^ _topic_seed(request.topic))
+        rng = random.Random(seed ^ topic_hash(request.topic))
         items = [self._variant(item, rng) for item in self._draw(request, rng)]
         style = rng.random()
         if style < 0.5:
@@ -286,7 +308,10 @@ class SimulatedModel:
             bullet = rng.choice(("-", "*", "•"))
             lines = [f"{bullet} {item}" for item in items]
         if rng.random() < 0.3:
-            lines.insert(0, f"Here are {len(items)} {request.topic}:")
+            preamble = rng.choice(_PREAMBLES)
+            lines.insert(0, preamble.format(n=len(items), topic=request.topic))
+        if rng.random() < 0.1:
+            lines.append(rng.choice(_CLOSINGS))
         text = "\n".join(lines)
         return SimulatedCompletion(
             text=text,

@@ -62,3 +62,59 @@ def test_a_broken_system_fails_the_scenario_with_evidence(tmp_path):
 def test_list_scenarios():
     result = run_cli("tester", "--list", timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("basic")
+    assert "producer-kill" in result.stdout and "orchestrator-restart" in result.stdout
+
+
+def test_fault_scenarios_with_junit_json_and_jaeger_artifacts(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    result = run_cli(
+        "tester",
+        "--scenario",
+        "producer-kill,orchestrator-restart,examples",
+        "--workdir",
+        str(tmp_path / "run"),
+        "--junit",
+        str(tmp_path / "junit.xml"),
+        "--json",
+        str(tmp_path / "summary.json"),
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed, 0 failed" in result.stdout
+    suite = ET.parse(tmp_path / "junit.xml").getroot()
+    assert suite.get("tests") == "3" and suite.get("failures") == "0"
+    assert {c.get("name") for c in suite.iter("testcase")} == {
+        "producer-kill",
+        "orchestrator-restart",
+        "examples",
+    }
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["passed"] == 3 and summary["failed"] == 0
+    kill = next(s for s in summary["scenarios"] if s["name"] == "producer-kill")
+    assert kill["topics"][0]["restarts"] >= 1
+    jaeger = json.loads((tmp_path / "run" / "producer-kill" / "traces.jaeger.json").read_text())
+    spans = jaeger["data"][0]["spans"]
+    assert any(s["operationName"] == "topic.run" for s in spans)
+    services = {p["serviceName"] for p in jaeger["data"][0]["processes"].values()}
+    assert services == {"orchestrator", "producer"}
+
+
+def test_failure_writes_junit_failure(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    result = run_cli(
+        "tester",
+        "--workdir",
+        str(tmp_path / "run"),
+        "--junit",
+        str(tmp_path / "j.xml"),
+        "--timeout",
+        "30",
+        timeout=120,
+        env={"TESTER_ORCHESTRATOR_CMD": "python -c 'import sys; sys.exit(7)'"},
+    )
+    assert result.returncode == 1
+    failure = ET.parse(tmp_path / "j.xml").getroot().find("testcase/failure")
+    assert failure is not None and "exited with code 7" in (failure.text or "")
+    assert "artifacts:" in result.stderr and "traces:" in result.stderr

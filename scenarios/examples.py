@@ -1,0 +1,55 @@
+"""Several configurations side by side: 1 producer, 8 producers, tiny requests, open-ended."""
+
+from __future__ import annotations
+
+import signal
+
+from scenarios._helpers import wait_until
+from tester.constellation import OrchestratorConfig
+from tester.scenario import ScenarioContext
+from tester.topic import Topic
+
+COMPLETING = [
+    OrchestratorConfig(topic="Solo explorer", producers=1, iterations=5),
+    OrchestratorConfig(topic="Crowded harbour", producers=8, iterations=3),
+    OrchestratorConfig(topic="Tiny requests", producers=2, iterations=10, request_size=3),
+]
+OPEN_ENDED = OrchestratorConfig(
+    topic="Open-ended", producers=2, iterations=None, extra_args=["--sim-latency-ms", "20"]
+)
+
+
+def run(ctx: ScenarioContext) -> None:
+    started = []
+    for config in COMPLETING:
+        constellation = ctx.constellation(config.topic.lower().replace(" ", "-"))
+        started.append((config, constellation, constellation.start_orchestrator(config)))
+    open_constellation = ctx.constellation("open-ended")
+    open_orchestrator = open_constellation.start_orchestrator(OPEN_ENDED)
+
+    for config, constellation, orchestrator in started:
+        topic = Topic.wait_for_topic(config.topic, ctx.collector, timeout=ctx.timeout)
+        topic.assert_completed().assert_no_errors().assert_llm_calls().assert_counts_consistent()
+        topic.assert_file_matches(constellation.output_dir_for(config) / "attributes.txt")
+        expected_batches = config.producers * (config.iterations or 0)
+        assert topic.root.attr("run.batch_count") == expected_batches, (
+            f"{config.topic}: expected {expected_batches} batches, trace says "
+            f"{topic.root.attr('run.batch_count')}"
+        )
+        assert orchestrator.wait(timeout=60) == 0
+        ctx.record(topic)
+
+    # open-ended: stop it once it has written a few batches' worth of attributes
+    attributes = open_constellation.output_dir_for(OPEN_ENDED) / "attributes.txt"
+    wait_until(
+        lambda: attributes.exists() and len(attributes.read_text().splitlines()) >= 100,
+        ctx.timeout,
+        "the open-ended run to write 100 attributes",
+    )
+    open_orchestrator.signal(signal.SIGTERM)
+    assert open_orchestrator.wait(timeout=60) == 0
+    topic = Topic.wait_for_topic(OPEN_ENDED.topic, ctx.collector, timeout=ctx.timeout)
+    topic.assert_stopped().assert_no_errors().assert_complete_trace().assert_counts_consistent()
+    topic.assert_file_matches(open_constellation.output_dir_for(OPEN_ENDED) / "attributes.txt")
+    assert topic.root.attr("run.iterations") == -1
+    ctx.record(topic)

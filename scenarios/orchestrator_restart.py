@@ -1,0 +1,50 @@
+"""The orchestrator is SIGKILLed mid-run, its producers exit, and a restart resumes the file."""
+
+from __future__ import annotations
+
+import signal
+
+import psutil
+
+from scenarios._helpers import wait_until
+from tester.constellation import OrchestratorConfig
+from tester.scenario import ScenarioContext
+from tester.topic import Topic, normalize
+
+TOPIC = "Bridges of Paris"
+
+
+def run(ctx: ScenarioContext) -> None:
+    constellation = ctx.constellation()
+    output = constellation.workdir / "output" / "shared"
+    first = OrchestratorConfig(
+        topic=TOPIC,
+        producers=3,
+        iterations=None,
+        output_dir=output,
+        extra_args=["--sim-latency-ms", "20"],
+    )
+    orchestrator = constellation.start_orchestrator(first)
+    ctx.collector.store.wait_for(lambda s: s.name == "file.append", ctx.timeout, count=10)
+    producers = wait_until(
+        lambda: len(constellation.producer_processes()) == 3 and constellation.producer_processes(),
+        30,
+        "3 producers",
+    )
+    orchestrator.signal(signal.SIGKILL)
+    _, alive = psutil.wait_procs(producers, timeout=15)
+    assert not alive, f"producers outlived the killed orchestrator: {alive}"
+    before = (output / "attributes.txt").read_text(encoding="utf-8").splitlines()
+    assert before, "nothing was written before the crash"
+    ctx.note(f"{len(before)} lines on disk when the orchestrator was killed")
+
+    second = OrchestratorConfig(topic=TOPIC, producers=3, iterations=5, output_dir=output)
+    restarted = constellation.start_orchestrator(second)
+    assert restarted.wait(timeout=ctx.timeout) == 0
+    topic = Topic.wait_for_topic(TOPIC, ctx.collector, timeout=ctx.timeout)
+    topic.assert_completed().assert_no_errors().assert_counts_consistent()
+    topic.assert_file_matches(output / "attributes.txt")
+    after = (output / "attributes.txt").read_text(encoding="utf-8").splitlines()
+    assert after[: len(before)] == before, "lines written before the crash changed"
+    assert topic.resumed_count == len({normalize(x) for x in before})
+    ctx.record(topic)

@@ -1,0 +1,33 @@
+"""A producer is SIGKILLed mid-run: it is restarted, the run completes, no line lost or doubled."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from scenarios._helpers import wait_until
+from tester.constellation import OrchestratorConfig
+from tester.scenario import ScenarioContext
+from tester.topic import Topic
+
+CONFIG = OrchestratorConfig(
+    topic="Museums of Rome", producers=3, iterations=40, extra_args=["--sim-latency-ms", "20"]
+)
+
+
+def run(ctx: ScenarioContext) -> None:
+    constellation = ctx.constellation()
+    orchestrator = constellation.start_orchestrator(CONFIG)
+    ctx.collector.store.wait_for(lambda s: s.name == "batch.receive", ctx.timeout, count=5)
+    victim = wait_until(lambda: constellation.producer_processes(), 30, "producers")[0].pid
+    os.kill(victim, signal.SIGKILL)
+    ctx.note(f"killed producer pid {victim}")
+
+    topic = Topic.wait_for_topic(CONFIG.topic, ctx.collector, timeout=ctx.timeout)
+    topic.assert_completed().assert_restarts(1).assert_counts_consistent().assert_llm_calls()
+    topic.assert_file_matches(constellation.output_dir_for(CONFIG) / "attributes.txt")
+    lost = topic.spans("producer.lost")
+    assert [s.attr("process.pid") for s in lost] == [victim], f"producer.lost spans: {lost}"
+    assert topic.root.attr("run.batch_count") == CONFIG.producers * CONFIG.iterations
+    assert orchestrator.wait(timeout=60) == 0
+    ctx.record(topic)

@@ -1,0 +1,61 @@
+"""CI outputs of a tester run: JUnit XML and a JSON summary."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    description: str
+    passed: bool
+    duration_s: float
+    detail: str = ""
+    workdir: str = ""
+    artifacts: dict[str, str] = field(default_factory=dict)
+    topics: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    leftovers: list[str] = field(default_factory=list)
+
+
+def write_junit(path: Path, results: list[ScenarioResult]) -> None:
+    failures = sum(not r.passed for r in results)
+    suite = ET.Element(
+        "testsuite",
+        name="tester",
+        tests=str(len(results)),
+        failures=str(failures),
+        errors="0",
+        time=f"{sum(r.duration_s for r in results):.3f}",
+    )
+    for r in results:
+        case = ET.SubElement(
+            suite, "testcase", classname="scenarios", name=r.name, time=f"{r.duration_s:.3f}"
+        )
+        if not r.passed:
+            failure = ET.SubElement(
+                case, "failure", message=r.detail.splitlines()[0][:500] if r.detail else "failed"
+            )
+            failure.text = r.detail
+        out = ET.SubElement(case, "system-out")
+        out.text = "\n".join(
+            [f"artifacts: {r.workdir}", *r.notes, *(f"{k}: {v}" for k, v in r.artifacts.items())]
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+
+
+def write_json(path: Path, results: list[ScenarioResult]) -> None:
+    summary = {
+        "passed": sum(r.passed for r in results),
+        "failed": sum(not r.passed for r in results),
+        "duration_s": round(sum(r.duration_s for r in results), 3),
+        "scenarios": [asdict(r) for r in results],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

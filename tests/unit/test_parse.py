@@ -1,0 +1,162 @@
+import pytest
+
+from system.producer.parse import MAX_LINE, is_commentary, parse_response
+from system.producer.prompt import AVOID_HEADER, build_prompt
+from system.providers.simulated import PromptRequest, parse_prompt
+
+
+def test_prompt_has_the_documented_format() -> None:
+    prompt = build_prompt("Paris attractions", 3, avoid=["Louvre", "Orsay"], partition="A-F")
+    assert prompt.splitlines() == [
+        "You are enumerating every distinct item of a topic, as exhaustively as possible.",
+        "Topic: Paris attractions",
+        "Focus on this part of the topic: A-F",
+        "List 3 distinct items, one per line, with no numbering and no commentary.",
+        "Do not repeat any of these already-found items:",
+        "- Louvre",
+        "- Orsay",
+    ]
+    assert AVOID_HEADER in prompt
+
+
+def test_plain_prompt_has_no_partition_or_avoid_lines() -> None:
+    prompt = build_prompt("Rivers", 5)
+    assert prompt.splitlines() == [
+        "You are enumerating every distinct item of a topic, as exhaustively as possible.",
+        "Topic: Rivers",
+        "List 5 distinct items, one per line, with no numbering and no commentary.",
+    ]
+    assert "Focus" not in build_prompt("Rivers", 5, partition="")
+
+
+@pytest.mark.parametrize(
+    ("topic", "count", "avoid", "partition"),
+    [
+        ("Paris attractions", 42, ("Louvre", "Orsay"), "A-F"),
+        ("Rivers", 5, (), None),
+        ("Birds of Europe: waders", 1, ("Curlew",), None),
+        ("Café menus", 60, ("Crème brûlée", "- dashed item", "Topic: tricky"), "desserts"),
+        ("x", 200, tuple(f"item {i}" for i in range(300)), "Q"),
+    ],
+)
+def test_prompt_round_trips_through_the_simulated_reader(
+    topic: str, count: int, avoid: tuple[str, ...], partition: str | None
+) -> None:
+    request = parse_prompt(build_prompt(topic, count, avoid=avoid, partition=partition))
+    assert request == PromptRequest(topic, count, avoid, partition)
+
+
+def test_prompt_values_stay_on_one_line() -> None:
+    prompt = build_prompt("Paris\nattractions", 4, avoid=["Louvre\nMuseum", "  ", ""])
+    request = parse_prompt(prompt)
+    assert request.topic == "Paris attractions"
+    assert request.avoid == ("Louvre Museum",)
+
+
+def test_unknown_prompt_shape_is_tolerated() -> None:
+    assert parse_prompt("tell me about birds") == PromptRequest("tell me about birds", 20, (), None)
+    assert parse_prompt("\n  Name some rivers\nplease").topic == "Name some rivers"
+    assert parse_prompt("").count == 20
+
+
+def test_parse_response_drops_preamble_numbering_bullets_and_fences() -> None:
+    text = """Here are 4 Paris attractions:
+```
+1. "Eiffel Tower"
+- Louvre.
+* **Notre-Dame**
+
+• Sainte-Chapelle
+Note that these are popular:
+```"""
+    assert parse_response(text) == ["Eiffel Tower", "Louvre", "Notre-Dame", "Sainte-Chapelle"]
+    assert parse_response(text, limit=2) == ["Eiffel Tower", "Louvre"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Here are 20 more Paris attractions:",
+        "Here is a list of attractions",
+        "Sure! Here you go",
+        "Sure, here are more",
+        "Sure.",
+        "Certainly! These are all distinct",
+        "Of course, here they are",
+        "Okay!",
+        "OK, more items",
+        "Absolutely.",
+        "**Museums:**",
+        "## Parks:",
+        "Museums：",
+        "I hope this helps!",
+        "Let me know if you would like more.",
+        "Feel free to ask for more.",
+        "Note: some of these are seasonal",
+        "Below are the items",
+    ],
+)
+def test_commentary_lines_are_dropped(line: str) -> None:
+    assert parse_response(line) == []
+    assert parse_response(f"{line}\nLouvre") == ["Louvre"]
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "OK Computer Cafe",
+        "Sure Thing Saloon",
+        "Hereford Cathedral",
+        "Noted Gallery",
+        "I Hope You Dance",
+    ],
+)
+def test_items_that_look_like_commentary_openings_are_kept(item: str) -> None:
+    assert parse_response(item) == [item]
+
+
+def test_is_commentary_reads_the_line_as_written() -> None:
+    assert is_commentary("Here are 5 rivers:") and is_commentary("Sure!")
+    assert not is_commentary("1. Louvre") and not is_commentary("Seine")
+
+
+def test_numbering_and_bullets_of_every_kind_are_stripped() -> None:
+    text = (
+        "1) Louvre\n(2) Orsay\n3 - Rodin\n+ Cluny\n– Carnavalet\n— Marmottan\n· Picasso\n#  Guimet"
+    )
+    assert parse_response(text) == [
+        "Louvre",
+        "Orsay",
+        "Rodin",
+        "Cluny",
+        "Carnavalet",
+        "Marmottan",
+        "Picasso",
+        "Guimet",
+    ]
+
+
+def test_order_and_repeats_are_kept() -> None:
+    assert parse_response("b\na\nb") == ["b", "a", "b"]
+
+
+def test_empty_and_marker_only_lines_are_dropped() -> None:
+    assert parse_response("\n  \n-\n1.\n***\n---\n...\nLouvre\n") == ["Louvre"]
+    assert parse_response("") == []
+
+
+def test_overlong_lines_are_commentary() -> None:
+    assert parse_response("x" * 500 + "\nLouvre") == ["Louvre"]
+    assert parse_response("y" * MAX_LINE) == ["y" * MAX_LINE]
+    assert parse_response("y" * (MAX_LINE + 1)) == []
+
+
+def test_limit() -> None:
+    text = "\n".join(f"item {i}" for i in range(10))
+    assert len(parse_response(text, limit=3)) == 3
+    assert parse_response(text, limit=0) == []
+    assert len(parse_response(text, limit=100)) == 10
+
+
+def test_windows_line_endings_and_tilde_fences() -> None:
+    assert parse_response("~~~\r\nLouvre\r\nOrsay.\r\n~~~\r\n") == ["Louvre", "Orsay"]

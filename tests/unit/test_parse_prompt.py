@@ -1,4 +1,3 @@
-from system.producer.parse import parse_response
 from system.producer.prompt import build_prompt
 from system.providers.simulated import parse_prompt
 
@@ -20,21 +19,3 @@ def test_plain_prompt_has_no_avoid_list_or_partition():
 def test_unknown_prompt_shape_is_tolerated():
     request = parse_prompt("tell me about birds")
     assert request.topic == "tell me about birds" and request.count == 20
-
-
-def test_parse_response_drops_preamble_numbering_bullets_and_fences():
-    text = """Here are 4 Paris attractions:
-```
-1. "Eiffel Tower"
-- Louvre.
-* **Notre-Dame**
-
-• Sainte-Chapelle
-Note that these are popular:
-```"""
-    assert parse_response(text) == ["Eiffel Tower", "Louvre", "Notre-Dame", "Sainte-Chapelle"]
-    assert parse_response(text, limit=2) == ["Eiffel Tower", "Louvre"]
-
-
-def test_overlong_lines_are_commentary():
-    assert parse_response("x" * 500 + "\nLouvre") == ["Louvre"]

@@ -1,47 +1,59 @@
-"""The tester's span model, decoded from OTLP (protobuf or JSON) and re-encoded as OTLP/JSON."""
+"""The tester's span model, decoded from OTLP (protobuf or JSON) and re-encoded as OTLP/JSON.
+
+OTLP/JSON differs from protobuf's canonical JSON mapping in one way that matters here:
+trace and span ids are hex strings, not base64. ``request_from_otlp_json`` rewrites them
+before handing the document to ``google.protobuf.json_format``, which takes care of the
+rest (lowerCamelCase or snake_case names, int64 as strings or numbers, enums as ints or
+names, "NaN"/"Infinity" doubles).
+"""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from google.protobuf import json_format
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 KINDS = ("UNSPECIFIED", "INTERNAL", "SERVER", "CLIENT", "PRODUCER", "CONSUMER")
 STATUSES = ("UNSET", "OK", "ERROR")
+DEFAULT_SERVICE_NAME = "unknown_service"
 
 
 @dataclass(frozen=True)
 class SpanEvent:
     name: str
     time_ns: int
-    attributes: Mapping[str, Any] = field(default_factory=dict)
+    attributes: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
 class Span:
-    trace_id: str
-    span_id: str
-    parent_span_id: str | None
+    """One finished span. Hashable (by its scalar fields); equality compares every field."""
+
+    trace_id: str  # 32 lowercase hex chars
+    span_id: str  # 16 lowercase hex chars
+    parent_span_id: str | None  # None for a root span
     name: str
-    kind: str
+    kind: str  # one of KINDS
     start_ns: int
     end_ns: int
-    status: str
+    status: str  # one of STATUSES
     status_message: str
-    attributes: Mapping[str, Any]
-    resource: Mapping[str, Any]
-    events: tuple[SpanEvent, ...] = ()
+    attributes: Mapping[str, Any] = field(hash=False)
+    resource: Mapping[str, Any] = field(hash=False)
+    events: tuple[SpanEvent, ...] = field(default=(), hash=False)
     scope_name: str = ""
 
     @property
     def service_name(self) -> str:
-        return str(self.resource.get("service.name", "unknown_service"))
+        return str(self.resource.get("service.name", DEFAULT_SERVICE_NAME))
 
     @property
     def duration_ns(self) -> int:
@@ -59,6 +71,9 @@ class Span:
         return self.attributes.get(key, default)
 
 
+# ------------------------------------------------------------------ protobuf -> Span
+
+
 def _any_value(value: AnyValue) -> Any:
     kind = value.WhichOneof("value")
     if kind is None:
@@ -66,15 +81,20 @@ def _any_value(value: AnyValue) -> Any:
     if kind == "array_value":
         return tuple(_any_value(v) for v in value.array_value.values)
     if kind == "kvlist_value":
-        return {kv.key: _any_value(kv.value) for kv in value.kvlist_value.values}
+        return _attributes(value.kvlist_value.values)
     return getattr(value, kind)
 
 
-def _attributes(kvs: Iterable[Any]) -> dict[str, Any]:
+def _attributes(kvs: Iterable[KeyValue]) -> dict[str, Any]:
     return {kv.key: _any_value(kv.value) for kv in kvs}
 
 
+def _enum_name(names: tuple[str, ...], value: int) -> str:
+    return names[value] if 0 <= value < len(names) else names[0]
+
+
 def spans_from_request(request: ExportTraceServiceRequest) -> list[Span]:
+    """Every span of an OTLP export request, in request order."""
     spans: list[Span] = []
     for resource_spans in request.resource_spans:
         resource = _attributes(resource_spans.resource.attributes)
@@ -87,10 +107,10 @@ def spans_from_request(request: ExportTraceServiceRequest) -> list[Span]:
                         span_id=s.span_id.hex(),
                         parent_span_id=s.parent_span_id.hex() or None,
                         name=s.name,
-                        kind=KINDS[s.kind] if 0 <= s.kind < len(KINDS) else "UNSPECIFIED",
+                        kind=_enum_name(KINDS, s.kind),
                         start_ns=s.start_time_unix_nano,
                         end_ns=s.end_time_unix_nano,
-                        status=STATUSES[s.status.code] if 0 <= s.status.code < 3 else "UNSET",
+                        status=_enum_name(STATUSES, s.status.code),
                         status_message=s.status.message,
                         attributes=_attributes(s.attributes),
                         resource=resource,
@@ -104,18 +124,36 @@ def spans_from_request(request: ExportTraceServiceRequest) -> list[Span]:
     return spans
 
 
-_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+# ------------------------------------------------------------------ OTLP/JSON -> Span
+
+# Where OTLP/JSON carries ids (spans, links); both spellings json_format accepts.
+_ID_FIELDS = frozenset(
+    {"traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id"}
+)
+_ID_LENGTHS = (0, 8, 16)
+
+
+def _id_to_base64(key: str, value: str) -> str:
+    try:
+        return base64.b64encode(bytes.fromhex(value)).decode()
+    except ValueError:
+        pass
+    # Not hex. Tolerate senders that use protobuf's base64 mapping, but only when that
+    # unambiguously yields an id (8 or 16 bytes); anything else is an error.
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = None
+    if raw is not None and len(raw) in _ID_LENGTHS:
+        return value
+    raise ValueError(f"{key} {value!r} is not a hex id")
 
 
 def _hex_ids_to_base64(node: Any) -> None:
-    """OTLP/JSON carries ids as hex; protobuf's JSON mapping expects base64."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key in _ID_FIELDS and isinstance(value, str):
-                try:
-                    node[key] = base64.b64encode(bytes.fromhex(value)).decode()
-                except ValueError as exc:
-                    raise ValueError(f"{key} {value!r} is not hex") from exc
+                node[key] = _id_to_base64(key, value)
             else:
                 _hex_ids_to_base64(value)
     elif isinstance(node, list):
@@ -123,51 +161,85 @@ def _hex_ids_to_base64(node: Any) -> None:
             _hex_ids_to_base64(item)
 
 
-def request_from_otlp_json(body: bytes | str | dict[str, Any]) -> ExportTraceServiceRequest:
-    data = json.loads(body) if isinstance(body, bytes | str) else json.loads(json.dumps(body))
+def request_from_otlp_json(body: bytes | str | Mapping[str, Any]) -> ExportTraceServiceRequest:
+    """Parse an OTLP/JSON ExportTraceServiceRequest; ValueError when it is not one."""
+    try:
+        # A dict is copied through JSON: the id rewrite must not touch the caller's object.
+        data = json.loads(body if isinstance(body, bytes | str) else json.dumps(body))
+    except (TypeError, RecursionError) as exc:
+        raise ValueError(f"not JSON: {exc}") from exc
+    # json.JSONDecodeError and UnicodeDecodeError are ValueErrors already.
     if not isinstance(data, dict):
-        raise ValueError("OTLP/JSON body must be an object")
+        raise ValueError(f"an OTLP/JSON body is an object, not {type(data).__name__}")
     _hex_ids_to_base64(data)
     request = ExportTraceServiceRequest()
-    json_format.ParseDict(data, request, ignore_unknown_fields=True)
+    try:
+        json_format.ParseDict(data, request, ignore_unknown_fields=True)
+    except (json_format.ParseError, RecursionError) as exc:
+        raise ValueError(str(exc)) from exc
     return request
 
 
-def spans_from_otlp_json(body: bytes | str | dict[str, Any]) -> list[Span]:
+def spans_from_otlp_json(body: bytes | str | Mapping[str, Any]) -> list[Span]:
+    """Spans of an OTLP/JSON ExportTraceServiceRequest (hex ids); ValueError when malformed."""
     return spans_from_request(request_from_otlp_json(body))
 
 
+# ------------------------------------------------------------------ Span -> OTLP/JSON
+
+
 def _json_value(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, int):
         return {"intValue": str(value)}
     if isinstance(value, float):
+        # Non-finite doubles as the proto3 JSON strings: bare NaN/Infinity are not JSON.
+        if math.isnan(value):
+            return {"doubleValue": "NaN"}
+        if math.isinf(value):
+            return {"doubleValue": "Infinity" if value > 0 else "-Infinity"}
         return {"doubleValue": value}
-    if isinstance(value, bytes):
+    if isinstance(value, bytes | bytearray):
         return {"bytesValue": base64.b64encode(value).decode()}
     if isinstance(value, tuple | list):
         return {"arrayValue": {"values": [_json_value(v) for v in value]}}
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {"kvlistValue": {"values": _json_attributes(value)}}
-    if value is None:
-        return {}
     return {"stringValue": str(value)}
 
 
 def _json_attributes(attributes: Mapping[str, Any]) -> list[dict[str, Any]]:
-    return [{"key": k, "value": _json_value(v)} for k, v in attributes.items()]
+    return [{"key": str(k), "value": _json_value(v)} for k, v in attributes.items()]
 
 
-def spans_to_otlp_json(spans: Iterable[Span]) -> dict[str, Any]:
-    """An OTLP/JSON ExportTraceServiceRequest holding the spans, grouped by resource and scope."""
-    groups: dict[str, tuple[Mapping[str, Any], dict[str, list[dict[str, Any]]]]] = {}
-    for s in spans:
-        key = json.dumps(s.resource, sort_keys=True, default=str)
-        _, scopes = groups.setdefault(key, (s.resource, {}))
-        entry: dict[str, Any] = {
-            "traceId": s.trace_id,
-            "spanId": s.span_id,
+def _freeze(value: Any) -> Any:
+    """A hashable, type-exact key for an attribute value (so 1, 1.0, True and "1" differ)."""
+    if value is None:
+        return ("n",)
+    if isinstance(value, bool):
+        return ("b", value)
+    if isinstance(value, int):
+        return ("i", value)
+    if isinstance(value, float):
+        return ("f", repr(value))
+    if isinstance(value, bytes | bytearray):
+        return ("y", bytes(value))
+    if isinstance(value, tuple | list):
+        return ("a", tuple(_freeze(v) for v in value))
+    if isinstance(value, Mapping):
+        return ("m", tuple(sorted((str(k), _freeze(v)) for k, v in value.items())))
+    return ("s", str(value))
+
+
+def _span_json(s: Span) -> dict[str, Any]:
+    entry: dict[str, Any] = {"traceId": s.trace_id, "spanId": s.span_id}
+    if s.parent_span_id:
+        entry["parentSpanId"] = s.parent_span_id
+    entry.update(
+        {
             "name": s.name,
             "kind": KINDS.index(s.kind) if s.kind in KINDS else 0,
             "startTimeUnixNano": str(s.start_ns),
@@ -175,17 +247,31 @@ def spans_to_otlp_json(spans: Iterable[Span]) -> dict[str, Any]:
             "attributes": _json_attributes(s.attributes),
             "events": [
                 {
-                    "name": e.name,
                     "timeUnixNano": str(e.time_ns),
+                    "name": e.name,
                     "attributes": _json_attributes(e.attributes),
                 }
                 for e in s.events
             ],
-            "status": {"code": STATUSES.index(s.status), "message": s.status_message},
+            "status": {
+                "code": STATUSES.index(s.status) if s.status in STATUSES else 0,
+                "message": s.status_message,
+            },
         }
-        if s.parent_span_id:
-            entry["parentSpanId"] = s.parent_span_id
-        scopes.setdefault(s.scope_name, []).append(entry)
+    )
+    return entry
+
+
+def spans_to_otlp_json(spans: Iterable[Span]) -> dict[str, Any]:
+    """An OTLP/JSON ExportTraceServiceRequest (hex ids, int64 as strings) holding the spans.
+
+    Spans are grouped by resource, then by scope name, each group in order of first
+    appearance; ``spans_from_otlp_json`` reads every field of the model back unchanged.
+    """
+    groups: dict[Any, tuple[Mapping[str, Any], dict[str, list[dict[str, Any]]]]] = {}
+    for s in spans:
+        _, scopes = groups.setdefault(_freeze(s.resource), (s.resource, {}))
+        scopes.setdefault(s.scope_name, []).append(_span_json(s))
     return {
         "resourceSpans": [
             {

@@ -11,26 +11,43 @@ from tester.collector.spans import Span
 
 log = logging.getLogger(__name__)
 
+DEFAULT_MAX_SPANS = 1_000_000
+
 
 class SpanStore:
-    def __init__(self, max_spans: int = 1_000_000) -> None:
+    """Spans in arrival order, indexed, with blocking waits and subscriptions.
+
+    Beyond ``max_spans`` new spans are dropped (and counted in ``dropped``) so a runaway
+    producer cannot exhaust the tester's memory.
+    """
+
+    def __init__(self, max_spans: int = DEFAULT_MAX_SPANS) -> None:
+        if max_spans < 0:
+            raise ValueError(f"max_spans must be >= 0, not {max_spans}")
         self.max_spans = max_spans
         self.dropped = 0
+        # Reentrant, so a wait_for predicate or a subscriber may call back into the store.
+        self._cond = threading.Condition(threading.RLock())
         self._spans: list[Span] = []
         self._by_trace: dict[str, list[Span]] = {}
         self._by_service: dict[str, list[Span]] = {}
         self._by_name: dict[str, list[Span]] = {}
         self._trace_arrival: dict[str, float] = {}
         self._last_arrival: float | None = None
-        self._cond = threading.Condition()
-        self._subscribers: list[Callable[[Span], None]] = []
+        self._generation = 0  # bumped by clear(), so waiters rescan
+        self._subscribers: dict[int, Callable[[Span], None]] = {}
+        self._next_token = 0
 
+    # ------------------------------------------------------------- writing
     def add(self, spans: Iterable[Span]) -> None:
+        """Store the spans, wake waiters, then call subscribers (outside the lock)."""
         added: list[Span] = []
         with self._cond:
             now = time.monotonic()
             for span in spans:
                 if len(self._spans) >= self.max_spans:
+                    if not self.dropped:
+                        log.warning("span store full (%d spans): dropping spans", self.max_spans)
                     self.dropped += 1
                     continue
                 self._spans.append(span)
@@ -39,17 +56,49 @@ class SpanStore:
                 self._by_name.setdefault(span.name, []).append(span)
                 self._trace_arrival[span.trace_id] = now
                 added.append(span)
-            if added:
-                self._last_arrival = now
-                self._cond.notify_all()
-            subscribers = list(self._subscribers)
+            if not added:
+                return
+            self._last_arrival = now
+            self._cond.notify_all()
+            subscribers = list(self._subscribers.values())
         for span in added:
             for callback in subscribers:
                 try:
                     callback(span)
                 except Exception:
-                    log.exception("span subscriber failed")
+                    log.exception("span subscriber %r failed on span %r", callback, span.name)
 
+    def clear(self) -> None:
+        """Forget every span (and the dropped count); subscribers stay subscribed."""
+        with self._cond:
+            self._spans = []
+            self._by_trace.clear()
+            self._by_service.clear()
+            self._by_name.clear()
+            self._trace_arrival.clear()
+            self._last_arrival = None
+            self.dropped = 0
+            self._generation += 1
+            self._cond.notify_all()
+
+    def subscribe(self, callback: Callable[[Span], None]) -> Callable[[], None]:
+        """Call ``callback(span)`` for each span added from now on; returns unsubscribe.
+
+        Callbacks run on the receiving thread, possibly concurrently; their exceptions
+        are logged, never raised into the receiver.
+        """
+        with self._cond:
+            token = self._next_token
+            self._next_token += 1
+            self._subscribers[token] = callback
+
+        def unsubscribe() -> None:
+            with self._cond:
+                self._subscribers.pop(token, None)
+
+        return unsubscribe
+
+    # ------------------------------------------------------------- reading
     def all(self) -> list[Span]:
         with self._cond:
             return list(self._spans)
@@ -73,58 +122,61 @@ class SpanStore:
         with self._cond:
             return len(self._spans)
 
+    def __repr__(self) -> str:
+        return f"<SpanStore spans={len(self)} dropped={self.dropped}>"
+
     @property
     def last_arrival(self) -> float | None:
-        return self._last_arrival
+        """``time.monotonic()`` of the last add that stored a span; None when empty."""
+        with self._cond:
+            return self._last_arrival
 
+    # ------------------------------------------------------------- waiting
     def wait_for(
         self, predicate: Callable[[Span], bool], timeout: float, count: int = 1
     ) -> list[Span]:
-        """Block until ``count`` spans match (or the timeout); return all matches."""
-        deadline = time.monotonic() + timeout
+        """Block until ``count`` spans match (or ``timeout`` seconds pass); return all matches.
+
+        On timeout the result holds fewer than ``count`` spans. Each span is tested once,
+        outside the store's lock, so a slow predicate does not hold up the receivers.
+        """
+        deadline = time.monotonic() + max(0.0, timeout)
+        generation = -1
         checked = 0
         matches: list[Span] = []
-        with self._cond:
-            while True:
-                matches.extend(s for s in self._spans[checked:] if predicate(s))
-                checked = len(self._spans)
-                remaining = deadline - time.monotonic()
-                if len(matches) >= count or remaining <= 0:
-                    return matches
-                self._cond.wait(remaining)
+        while True:
+            with self._cond:
+                while generation == self._generation and len(self._spans) == checked:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return matches
+                    self._cond.wait(remaining)
+                if generation != self._generation:  # first pass, or cleared meanwhile
+                    generation, checked, matches = self._generation, 0, []
+                new = self._spans[checked:]
+                checked += len(new)
+            matches.extend(s for s in new if predicate(s))
+            if len(matches) >= count or time.monotonic() >= deadline:
+                return matches
 
     def wait_quiet(self, quiet_for: float, timeout: float, trace_id: str | None = None) -> bool:
-        """True once no span (of ``trace_id``, if given) has arrived for ``quiet_for`` seconds."""
-        deadline = time.monotonic() + timeout
+        """True once no new span has arrived for ``quiet_for`` seconds; False on timeout.
+
+        With ``trace_id``, only that trace's spans count, and at least one must have
+        arrived. Without it, an empty store is quiet ``quiet_for`` seconds after the call.
+        """
+        start = time.monotonic()
+        deadline = start + max(0.0, timeout)
         with self._cond:
             while True:
-                last = self._trace_arrival.get(trace_id) if trace_id else self._last_arrival
+                if trace_id is None:
+                    last = self._last_arrival if self._last_arrival is not None else start
+                else:
+                    last = self._trace_arrival.get(trace_id)
                 now = time.monotonic()
-                if last is not None and now >= last + quiet_for:
-                    return True
-                if last is None and trace_id is None:
+                if last is not None and now - last >= quiet_for:
                     return True
                 if now >= deadline:
                     return False
                 wake = deadline if last is None else min(deadline, last + quiet_for)
-                self._cond.wait(max(0.01, wake - now))
-
-    def subscribe(self, callback: Callable[[Span], None]) -> Callable[[], None]:
-        with self._cond:
-            self._subscribers.append(callback)
-
-        def unsubscribe() -> None:
-            with self._cond:
-                if callback in self._subscribers:
-                    self._subscribers.remove(callback)
-
-        return unsubscribe
-
-    def clear(self) -> None:
-        with self._cond:
-            self._spans.clear()
-            self._by_trace.clear()
-            self._by_service.clear()
-            self._by_name.clear()
-            self._trace_arrival.clear()
-            self._last_arrival = None
+                self._cond.wait(wake - now)

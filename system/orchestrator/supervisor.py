@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -136,6 +135,3 @@ async def reap(processes: list[ProducerProcess], grace_s: float) -> None:
     for p in alive:
         p.close_stdin()
 
-
-def inherited_env() -> dict[str, str]:
-    return dict(os.environ)

@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.list:
         for name, module in sorted(SCENARIOS.items()):
-            print(f"{name:<16} {describe(module)}")
+            print(f"{name:<22} {describe(module)}")
         return EXIT_PASS
     names = (
         list(SCENARIOS)

@@ -1,0 +1,71 @@
+"""``python -m tester.fake_llm``: serve the simulated model over the OpenAI chat API."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+
+from tester.fake_llm.faults import FaultPlan, PlanError, parse_plan
+from tester.fake_llm.server import FakeLLMHTTPServer, ServerState
+
+API_KEY_ENV = "FAKE_LLM_API_KEY"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m tester.fake_llm", description=__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
+    p.add_argument("--model", default="fake-model", help="model name answered")
+    p.add_argument("--plan", default="", help="fault plan, e.g. 'ok*5,429*3,down:4s' (faults.py)")
+    p.add_argument("--retry-after", type=float, default=1.0, help="Retry-After of 429/503 (s)")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="latency of every answer")
+    p.add_argument("--slow-ms", type=float, default=2000.0, help="latency of 'slow' steps")
+    p.add_argument("--hang-s", type=float, default=120.0, help="how long 'hang' steps hang")
+    p.add_argument(
+        "--require-key-env",
+        default=None,
+        metavar="VAR",
+        help=f"demand 'Authorization: Bearer $VAR' (e.g. {API_KEY_ENV}); 401 otherwise",
+    )
+    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s fake-llm %(levelname)s %(message)s"
+    )
+    try:
+        plan = FaultPlan(parse_plan(args.plan))
+    except PlanError as exc:
+        print(f"fake-llm: error: {exc}", file=sys.stderr)
+        return 2
+    api_key = None
+    if args.require_key_env:
+        import os
+
+        api_key = os.environ.get(args.require_key_env) or None
+    state = ServerState(
+        model_name=args.model,
+        plan=plan,
+        retry_after=args.retry_after,
+        slow_ms=args.slow_ms,
+        hang_s=args.hang_s,
+        latency_ms=args.latency_ms,
+        api_key=api_key,
+    )
+    server = FakeLLMHTTPServer((args.host, args.port), state)
+    host, port = server.server_address[:2]
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print(f"fake-llm listening on {host}:{port}", flush=True)
+    logging.getLogger("fake_llm").info("model %s, plan %s", args.model, plan.describe())
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        server.server_close()
+    return 0

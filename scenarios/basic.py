@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tester.constellation import OrchestratorConfig
 from tester.scenario import ScenarioContext
-from tester.topic import Topic
 
 TOPIC = "Paris attractions"
 
@@ -14,15 +13,19 @@ def run(ctx: ScenarioContext) -> None:
     constellation = ctx.constellation()
     orchestrator = constellation.start_orchestrator(config)
     ctx.note(f"orchestrator listening on {constellation.orchestrator_address}")
+    ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
+    ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
+    ctx.fact("orchestrator_log", str(orchestrator.log_path))
 
-    topic = Topic.wait_for_topic(TOPIC, ctx.collector, timeout=ctx.timeout)
+
+def check(ctx: ScenarioContext) -> None:
+    topic = ctx.topic(TOPIC)
     topic.assert_completed()
     topic.assert_no_errors()
     topic.assert_llm_calls()
     topic.assert_counts_consistent()
     topic.assert_min_attributes(20)
-    topic.assert_file_matches(constellation.output_dir_for(config) / "attributes.txt")
-
-    code = orchestrator.wait(timeout=60)
-    assert code == 0, f"orchestrator exited with {code}; log {orchestrator.log_path}"
+    topic.assert_file_matches(ctx.path("attributes"))
+    code = ctx.facts["exit_code"]
+    assert code == 0, f"orchestrator exited with {code}; log {ctx.facts['orchestrator_log']}"
     ctx.record(topic)

@@ -8,7 +8,6 @@ import signal
 from scenarios._helpers import wait_until
 from tester.constellation import OrchestratorConfig
 from tester.scenario import ScenarioContext
-from tester.topic import Topic
 
 CONFIG = OrchestratorConfig(
     topic="Museums of Rome", producers=3, iterations=40, extra_args=["--sim-latency-ms", "20"]
@@ -18,16 +17,22 @@ CONFIG = OrchestratorConfig(
 def run(ctx: ScenarioContext) -> None:
     constellation = ctx.constellation()
     orchestrator = constellation.start_orchestrator(CONFIG)
-    ctx.collector.store.wait_for(lambda s: s.name == "batch.receive", ctx.timeout, count=5)
+    ctx.fact_path("attributes", constellation.output_dir_for(CONFIG) / "attributes.txt")
+    ctx.store.wait_for(lambda s: s.name == "batch.receive", ctx.timeout, count=5)
     victim = wait_until(lambda: constellation.producer_processes(), 30, "producers")[0].pid
     os.kill(victim, signal.SIGKILL)
+    ctx.fact("victim_pid", victim)
     ctx.note(f"killed producer pid {victim}")
+    ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
 
-    topic = Topic.wait_for_topic(CONFIG.topic, ctx.collector, timeout=ctx.timeout)
+
+def check(ctx: ScenarioContext) -> None:
+    victim = ctx.facts["victim_pid"]
+    topic = ctx.topic(CONFIG.topic)
     topic.assert_completed().assert_restarts(1).assert_counts_consistent().assert_llm_calls()
-    topic.assert_file_matches(constellation.output_dir_for(CONFIG) / "attributes.txt")
+    topic.assert_file_matches(ctx.path("attributes"))
     lost = topic.spans("producer.lost")
     assert [s.attr("process.pid") for s in lost] == [victim], f"producer.lost spans: {lost}"
     assert topic.root.attr("run.batch_count") == CONFIG.producers * CONFIG.iterations
-    assert orchestrator.wait(timeout=60) == 0
+    assert ctx.facts["exit_code"] == 0, f"orchestrator exited with {ctx.facts['exit_code']}"
     ctx.record(topic)

@@ -13,6 +13,8 @@ import signal
 import sys
 import time
 import traceback
+from collections import Counter
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -20,7 +22,18 @@ from types import ModuleType
 from tester.collector import Collector, Span, spans_to_otlp_json
 from tester.collector.jaeger_json import to_jaeger_json
 from tester.constellation import StartupError
-from tester.report import ScenarioResult, write_json, write_junit
+from tester.query import IncompleteTrace, NoTelemetry
+from tester.replay import ReplayError, load_context, replay_dirs
+from tester.report import (
+    ERROR,
+    FAILED,
+    INCOMPLETE,
+    NO_TELEMETRY,
+    PASSED,
+    ScenarioResult,
+    write_json,
+    write_junit,
+)
 from tester.scenario import ScenarioContext
 from tester.topic.evidence import describe_span
 
@@ -56,6 +69,13 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
     )
     p.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report here")
     p.add_argument("--json", type=Path, default=None, help="write a JSON summary here")
+    p.add_argument(
+        "--replay",
+        type=Path,
+        default=None,
+        metavar="ARTIFACT_DIR",
+        help="re-run the trace checks of an earlier run on its artifacts folder, offline",
+    )
     return p
 
 
@@ -125,19 +145,10 @@ def run_scenario(
     print(f"== scenario {name}: {describe}")
     print(f"   collector on {collector.http_endpoint} (HTTP) and {collector.grpc_endpoint} (gRPC)")
     started = time.monotonic()
-    passed, detail = False, ""
+    status, detail = FAILED, ""
     artifacts: dict[str, str] = {}
     try:
-        scenario.run(ctx)
-        passed = True
-    except AssertionError as exc:
-        detail = f"ASSERTION FAILED: {exc}"
-    except StartupError as exc:
-        detail = f"STARTUP FAILED: {exc}"
-    except KeyboardInterrupt:
-        detail = "interrupted"
-    except Exception:
-        detail = "ERROR in scenario:\n" + traceback.format_exc()
+        status, detail = _judge(lambda: _run_then_check(name, scenario, ctx))
     finally:
         with contextlib.suppress(Exception):
             artifacts = _save_traces(collector, workdir)
@@ -157,8 +168,9 @@ def run_scenario(
             with contextlib.suppress(Exception):
                 artifacts = _save_traces(collector, workdir)
     if leftovers:
-        passed = False
+        status = FAILED
         detail += "\nLEFTOVER PROCESSES after teardown:\n" + "\n".join(f"  {p}" for p in leftovers)
+    passed = status == PASSED
     result = ScenarioResult(
         name,
         describe,
@@ -170,6 +182,7 @@ def run_scenario(
         ctx.topics,
         ctx.notes,
         leftovers,
+        status,
     )
     for line in ctx.notes:
         print(f"   note: {line}")
@@ -181,8 +194,71 @@ def run_scenario(
             f"{artifacts.get('traces_jaeger')})",
             file=sys.stderr,
         )
-    print(f"== scenario {name} {'PASSED' if passed else 'FAILED'} in {result.duration_s:.1f}s")
+    print(f"== scenario {name} {status.upper()} in {result.duration_s:.1f}s")
     return result
+
+
+def _run_then_check(name: str, scenario: ModuleType, ctx: ScenarioContext) -> None:
+    """The scenario convention (see scenarios/__init__.py): run, record facts, check."""
+    try:
+        scenario.run(ctx)
+    finally:
+        with contextlib.suppress(Exception):
+            ctx.save_facts(name)
+    check = getattr(scenario, "check", None)
+    if callable(check):
+        check(ctx)
+
+
+def _judge(body: Callable[[], None]) -> tuple[str, str]:
+    """(status, detail) of running body: the statuses are the report's."""
+    try:
+        body()
+    except NoTelemetry as exc:
+        return NO_TELEMETRY, f"NO TELEMETRY: {exc}"
+    except IncompleteTrace as exc:
+        return INCOMPLETE, f"INCOMPLETE TRACE: {exc}"
+    except AssertionError as exc:
+        return FAILED, f"ASSERTION FAILED: {exc}"
+    except StartupError as exc:
+        return FAILED, f"STARTUP FAILED: {exc}"
+    except KeyboardInterrupt:
+        return FAILED, "interrupted"
+    except Exception:
+        return ERROR, "ERROR in scenario:\n" + traceback.format_exc()
+    return PASSED, ""
+
+
+def replay(folder: Path, scenarios: dict[str, ModuleType]) -> list[ScenarioResult]:
+    """Run the checks of every scenario recorded in an artifacts folder, offline."""
+    results = []
+    for workdir in replay_dirs(folder):
+        name, ctx = load_context(workdir)
+        module = scenarios.get(name)
+        started = time.monotonic()
+        print(f"== replay {name} from {workdir} ({len(ctx.store)} spans)")
+        if module is None or not callable(getattr(module, "check", None)):
+            status, detail = ERROR, f"scenario {name!r} has no check(ctx) to replay"
+        else:
+            status, detail = _judge(lambda m=module, c=ctx: m.check(c))
+        if detail:
+            print(detail, file=sys.stderr)
+        result = ScenarioResult(
+            name,
+            f"replay of {workdir}",
+            status == PASSED,
+            round(time.monotonic() - started, 3),
+            detail,
+            str(workdir),
+            {"traces_otlp": str(workdir / "traces.otlp.json")},
+            ctx.topics,
+            ctx.notes,
+            [],
+            status,
+        )
+        print(f"== replay {name} {status.upper()} in {result.duration_s:.1f}s")
+        results.append(result)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,6 +275,13 @@ def main(argv: list[str] | None = None) -> int:
         for name, module in sorted(SCENARIOS.items()):
             print(f"{name:<22} {describe(module)}")
         return EXIT_PASS
+    if args.replay is not None:
+        try:
+            results = replay(args.replay.resolve(), SCENARIOS)
+        except ReplayError as exc:
+            print(f"tester: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return _finish(results, len(results), args, args.replay.resolve())
     names = (
         list(SCENARIOS)
         if args.scenario == "all"
@@ -229,13 +312,22 @@ def main(argv: list[str] | None = None) -> int:
             )
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+    return _finish(results, len(names), args, root)
+
+
+def _finish(
+    results: list[ScenarioResult], expected: int, args: argparse.Namespace, root: Path
+) -> int:
     if args.junit:
         write_junit(args.junit, results)
     if args.json:
         write_json(args.json, results)
     passed = sum(r.passed for r in results)
-    print(f"{passed} passed, {len(names) - passed} failed (artifacts in {root})")
-    return EXIT_PASS if passed == len(names) else EXIT_FAIL
+    counts = Counter(r.status for r in results if not r.passed)
+    others = "".join(f", {c} {s}" for s, c in counts.items() if s != FAILED)
+    failed = counts.get(FAILED, 0) + (expected - len(results))
+    print(f"{passed} passed, {failed} failed{others} (artifacts in {root})")
+    return EXIT_PASS if passed == expected else EXIT_FAIL
 
 
 if __name__ == "__main__":

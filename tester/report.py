@@ -8,6 +8,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+# A scenario's outcome. "incomplete trace" and "no telemetry" say the traces could
+# not be judged (spans missing), which is not the same as the system misbehaving.
+PASSED = "passed"
+FAILED = "failed"
+INCOMPLETE = "incomplete trace"
+NO_TELEMETRY = "no telemetry"
+ERROR = "error"  # the scenario itself crashed
+
 
 @dataclass
 class ScenarioResult:
@@ -21,16 +29,22 @@ class ScenarioResult:
     topics: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
+    status: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.status:
+            self.status = PASSED if self.passed else FAILED
 
 
 def write_junit(path: Path, results: list[ScenarioResult]) -> None:
-    failures = sum(not r.passed for r in results)
+    failures = sum(r.status == FAILED for r in results)
+    errors = sum(not r.passed and r.status != FAILED for r in results)
     suite = ET.Element(
         "testsuite",
         name="tester",
         tests=str(len(results)),
         failures=str(failures),
-        errors="0",
+        errors=str(errors),
         time=f"{sum(r.duration_s for r in results):.3f}",
     )
     for r in results:
@@ -38,8 +52,12 @@ def write_junit(path: Path, results: list[ScenarioResult]) -> None:
             suite, "testcase", classname="scenarios", name=r.name, time=f"{r.duration_s:.3f}"
         )
         if not r.passed:
+            # incomplete trace / no telemetry / crash: <error>, the run could not be judged
             failure = ET.SubElement(
-                case, "failure", message=r.detail.splitlines()[0][:500] if r.detail else "failed"
+                case,
+                "failure" if r.status == FAILED else "error",
+                type=r.status,
+                message=r.detail.splitlines()[0][:500] if r.detail else r.status,
             )
             failure.text = r.detail
         out = ET.SubElement(case, "system-out")
@@ -54,6 +72,7 @@ def write_json(path: Path, results: list[ScenarioResult]) -> None:
     summary = {
         "passed": sum(r.passed for r in results),
         "failed": sum(not r.passed for r in results),
+        "statuses": {s: sum(r.status == s for r in results) for s in {r.status for r in results}},
         "duration_s": round(sum(r.duration_s for r in results), 3),
         "scenarios": [asdict(r) for r in results],
     }

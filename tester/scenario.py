@@ -1,18 +1,27 @@
-"""What a scenario gets to work with: a collector, a work directory, constellations."""
+"""What a scenario gets to work with: spans, facts, a work directory, constellations.
+
+Live, ``collector`` receives the system's spans and ``store`` is its store. On
+``--replay`` there is no collector and no system: ``store`` holds the spans of
+``traces.otlp.json`` and ``facts`` the ``scenario.json`` of an earlier run.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from tester.collector import Collector
+from tester.collector import Collector, SpanStore
 from tester.constellation import ServiceConstellation
 from tester.topic import Topic
+
+FACTS_FILE = "scenario.json"
 
 
 @dataclass
 class ScenarioContext:
-    collector: Collector
+    collector: Collector | None
     workdir: Path
     verbose: bool = False
     keep_running: bool = False
@@ -20,7 +29,57 @@ class ScenarioContext:
     constellations: list[ServiceConstellation] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     topics: list[dict[str, object]] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    replay: bool = False
+    span_store: SpanStore | None = None
+    trace_endpoint: str | None = None  # where the system sends spans; default the collector
 
+    # ------------------------------------------------------------- spans and facts
+    @property
+    def store(self) -> SpanStore:
+        """The spans to check: the collector's live, the recorded ones on replay."""
+        if self.span_store is not None:
+            return self.span_store
+        if self.collector is None:
+            raise RuntimeError("this context has neither a collector nor recorded spans")
+        return self.collector.store
+
+    def fact(self, key: str, value: Any) -> Any:
+        """Record something ``check`` needs (JSON-able), e.g. an exit code; returns value."""
+        self.facts[key] = value
+        return value
+
+    def fact_path(self, key: str, path: Path) -> Path:
+        """Record a path, relative to the work directory when inside it; returns path."""
+        path = Path(path).resolve()
+        try:
+            self.facts[key] = str(path.relative_to(self.workdir.resolve()))
+        except ValueError:
+            self.facts[key] = str(path)
+        return path
+
+    def path(self, key: str) -> Path:
+        """A path recorded with ``fact_path``, resolved against this work directory
+        (so it points into the artifacts folder on replay)."""
+        return self.workdir / str(self.facts[key])
+
+    def topic(self, name: str, **kwargs: Any) -> Topic:
+        """Topic.wait_for_topic on this context's spans; on replay nothing more will
+        arrive, so it does not wait for quiet."""
+        if self.replay:
+            kwargs.setdefault("quiet_for", 0.0)
+            return Topic.wait_for_topic(name, self.store, kwargs.pop("timeout", 2.0), **kwargs)
+        return Topic.wait_for_topic(name, self.store, kwargs.pop("timeout", self.timeout), **kwargs)
+
+    def save_facts(self, scenario: str) -> Path:
+        path = self.workdir / FACTS_FILE
+        path.write_text(
+            json.dumps({"scenario": scenario, "facts": self.facts}, indent=2) + "\n",
+            encoding="utf-8",
+        )
+        return path
+
+    # ------------------------------------------------------------- the system
     def constellation(self, name: str | None = None) -> ServiceConstellation:
         """A new constellation tracing to this context's collector, in its own folder."""
         folder = (
@@ -28,7 +87,10 @@ class ScenarioContext:
             if name is None and not self.constellations
             else (self.workdir / (name or f"constellation-{len(self.constellations) + 1}"))
         )
-        constellation = ServiceConstellation(self.collector.http_endpoint, folder)
+        if self.replay:
+            raise RuntimeError("check(ctx) must not start processes: it also runs on --replay")
+        endpoint = self.trace_endpoint or (self.collector.http_endpoint if self.collector else None)
+        constellation = ServiceConstellation(endpoint, folder)
         self.constellations.append(constellation)
         return constellation
 

@@ -1,0 +1,77 @@
+"""Render spans as an indented tree: the evidence printed with every failed assertion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from tester.collector import Span
+
+_SKIP_ATTRS = {"topic.name", "run.id"}
+
+
+def _fmt_value(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def describe_span(span: Span, *, attributes: bool = True) -> str:
+    parts = [f"{span.name} [{span.service_name}] {span.duration_ms:.1f}ms"]
+    if span.status == "ERROR":
+        parts.append(f"ERROR({span.status_message})" if span.status_message else "ERROR")
+    if attributes:
+        shown = [f"{k}={_fmt_value(v)}" for k, v in span.attributes.items() if k not in _SKIP_ATTRS]
+        if shown:
+            parts.append(" ".join(shown[:12]))
+    for event in span.events:
+        if event.name == "exception":
+            parts.append(
+                f"exception {event.attributes.get('exception.type')}: "
+                f"{_fmt_value(event.attributes.get('exception.message'))}"
+            )
+    return "  ".join(parts)
+
+
+def span_tree(
+    spans: Sequence[Span],
+    *,
+    highlight: Iterable[str] = (),
+    limit: int = 80,
+    collapse_after: int = 4,
+) -> str:
+    """Indented tree by parent id; long runs of same-named siblings are collapsed."""
+    marked = set(highlight)
+    by_id = {s.span_id: s for s in spans}
+    children: dict[str | None, list[Span]] = {}
+    for span in spans:
+        parent = span.parent_span_id if span.parent_span_id in by_id else None
+        children.setdefault(parent, []).append(span)
+    for siblings in children.values():
+        siblings.sort(key=lambda s: s.start_ns)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        counts: dict[str, int] = {}
+        hidden: dict[str, int] = {}
+        for span in children.get(parent, []):
+            counts[span.name] = counts.get(span.name, 0) + 1
+            if (
+                counts[span.name] > collapse_after
+                and span.span_id not in marked
+                and span.status != "ERROR"
+            ):
+                hidden[span.name] = hidden.get(span.name, 0) + 1
+                continue
+            if len(lines) >= limit:
+                return
+            mark = ">> " if span.span_id in marked else ""
+            orphan = " (parent missing)" if depth == 0 and span.parent_span_id else ""
+            lines.append("  " * depth + mark + describe_span(span) + orphan)
+            walk(span.span_id, depth + 1)
+        for name, n in hidden.items():
+            lines.append("  " * depth + f"... {n} more {name}")
+
+    walk(None, 0)
+    if len(lines) >= limit:
+        lines.append(f"... (tree cut at {limit} lines; {len(spans)} spans in all)")
+    return "\n".join(lines)

@@ -22,6 +22,7 @@ from system.orchestrator.config import (
     ConfigError,
     RunConfig,
     build_run_config,
+    provider_environment,
 )
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
@@ -92,6 +93,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="latency of the simulated LLM per call (test provider)",
     )
     p.add_argument("--no-progress", action="store_true", help="no live display on a terminal")
+    llm = p.add_argument_group("real LLM providers (--provider env; README 'LLM providers')")
+    llm.add_argument(
+        "--llm",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="an OpenAI-compatible endpoint: name=N,base_url=URL,model=M[,key_env=VAR]"
+        "[,weight=W][,rpm=R][,tpm=T][,timeout=S][,breaker_failures=K][,breaker_cooldown=S];"
+        " repeatable; replaces the OPENAI/ANTHROPIC/GEMINI defaults",
+    )
+    llm.add_argument(
+        "--env-file", default=".env", help="read provider keys and settings from it (default .env)"
+    )
+    llm.add_argument(
+        "--record-content",
+        action="store_true",
+        help="record prompts and answers (truncated) on the chat spans; off by default",
+    )
     return p
 
 
@@ -125,6 +144,9 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig]
         output=args.output,
         max_restarts=args.max_restarts,
         sim_latency_ms=args.sim_latency_ms,
+        llm=args.llm,
+        env_file=args.env_file,
+        record_content=args.record_content,
     )
     return args, config
 
@@ -135,6 +157,9 @@ async def _run(args: argparse.Namespace, config: RunConfig) -> int:
     if args.trace_ep:
         env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": args.trace_ep}
         env.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
+    provider_env = provider_environment(config, env_file=args.env_file)
+    if provider_env:  # specs and .env keys reach producers only through their environment
+        env = {**(os.environ if env is None else env), **provider_env}
     run = TopicRun(
         config,
         telemetry,

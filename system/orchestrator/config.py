@@ -9,9 +9,20 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from system.providers.catalog import (
+    DEFAULT_ENV_FILE,
+    CatalogError,
+    ProviderSetup,
+    producer_environment,
+    resolve_providers,
+    secret_env_for,
+)
+from system.providers.spec import ProviderSpec
 
 MAX_PRODUCERS = 64
 MAX_REQUEST_SIZE = 1000
@@ -20,8 +31,8 @@ MAX_TOPIC_LENGTH = 200
 DEFAULT_PRODUCERS = 5
 DEFAULT_REQUEST_SIZE = 60
 DEFAULT_MAX_RESTARTS = 3
-AVAILABLE_PROVIDERS = ("test",)
-PLANNED_PROVIDERS = ("env",)
+AVAILABLE_PROVIDERS = ("test", "env")
+PLANNED_PROVIDERS: tuple[str, ...] = ()
 
 
 class ConfigError(ValueError):
@@ -39,6 +50,9 @@ class RunConfig:
     max_restarts: int = DEFAULT_MAX_RESTARTS
     sim_latency_ms: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: provider "env": the endpoints (specs name their key variable, never a key)
+    providers: tuple[ProviderSpec, ...] = ()
+    record_content: bool = False
 
     @property
     def slug(self) -> str:
@@ -122,6 +136,10 @@ def build_run_config(
     output_root: Path = Path("output"),
     max_restarts: int = DEFAULT_MAX_RESTARTS,
     sim_latency_ms: float = 0.0,
+    llm: Sequence[str] = (),
+    env_file: str | Path | None = DEFAULT_ENV_FILE,
+    environ: Mapping[str, str] | None = None,
+    record_content: bool = False,
 ) -> RunConfig:
     topic = validate_topic(topic)
     _int_in_range("producers", producers, 1, MAX_PRODUCERS)
@@ -129,11 +147,6 @@ def build_run_config(
         _int_in_range("iterations", iterations, 1, MAX_ITERATIONS)
     _int_in_range("request size", request_size, 1, MAX_REQUEST_SIZE)
     _int_in_range("max restarts", max_restarts, 0, 100)
-    if provider in PLANNED_PROVIDERS:
-        raise ConfigError(
-            f"provider {provider!r} (real LLM APIs from the environment) is not available in this "
-            "build yet; use --provider test"
-        )
     if provider not in AVAILABLE_PROVIDERS:
         raise ConfigError(
             f"unknown provider {provider!r}; choose one of: "
@@ -141,6 +154,14 @@ def build_run_config(
         )
     if not 0 <= sim_latency_ms <= 600_000:
         raise ConfigError("simulated latency must be between 0 and 600000 ms")
+    providers: tuple[ProviderSpec, ...] = ()
+    if llm and provider != "env":
+        raise ConfigError("--llm describes real endpoints: use it with --provider env")
+    if provider == "env":
+        try:
+            providers = tuple(resolve_providers(llm, environ=environ, env_file=env_file).specs)
+        except CatalogError as exc:
+            raise ConfigError(str(exc)) from exc
     output_dir = resolve_output_dir(topic_slug(topic), output, output_root)
     check_output_writable(output_dir)
     return RunConfig(
@@ -152,4 +173,22 @@ def build_run_config(
         request_size=request_size,
         max_restarts=max_restarts,
         sim_latency_ms=sim_latency_ms,
+        providers=providers,
+        record_content=record_content,
     )
+
+
+def provider_environment(
+    config: RunConfig,
+    *,
+    env_file: str | Path | None = DEFAULT_ENV_FILE,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """What every producer's environment needs for ``--provider env`` ({} otherwise):
+    the specs (with each producer's share of the rate limits) and the keys that
+    exist only in the .env file. Keys travel only this way: never argv or files."""
+    if config.provider != "env" or not config.providers:
+        return {}
+    secrets = secret_env_for(config.providers, env_file=env_file, environ=environ)
+    setup = ProviderSetup(list(config.providers), secrets)
+    return producer_environment(setup, config.producers, record_content=config.record_content)

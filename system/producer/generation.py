@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from opentelemetry import trace
@@ -9,26 +10,51 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from system.producer.parse import parse_response
 from system.producer.prompt import build_prompt
+from system.producer.resilience.router import Router
 from system.providers.base import Completion, Provider, ProviderError
 from system.telemetry import schema as s
+
+#: characters of prompt / answer kept on the span with --record-content
+CONTENT_LIMIT = 2000
 
 
 @dataclass
 class CycleResult:
     candidates: list[str]
     completion: Completion
+    provider: Provider
+    attempts: int = 1
 
 
-async def call_llm(tracer: trace.Tracer, provider: Provider, prompt: str, seed: int) -> Completion:
-    """One LLM call as a GenAI client span: ``chat {model}``."""
+def _messages(role: str, text: str) -> str:
+    clipped = text if len(text) <= CONTENT_LIMIT else text[:CONTENT_LIMIT] + "…[truncated]"
+    return json.dumps([{"role": role, "parts": [{"type": "text", "content": clipped}]}])
+
+
+async def call_llm(
+    tracer: trace.Tracer,
+    provider: Provider,
+    prompt: str,
+    seed: int,
+    *,
+    record_content: bool = False,
+) -> Completion:
+    """One LLM call (one attempt) as a GenAI client span: ``chat {model}``."""
+    attributes: dict[str, str | int] = {
+        s.GENAI_OPERATION_NAME: s.GENAI_OPERATION_CHAT,
+        s.GENAI_PROVIDER_NAME: provider.name,
+        s.GENAI_REQUEST_MODEL: provider.model,
+    }
+    address = getattr(provider, "server_address", None)
+    if address:
+        attributes[s.SERVER_ADDRESS] = address
+        attributes[s.SERVER_PORT] = int(getattr(provider, "server_port", 0) or 0)
+    if record_content:
+        attributes[s.GENAI_INPUT_MESSAGES] = _messages("user", prompt)
     with tracer.start_as_current_span(
         f"{s.GENAI_OPERATION_CHAT} {provider.model}",
         kind=SpanKind.CLIENT,
-        attributes={
-            s.GENAI_OPERATION_NAME: s.GENAI_OPERATION_CHAT,
-            s.GENAI_PROVIDER_NAME: provider.name,
-            s.GENAI_REQUEST_MODEL: provider.model,
-        },
+        attributes=attributes,
         record_exception=False,
         set_status_on_exception=False,
     ) as span:
@@ -52,18 +78,25 @@ async def call_llm(tracer: trace.Tracer, provider: Provider, prompt: str, seed: 
                 s.GENAI_FINISH_REASONS: [completion.finish_reason],
             }
         )
+        if record_content:
+            span.set_attribute(s.GENAI_OUTPUT_MESSAGES, _messages("assistant", completion.text))
         return completion
 
 
 async def generate(
-    tracer: trace.Tracer,
-    provider: Provider,
+    router: Router,
     *,
     topic: str,
     request_size: int,
     seed: int,
     partition: str | None = None,
 ) -> CycleResult:
+    """Build the prompt, get an answer through the router (retries, failover), parse it."""
     prompt = build_prompt(topic, request_size, partition=partition)
-    completion = await call_llm(tracer, provider, prompt, seed)
-    return CycleResult(parse_response(completion.text), completion)
+    outcome = await router.complete(prompt, seed)
+    return CycleResult(
+        parse_response(outcome.completion.text),
+        outcome.completion,
+        outcome.provider,
+        outcome.attempts,
+    )

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import xxhash
 from opentelemetry.trace import Status, StatusCode
 
-from system.producer.generation import generate
+from system.producer.generation import call_llm, generate
+from system.producer.resilience.build import build_router
+from system.producer.resilience.router import ProvidersUnavailable, Router
 from system.protocol import (
     AttributeBatch,
     FrameError,
@@ -32,8 +34,8 @@ from system.protocol import (
     read_message,
     write_message,
 )
-from system.providers.base import Provider, ProviderError
-from system.providers.registry import UnknownProviderError, create_provider
+from system.providers.base import ProviderError
+from system.providers.registry import UnknownProviderError
 from system.telemetry import Telemetry, context_from, current_context_carrier
 from system.telemetry import schema as s
 from system.telemetry.propagation import env_carrier
@@ -108,6 +110,8 @@ class Producer:
         self._writer: asyncio.StreamWriter | None = None
         self._write_lock = asyncio.Lock()
         self._assignment: Assignment | None = None
+        self._router: Router | None = None
+        self._degraded = False
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -155,10 +159,20 @@ class Producer:
                 await self._writer.wait_closed()
 
     async def _work(self, start: StartTopic, frames: FrameReader) -> int:
+        record_content = False
+
+        async def call(provider, prompt: str, seed: int):  # type: ignore[no-untyped-def]
+            return await call_llm(
+                self._tracer, provider, prompt, seed, record_content=record_content
+            )
+
         try:
-            provider = create_provider(start.provider, start.settings)
+            router, record_content = build_router(start.provider, start.settings, os.environ, call)
         except UnknownProviderError as exc:
             raise ProducerExit(str(exc), EXIT_ERROR) from exc
+        if start.provider_weights:
+            router.set_weights(start.provider_weights)
+        self._router = router
         self._assignment = Assignment(start, start.request_size, start.partition)
         parent = context_from(env_carrier(os.environ) or start.trace_context)
         with self._tracer.start_as_current_span(
@@ -173,7 +187,7 @@ class Producer:
         ) as span:
             tasks = [
                 asyncio.create_task(self._receive(frames)),
-                asyncio.create_task(self._generate_all(provider)),
+                asyncio.create_task(self._generate_all(router)),
             ]
             if self._stdin is not None:
                 tasks.append(asyncio.create_task(self._watch_stdin(self._stdin)))
@@ -181,7 +195,11 @@ class Producer:
             for task in tasks:
                 task.cancel()
             results = await asyncio.gather(*tasks, return_exceptions=True)
-            await provider.close()
+            for route in router.routes.values():
+                with contextlib.suppress(Exception):
+                    await route.provider.close()
+            if len(router.routes) > 1 or start.provider != "test":
+                log.info("provider stats: %s", router.stats())
             span.set_attributes(
                 {
                     s.PRODUCER_STOP_REASON: self.stop_reason,
@@ -215,6 +233,8 @@ class Producer:
                         self._assignment.request_size = message.request_size
                     if message.partition is not None:
                         self._assignment.partition = message.partition
+                    if message.provider_weights and self._router is not None:
+                        self._router.set_weights(message.provider_weights)
         except (ConnectionError, FrameError, ProtocolError) as exc:
             self.request_stop(f"connection to orchestrator lost: {exc}")
 
@@ -223,7 +243,27 @@ class Producer:
             pass
         self.request_stop("orchestrator went away (stdin closed)")
 
-    async def _generate_all(self, provider: Provider) -> None:
+    async def _set_degraded(self, degraded: bool, detail: str) -> None:
+        """Tell the orchestrator when the producer loses or regains every provider."""
+        if degraded == self._degraded:
+            return
+        self._degraded = degraded
+        if degraded:
+            log.warning("degraded: %s", detail)
+        else:
+            log.info("a provider is available again; generating")
+        with contextlib.suppress(ConnectionError):
+            await self._send(
+                ProducerStatus(
+                    producer_id=self.producer_id,
+                    state="degraded" if degraded else "running",
+                    iterations_done=self.iterations_done,
+                    detail=detail,
+                    trace_context=current_context_carrier(),
+                )
+            )
+
+    async def _generate_all(self, router: Router) -> None:
         assert self._assignment is not None
         start = self._assignment.start
         seq = int(start.settings.get("start_seq", 0))
@@ -237,13 +277,22 @@ class Producer:
             ) as span:
                 try:
                     result = await generate(
-                        self._tracer,
-                        provider,
+                        router,
                         topic=start.topic,
                         request_size=self._assignment.request_size,
                         seed=cycle_seed(start.run_id, self.producer_id, seq),
                         partition=self._assignment.partition,
                     )
+                except ProvidersUnavailable as exc:
+                    # every provider is down: say so, wait for the next probe, never spin
+                    wait = min(max(exc.retry_in, 0.2), 60.0)
+                    span.set_attribute(s.CYCLE_DEGRADED, True)
+                    span.add_event(s.EVENT_UNAVAILABLE, {s.LLM_DELAY_S: round(wait, 3)})
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                    await self._set_degraded(True, f"{exc}; next probe in {wait:.1f}s")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stop.wait(), wait)
+                    continue
                 except ProviderError as exc:
                     failures += 1
                     span.set_status(Status(StatusCode.ERROR, str(exc)))
@@ -253,12 +302,19 @@ class Producer:
                         await asyncio.wait_for(self._stop.wait(), delay)
                     continue
                 failures = 0
-                span.set_attribute(s.CYCLE_CANDIDATES, len(result.candidates))
+                await self._set_degraded(False, "")
+                span.set_attributes(
+                    {
+                        s.CYCLE_CANDIDATES: len(result.candidates),
+                        s.CYCLE_PROVIDER: str(getattr(result.provider, "key", "")),
+                        s.CYCLE_ATTEMPTS: result.attempts,
+                    }
+                )
                 batch = AttributeBatch(
                     producer_id=self.producer_id,
                     seq=seq,
                     candidates=result.candidates,
-                    provider=provider.name,
+                    provider=str(getattr(result.provider, "key", result.provider.name)),
                     model=result.completion.model,
                     input_tokens=result.completion.input_tokens,
                     output_tokens=result.completion.output_tokens,

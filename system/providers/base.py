@@ -19,9 +19,22 @@ class Completion:
 class ProviderError(RuntimeError):
     """A call to the provider failed; ``error_type`` feeds the span's error.type."""
 
-    def __init__(self, message: str, error_type: str = "provider_error") -> None:
+    def __init__(
+        self,
+        message: str,
+        error_type: str = "provider_error",
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        status_code: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.error_type = error_type
+        #: another attempt (on this or another provider) may succeed
+        self.retryable = retryable
+        #: seconds the provider asked us to wait (Retry-After), if it said
+        self.retry_after = retry_after
+        self.status_code = status_code
 
 
 class Provider(Protocol):

@@ -78,3 +78,24 @@ GENAI_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GENAI_FINISH_REASONS = "gen_ai.response.finish_reasons"
 GENAI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
 ERROR_TYPE = "error.type"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+GENAI_INPUT_MESSAGES = "gen_ai.input.messages"  # only with --record-content, truncated
+GENAI_OUTPUT_MESSAGES = "gen_ai.output.messages"  # only with --record-content, truncated
+
+# Resilience: generation.cycle attributes and events (docs/tracing.md)
+CYCLE_PROVIDER = "generation.provider"  # the provider (spec name) that answered
+CYCLE_ATTEMPTS = "generation.attempts"  # LLM attempts this cycle, retries included
+CYCLE_DEGRADED = "generation.degraded"  # true: no provider was available
+EVENT_RETRY = "llm.retry"
+EVENT_FAILOVER = "llm.failover"
+EVENT_RATE_LIMIT_WAIT = "rate_limit.wait"
+EVENT_BREAKER_CHANGE = "breaker.state_change"
+EVENT_UNAVAILABLE = "providers.unavailable"
+LLM_PROVIDER = "llm.provider"
+LLM_ATTEMPT = "llm.attempt"
+LLM_DELAY_S = "llm.delay_s"
+FAILOVER_FROM = "llm.failover.from"
+FAILOVER_TO = "llm.failover.to"
+BREAKER_FROM = "breaker.from"
+BREAKER_TO = "breaker.to"

@@ -30,7 +30,11 @@ def test_default_output_is_inside_the_output_root(tmp_path: Path):
         ({"topic": "ok", "producers": 10_000}, "producers"),
         ({"topic": "ok", "request_size": 0}, "request size"),
         ({"topic": "ok", "iterations": 0}, "iterations"),
-        ({"topic": "ok", "provider": "env"}, "not available"),
+        (
+            {"topic": "ok", "provider": "env", "environ": {}, "env_file": None},
+            "no LLM provider configured",
+        ),
+        ({"topic": "ok", "llm": ["name=a,base_url=http://x/v1,model=m"]}, "--provider env"),
         ({"topic": "ok", "provider": "gpt"}, "unknown provider"),
     ],
 )

@@ -1,0 +1,222 @@
+"""One LLM request with retries, failover, circuit breakers and rate limits.
+
+Each attempt is one ``chat {model}`` span (``generation.call_llm``). What
+happens between attempts is recorded as events on the caller's current span
+(the ``generation.cycle``): ``llm.retry``, ``llm.failover``,
+``rate_limit.wait`` and ``breaker.state_change`` (docs/tracing.md).
+
+An attempt goes to a provider chosen by weight among those whose breaker
+lets calls through and whose Retry-After has passed, preferring providers
+not yet tried in this request (failover) and with room in their rate limit.
+A retry on a provider already tried waits for the backoff (at least its
+Retry-After). When no provider can be called (every breaker open) the
+router raises ``ProvidersUnavailable`` with the time until the next probe:
+the caller degrades and waits instead of spinning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from opentelemetry import trace
+
+from system.producer.resilience.backoff import Backoff
+from system.producer.resilience.breaker import CircuitBreaker, State
+from system.producer.resilience.limiter import RateLimiter
+from system.producer.resilience.selection import ProviderStats, WeightedSelector
+from system.providers.base import Completion, Provider, ProviderError
+from system.telemetry import schema as s
+
+log = logging.getLogger("system.producer")
+
+DEFAULT_MAX_ATTEMPTS = 4
+DEFAULT_OUTPUT_TOKENS = 512  # token estimate for a provider's first answer
+
+
+class ProvidersUnavailable(ProviderError):
+    """No provider can be called now; ``retry_in`` seconds until the next one may be."""
+
+    def __init__(self, retry_in: float, detail: str) -> None:
+        super().__init__(detail, "providers_unavailable", retryable=True)
+        self.retry_in = retry_in
+
+
+@dataclass
+class Route:
+    provider: Provider
+    breaker: CircuitBreaker
+    limiter: RateLimiter
+    weight: float = 1.0
+    stats: ProviderStats = field(default_factory=ProviderStats)
+    cooling_until: float = 0.0  # Retry-After: no calls before this (clock time)
+    consecutive_failures: int = 0
+
+    @property
+    def key(self) -> str:
+        return str(getattr(self.provider, "key", self.provider.name))
+
+
+@dataclass
+class Outcome:
+    completion: Completion
+    provider: Provider
+    attempts: int
+
+
+CallFn = Callable[[Provider, str, int], Awaitable[Completion]]
+
+
+class Router:
+    def __init__(
+        self,
+        routes: Sequence[Route],
+        call: CallFn,
+        *,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        backoff: Backoff | None = None,
+        selector: WeightedSelector | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        if not routes:
+            raise ValueError("a router needs at least one provider")
+        self.routes = {route.key: route for route in routes}
+        self._call = call
+        self.max_attempts = max(1, max_attempts)
+        self.backoff = backoff or Backoff()
+        self.selector = selector or WeightedSelector({r.key: r.weight for r in routes})
+        self._clock = clock
+        self._sleep = sleep
+        for route in routes:
+            route.breaker.listener = self._on_breaker_change
+
+    # ------------------------------------------------------------ events
+    @staticmethod
+    def _event(name: str, attributes: dict[str, str | int | float | bool]) -> None:
+        trace.get_current_span().add_event(name, attributes)
+
+    def _on_breaker_change(self, name: str, old: State, new: State) -> None:
+        level = logging.WARNING if new == State.OPEN else logging.INFO
+        log.log(level, "provider %s: circuit breaker %s -> %s", name, old, new)
+        self._event(
+            s.EVENT_BREAKER_CHANGE,
+            {s.LLM_PROVIDER: name, s.BREAKER_FROM: str(old), s.BREAKER_TO: str(new)},
+        )
+
+    # ------------------------------------------------------------ choosing
+    def set_weights(self, weights: dict[str, float]) -> None:
+        self.selector.set_weights(weights)
+
+    def _estimate(self, route: Route, prompt: str) -> int:
+        done = route.stats.requests - route.stats.failures
+        output = route.stats.output_tokens // done if done else DEFAULT_OUTPUT_TOKENS
+        return len(prompt) // 4 + output
+
+    def _callable(self, route: Route, now: float) -> bool:
+        return route.breaker.available() and route.cooling_until <= now
+
+    def _pick(self, tried: set[str], prompt: str) -> Route | None:
+        now = self._clock()
+        usable = [r for r in self.routes.values() if self._callable(r, now)]
+        positive = [r for r in usable if self.selector.weights.get(r.key, 0) > 0] or usable
+        fresh = [r for r in positive if r.key not in tried] or positive
+        roomy = [r for r in fresh if r.limiter.has_capacity(self._estimate(r, prompt))] or fresh
+        key = self.selector.choose([r.key for r in roomy])
+        return None if key is None else self.routes[key]
+
+    def next_available_in(self) -> float:
+        """Seconds until some provider may be called again (0 if one may now)."""
+        now = self._clock()
+        return max(
+            0.0,
+            min(max(r.breaker.retry_at(), r.cooling_until) - now for r in self.routes.values()),
+        )
+
+    def unavailable_detail(self) -> str:
+        return ", ".join(f"{r.key}: breaker {r.breaker.state}" for r in self.routes.values())
+
+    # ------------------------------------------------------------ calling
+    async def complete(self, prompt: str, seed: int) -> Outcome:
+        tried: set[str] = set()
+        last: Route | None = None
+        last_error: ProviderError | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            route = self._pick(tried, prompt)
+            if route is None:
+                wait = self.next_available_in()
+                open_all = all(r.breaker.state == State.OPEN for r in self.routes.values())
+                if last_error is None or open_all or attempt == self.max_attempts:
+                    raise ProvidersUnavailable(
+                        wait, f"no provider available ({self.unavailable_detail()})"
+                    )
+                # every provider is cooling down after a Retry-After: wait it out
+                self._event(
+                    s.EVENT_RETRY,
+                    {s.LLM_ATTEMPT: attempt, s.LLM_DELAY_S: round(wait, 3),
+                     s.ERROR_TYPE: last_error.error_type},
+                )  # fmt: skip
+                await self._sleep(wait)
+                continue
+            if last is not None and last_error is not None:
+                await self._between_attempts(attempt, last, route, last_error)
+            if not route.breaker.allow():
+                continue  # lost the half-open probe to a concurrent call
+            estimate = self._estimate(route, prompt)
+            waited = await route.limiter.acquire(estimate)
+            if waited > 0.001:
+                self._event(
+                    s.EVENT_RATE_LIMIT_WAIT,
+                    {s.LLM_PROVIDER: route.key, s.LLM_DELAY_S: round(waited, 3)},
+                )
+            try:
+                completion = await self._call(route.provider, prompt, seed)
+            except ProviderError as exc:
+                self._failed(route, exc)
+                tried.add(route.key)
+                last, last_error = route, exc
+                if not exc.retryable and len(self.routes) == 1:
+                    raise
+                continue
+            route.stats.record_success(
+                completion.latency_ms, completion.input_tokens, completion.output_tokens
+            )
+            route.consecutive_failures = 0
+            route.breaker.record_success()
+            route.limiter.settle(estimate, completion.input_tokens + completion.output_tokens)
+            return Outcome(completion, route.provider, attempt)
+        assert last_error is not None
+        raise last_error
+
+    def _failed(self, route: Route, exc: ProviderError) -> None:
+        route.stats.record_failure()
+        route.consecutive_failures += 1
+        route.breaker.record_failure()
+        if exc.retry_after:
+            route.cooling_until = max(route.cooling_until, self._clock() + exc.retry_after)
+        log.info("provider %s failed (%s): %s", route.key, exc.error_type, exc)
+
+    async def _between_attempts(
+        self, attempt: int, last: Route, route: Route, error: ProviderError
+    ) -> None:
+        if route.key != last.key and route.consecutive_failures == 0:
+            self._event(
+                s.EVENT_FAILOVER,
+                {s.LLM_ATTEMPT: attempt, s.FAILOVER_FROM: last.key, s.FAILOVER_TO: route.key,
+                 s.ERROR_TYPE: error.error_type},
+            )  # fmt: skip
+            return
+        # A Retry-After was honoured already: the route was not callable before it passed.
+        delay = self.backoff.delay(max(1, route.consecutive_failures))
+        self._event(
+            s.EVENT_RETRY,
+            {s.LLM_ATTEMPT: attempt, s.LLM_PROVIDER: route.key, s.LLM_DELAY_S: round(delay, 3),
+             s.ERROR_TYPE: error.error_type},
+        )  # fmt: skip
+        await self._sleep(delay)
+
+    def stats(self) -> dict[str, dict[str, float | int | None]]:
+        return {key: route.stats.as_dict() for key, route in self.routes.items()}

@@ -1,0 +1,251 @@
+"""Where the provider set of ``--provider env`` comes from, and how producers get it.
+
+Sources, in order:
+
+* ``--llm name=...,base_url=...,model=...,key_env=...,weight=...`` options
+  (repeatable): when any is given, these are the provider set;
+* otherwise the well-known providers whose key is set in the environment or
+  in the ``.env`` file: ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
+  ``GEMINI_API_KEY``, each with optional ``<P>_BASE_URL``, ``<P>_MODEL``,
+  ``<P>_WEIGHT``, ``<P>_RPM``, ``<P>_TPM``, ``<P>_TIMEOUT`` (see example.env).
+
+A key never goes on the command line: ``--llm`` names the variable that holds
+it (``key_env``). Producers receive the specs as JSON in ``PROVIDERS_ENV`` and
+read the keys from the environment they inherit; keys found only in the
+``.env`` file are added to that environment by the orchestrator, never to a
+file, an argument or a message.
+
+Rate limits in a spec are for the whole run; the orchestrator gives every
+producer an equal share (``rpm / producers``), so N producers together stay
+within the budget without coordinating.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from system.providers.spec import ProviderSpec
+
+PROVIDERS_ENV = "TOPIC_ENUMERATOR_PROVIDERS"
+DEFAULT_ENV_FILE = ".env"
+
+
+@dataclass(frozen=True)
+class WellKnown:
+    prefix: str
+    base_url: str
+    model: str
+    system: str
+
+
+WELL_KNOWN: dict[str, WellKnown] = {
+    "openai": WellKnown("OPENAI", "https://api.openai.com/v1", "gpt-4o-mini", "openai"),
+    "anthropic": WellKnown(
+        "ANTHROPIC", "https://api.anthropic.com/v1/", "claude-haiku-4-5", "anthropic"
+    ),
+    "gemini": WellKnown(
+        "GEMINI",
+        "https://generativelanguage.googleapis.com/v1beta/openai/",
+        "gemini-2.5-flash",
+        "gcp.gemini",
+    ),
+}
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FLOATS = {"weight", "rpm", "tpm", "timeout", "timeout_s", "breaker_cooldown", "breaker_cooldown_s"}
+_INTS = {"max_tokens", "breaker_failures"}
+_ALIASES = {"timeout": "timeout_s", "breaker_cooldown": "breaker_cooldown_s", "url": "base_url"}
+_LLM_KEYS = {
+    "name", "base_url", "url", "model", "key_env", "system", *_FLOATS, *_INTS,
+}  # fmt: skip
+
+
+class CatalogError(ValueError):
+    """The provider configuration is unusable; the message is shown as is."""
+
+
+@dataclass
+class ProviderSetup:
+    specs: list[ProviderSpec]
+    #: key variables found only in the .env file: added to the producers' environment
+    secret_env: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+def _number(key: str, value: str, where: str) -> float | int:
+    try:
+        number: float | int = int(value) if key in _INTS else float(value)
+    except ValueError:
+        raise CatalogError(f"{where}: {key} must be a number (got {value!r})") from None
+    if number <= 0 and key != "weight":
+        raise CatalogError(f"{where}: {key} must be positive (got {value})")
+    if number < 0:
+        raise CatalogError(f"{where}: {key} must not be negative (got {value})")
+    return number
+
+
+def parse_llm_option(text: str) -> ProviderSpec:
+    """One ``--llm`` value: comma-separated ``key=value`` pairs."""
+    where = f"--llm {text.split(',', 1)[0]}"
+    values: dict[str, Any] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key, value = key.strip().lower(), value.strip()
+        if not sep:
+            raise CatalogError(f"{where}: expected key=value, got {part!r}")
+        if key in ("key", "api_key"):
+            raise CatalogError(
+                f"{where}: API keys are not accepted on the command line; put the key in an "
+                "environment variable (or .env) and name it with key_env=VARIABLE"
+            )
+        if key not in _LLM_KEYS:
+            raise CatalogError(f"{where}: unknown field {key!r}; fields: {sorted(_LLM_KEYS)}")
+        key = _ALIASES.get(key, key)
+        values[key] = _number(key, value, where) if key in _FLOATS | _INTS else value
+    for required in ("name", "base_url", "model"):
+        if not values.get(required):
+            raise CatalogError(f"{where}: {required}= is required")
+    if not _NAME.match(values["name"]):
+        raise CatalogError(f"{where}: name must be 1-40 letters, digits, '.', '_' or '-'")
+    if not str(values["base_url"]).startswith(("http://", "https://")):
+        raise CatalogError(f"{where}: base_url must start with http:// or https://")
+    key_env = values.get("key_env")
+    if key_env in ("", "-", "none"):
+        values["key_env"] = None
+    elif key_env is not None and not _ENV_NAME.match(key_env):
+        raise CatalogError(f"{where}: key_env must be an environment variable name")
+    return ProviderSpec(**values)
+
+
+def load_env_file(path: str | Path | None) -> dict[str, str]:
+    """The ``KEY=value`` pairs of a .env file ({} when there is none); never sets os.environ."""
+    if path is None:
+        return {}
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _well_known(values: Mapping[str, str]) -> list[ProviderSpec]:
+    specs = []
+    for name, known in WELL_KNOWN.items():
+        p = known.prefix
+        if not values.get(f"{p}_API_KEY"):
+            continue
+        where = f"{p}_* settings"
+        extra: dict[str, Any] = {}
+        for suffix, key in (("WEIGHT", "weight"), ("RPM", "rpm"), ("TPM", "tpm"),
+                            ("TIMEOUT", "timeout_s")):  # fmt: skip
+            if values.get(f"{p}_{suffix}"):
+                extra[key] = _number(key, values[f"{p}_{suffix}"], where)
+        specs.append(
+            ProviderSpec(
+                name=name,
+                base_url=values.get(f"{p}_BASE_URL") or known.base_url,
+                model=values.get(f"{p}_MODEL") or known.model,
+                key_env=f"{p}_API_KEY",
+                system=known.system,
+                **extra,
+            )
+        )
+    return specs
+
+
+def resolve_providers(
+    llm: Sequence[str],
+    *,
+    environ: Mapping[str, str] | None = None,
+    env_file: str | Path | None = DEFAULT_ENV_FILE,
+) -> ProviderSetup:
+    """The provider set of ``--provider env``; CatalogError when there is none usable."""
+    environ = os.environ if environ is None else environ
+    from_file = load_env_file(env_file)
+    values = {**from_file, **environ}  # the real environment wins over .env
+    specs = [parse_llm_option(text) for text in llm] if llm else _well_known(values)
+    if not specs:
+        raise CatalogError(
+            "no LLM provider configured: set OPENAI_API_KEY, ANTHROPIC_API_KEY or "
+            f"GEMINI_API_KEY (in the environment or {env_file or '.env'}; see example.env), "
+            "or describe endpoints with --llm name=...,base_url=...,model=...,key_env=..."
+        )
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise CatalogError(f"provider names must be unique (got {', '.join(names)})")
+    if not any(spec.weight > 0 for spec in specs):
+        raise CatalogError("at least one provider needs a weight above 0")
+    missing = [s for s in specs if s.key_env and not values.get(s.key_env)]
+    if missing:
+        raise CatalogError(
+            "no API key for provider(s) "
+            + ", ".join(f"{s.name} (set {s.key_env})" for s in missing)
+        )
+    return ProviderSetup(specs, _from_file_only(specs, from_file, environ))
+
+
+def _from_file_only(
+    specs: Sequence[ProviderSpec], from_file: Mapping[str, str], environ: Mapping[str, str]
+) -> dict[str, str]:
+    return {
+        s.key_env: from_file[s.key_env]
+        for s in specs
+        if s.key_env and not environ.get(s.key_env) and from_file.get(s.key_env)
+    }
+
+
+def secret_env_for(
+    specs: Sequence[ProviderSpec],
+    *,
+    env_file: str | Path | None = DEFAULT_ENV_FILE,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """The key variables of these specs that only the .env file holds."""
+    environ = os.environ if environ is None else environ
+    return _from_file_only(specs, load_env_file(env_file), environ)
+
+
+def share_limits(specs: Sequence[ProviderSpec], producers: int) -> list[ProviderSpec]:
+    """Each producer's equal share of every run-wide rpm/tpm budget."""
+    n = max(1, producers)
+    return [
+        replace(
+            s,
+            rpm=None if s.rpm is None else s.rpm / n,
+            tpm=None if s.tpm is None else s.tpm / n,
+        )
+        for s in specs
+    ]
+
+
+def producer_environment(
+    setup: ProviderSetup, producers: int, *, record_content: bool = False
+) -> dict[str, str]:
+    """Variables to add to every producer's environment (keys from .env included)."""
+    payload = {
+        "providers": [s.to_dict() for s in share_limits(setup.specs, producers)],
+        "record_content": record_content,
+    }
+    return {PROVIDERS_ENV: json.dumps(payload), **setup.secret_env}
+
+
+def read_producer_config(environ: Mapping[str, str]) -> tuple[list[ProviderSpec], bool]:
+    """What ``producer_environment`` wrote: (specs, record_content)."""
+    raw = environ.get(PROVIDERS_ENV)
+    if not raw:
+        raise CatalogError(f"{PROVIDERS_ENV} is not set: the orchestrator configures providers")
+    try:
+        payload = json.loads(raw)
+        specs = [ProviderSpec.from_dict(d) for d in payload["providers"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CatalogError(f"{PROVIDERS_ENV} is not valid: {exc}") from exc
+    return specs, bool(payload.get("record_content", False))

@@ -1,5 +1,8 @@
 """``python -m system.orchestrator`` / ``orchestrator``: run one topic to completion.
 
+With ``--topic`` (CLI mode) it runs that topic and exits. Without it (web
+mode) it waits for work on the control port, driven by the webserver.
+
 Exit codes: 0 the run completed or was stopped on request; 1 the run failed;
 2 bad command-line input (nothing was started).
 """
@@ -26,6 +29,8 @@ from system.orchestrator.config import (
 )
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
+from system.orchestrator.web_mode import serve
+from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, ensure_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
 from system.telemetry.setup import resolve_endpoint
@@ -33,6 +38,16 @@ from system.telemetry.setup import resolve_endpoint
 log = logging.getLogger("system.orchestrator")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_CONTROL_PORT = 7600
+#: options that describe one run: CLI mode only
+RUN_OPTIONS = (
+    "producers",
+    "iterations",
+    "request_size",
+    "output",
+    "max_restarts",
+    "sim_latency_ms",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="orchestrator",
         description="Run concurrent LLM producers to enumerate every unique attribute of a topic.",
     )
-    p.add_argument("--topic", help="topic to enumerate (CLI mode)")
+    p.add_argument("--topic", help="topic to enumerate (CLI mode); without it: web mode")
     p.add_argument(
         "--producers",
         type=int,
@@ -111,6 +126,27 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="record prompts and answers (truncated) on the chat spans; off by default",
     )
+    web = p.add_argument_group("web mode (no --topic)")
+    web.add_argument(
+        "--control-host", default="127.0.0.1", help="control address (default 127.0.0.1)"
+    )
+    web.add_argument(
+        "--control-port",
+        type=int,
+        default=DEFAULT_CONTROL_PORT,
+        help=f"control port the webserver connects to (default {DEFAULT_CONTROL_PORT}; 0 = any)",
+    )
+    web.add_argument(
+        "--control-token-file",
+        type=Path,
+        default=DEFAULT_TOKEN_FILE,
+        help=f"control token file, created (mode 600) if missing (default {DEFAULT_TOKEN_FILE})",
+    )
+    web.add_argument(
+        "--output-root",
+        default="output",
+        help="runs write to OUTPUT_ROOT/<topic-slug>/ (default ./output)",
+    )
     return p
 
 
@@ -123,18 +159,29 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgumentError(message)
 
 
-def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig]:
+def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig | None]:
     parser = build_parser()
     parser.__class__ = _Parser
     args = parser.parse_args(argv)
-    if args.topic is None:
-        raise ConfigError("--topic is required (web mode arrives with the webserver)")
-    if not 0 <= args.port <= 65535:
-        raise ConfigError("--port must be between 0 and 65535")
+    for name in ("port", "control_port"):
+        if not 0 <= getattr(args, name) <= 65535:
+            raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 65535")
     try:
         resolve_endpoint(args.trace_ep, os.environ)
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
+    if args.topic is None:
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name in RUN_OPTIONS
+            if getattr(args, name) != parser.get_default(name)
+        ]
+        if given:
+            raise ConfigError(
+                f"{', '.join(given)} only apply with --topic; without --topic the orchestrator "
+                "runs in web mode and takes run settings from the webserver"
+            )
+        return args, None
     config = build_run_config(
         topic=args.topic,
         producers=args.producers,
@@ -212,8 +259,16 @@ def main(argv: list[str] | None = None) -> int:
     except (_ArgumentError, ConfigError) as exc:
         print(f"orchestrator: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if config is None:
+        try:
+            token = ensure_token(args.control_token_file)
+        except TokenFileError as exc:
+            print(f"orchestrator: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     configure_logging(args.log_level, "orchestrator")
     try:
+        if config is None:
+            return asyncio.run(serve(args, token))
         return asyncio.run(_run(args, config))
     except KeyboardInterrupt:
         return EXIT_OK

@@ -13,13 +13,14 @@ import os
 import secrets
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
+from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from system.dedup.index import DedupIndex
@@ -65,6 +66,7 @@ class TopicRun:
         log_dir: Path | None = None,
         log_level: str = "info",
         env: Mapping[str, str] | None = None,
+        parent_context: Context | None = None,
     ) -> None:
         self.config = config
         self.run_id = uuid.uuid4().hex
@@ -89,6 +91,9 @@ class TopicRun:
         self.address: tuple[str, int] | None = None
         self._root_ctx: Any = None
         self._root_span: trace.Span | None = None
+        self._parent_context = parent_context
+        #: called with (index of the first new line, new lines) after each append
+        self.on_append: Callable[[int, list[str]], None] | None = None
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -110,7 +115,7 @@ class TopicRun:
         self.stats.resumed = self.index.load_existing(existing)
         if self.stats.resumed:
             log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
-        parent = context_from(env_carrier(self._env))
+        parent = self._parent_context or context_from(env_carrier(self._env))
         attributes = {
             s.TOPIC_NAME: self.config.topic,
             s.TOPIC_SLUG: self.config.slug,
@@ -363,6 +368,8 @@ class TopicRun:
                 self._fail(f"cannot write {self.file.path}: {exc.strerror or exc}")
                 return
             span.set_attribute(s.FILE_BYTES, written)
+        if self.on_append is not None:
+            self.on_append(self.stats.resumed + self.stats.unique, lines)
 
     def on_status(self, producer_id: int, status: ProducerStatus) -> None:
         slot = self.stats.producers[producer_id]

@@ -78,6 +78,14 @@ GENAI_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GENAI_FINISH_REASONS = "gen_ai.response.finish_reasons"
 GENAI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
 ERROR_TYPE = "error.type"
+
+# Web mode: control channel (webserver -> orchestrator). Each request is a
+# server span "control.<op>" continuing the webserver's HTTP span; a start
+# request is the exception: its topic.run is the HTTP span's direct child.
+SPAN_CONTROL_PREFIX = "control."
+SPAN_CONTROL_REJECTED = "control.rejected"
+CONTROL_OP = "control.op"
+CONTROL_STATUS = "control.status_code"
 SERVER_ADDRESS = "server.address"
 SERVER_PORT = "server.port"
 GENAI_INPUT_MESSAGES = "gen_ai.input.messages"  # only with --record-content, truncated

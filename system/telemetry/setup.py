@@ -42,6 +42,11 @@ class Telemetry:
     def enabled(self) -> bool:
         return self._provider is not None
 
+    @property
+    def tracer_provider(self) -> Any:
+        """The SDK tracer provider (for instrumentations), or None when tracing is off."""
+        return self._provider
+
     def tracer(self, name: str = "system") -> trace.Tracer:
         if self._provider is None:
             return trace.NoOpTracer()

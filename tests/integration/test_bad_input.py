@@ -48,7 +48,7 @@ pytestmark = pytest.mark.integration
         ),
         (["--topic", "ok", "--trace-ep", "localhost:4318"], "must be an http"),
         (["--topic", "ok", "--port", "70000"], "--port"),
-        (["--producers", "2"], "--topic is required"),
+        (["--producers", "2"], "only apply with --topic"),
         (["--topic", "ok", "--bogus"], "unrecognized arguments"),
     ],
 )

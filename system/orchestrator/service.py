@@ -1,0 +1,276 @@
+"""Web mode: the orchestrator waits for work and runs topics on request.
+
+``RunService`` owns the runs started over the control channel: it validates a
+request with the same rules as the command line, refuses a run whose output
+folder is in use, caps the work in flight, and turns each run's progress into
+events (snapshots and newly found attributes) for whoever listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opentelemetry.context import Context
+
+from system.orchestrator.config import MAX_PRODUCERS, ConfigError, build_run_config
+from system.orchestrator.run import TopicRun
+from system.output import AttributesPager
+from system.telemetry import Telemetry
+
+log = logging.getLogger(__name__)
+
+MAX_ACTIVE_RUNS = 4
+MAX_FINISHED_RUNS = 100
+SNAPSHOT_INTERVAL_S = 0.5
+ATTRIBUTE_EVENT_ITEMS = 50
+MAX_PAGE = 5000
+START_FIELDS = {"topic", "producers", "iterations", "provider", "request_size"}
+
+
+class ServiceError(Exception):
+    """A request the service refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+EventSink = Callable[[str, str, dict[str, Any]], None]
+
+
+@dataclass
+class ManagedRun:
+    run: TopicRun
+    task: asyncio.Task[Any] | None = None
+    pager: AttributesPager | None = None
+    pending_items: list[str] = field(default_factory=list)
+    pending_start: int | None = None
+    pending_count: int = 0
+    stop_requested: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+
+class RunService:
+    def __init__(
+        self,
+        telemetry: Telemetry,
+        *,
+        output_root: Path,
+        host: str = "127.0.0.1",
+        log_dir: Path | None = None,
+        log_level: str = "info",
+        env: Mapping[str, str] | None = None,
+    ) -> None:
+        self._telemetry = telemetry
+        self.output_root = output_root
+        self._host = host
+        self._log_dir, self._log_level = log_dir, log_level
+        self._env = env
+        self.runs: dict[str, ManagedRun] = {}
+        self._sinks: list[EventSink] = []
+        self._ticker: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------- listeners
+    def subscribe(self, sink: EventSink) -> Callable[[], None]:
+        self._sinks.append(sink)
+        return lambda: self._sinks.remove(sink) if sink in self._sinks else None
+
+    def _emit(self, kind: str, run_id: str, body: dict[str, Any]) -> None:
+        for sink in list(self._sinks):
+            try:
+                sink(kind, run_id, body)
+            except Exception:  # a broken listener must not break a run
+                log.exception("event listener failed")
+
+    # ------------------------------------------------------------- requests
+    def start(self, args: Mapping[str, Any], parent: Context | None) -> dict[str, Any]:
+        unknown = set(args) - START_FIELDS
+        if unknown:
+            raise ServiceError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
+        try:
+            config = build_run_config(
+                topic=args.get("topic"),
+                producers=args.get("producers", 5),
+                iterations=args.get("iterations"),
+                provider=args.get("provider", "test"),
+                request_size=args.get("request_size", 60),
+                output_root=self.output_root,
+            )
+        except ConfigError as exc:
+            raise ServiceError(400, str(exc)) from exc
+        active = [m for m in self.runs.values() if m.active]
+        if any(m.run.config.output_dir == config.output_dir for m in active):
+            raise ServiceError(409, f"a run on topic {config.topic!r} is already active")
+        if len(active) >= MAX_ACTIVE_RUNS:
+            raise ServiceError(429, f"{MAX_ACTIVE_RUNS} runs are active; stop one first")
+        busy = sum(m.run.config.producers for m in active)
+        if busy + config.producers > MAX_PRODUCERS:
+            raise ServiceError(
+                429,
+                f"{busy} producers are busy; at most {MAX_PRODUCERS} run at once "
+                f"({MAX_PRODUCERS - busy} available)",
+            )
+        run = TopicRun(
+            config,
+            self._telemetry,
+            host=self._host,
+            log_dir=self._log_dir,
+            log_level=self._log_level,
+            env=self._env,
+            parent_context=parent,
+        )
+        managed = ManagedRun(run, pager=AttributesPager(config.attributes_path))
+        run.on_append = lambda start, lines: self._on_append(managed, start, lines)
+        self.runs[run.run_id] = managed
+        managed.task = asyncio.create_task(self._execute(managed))
+        self._forget_old_runs()
+        self._ensure_ticker()
+        log.info("run %s started: topic %r", run.run_id, config.topic)
+        return self.snapshot(run.run_id)
+
+    def stop(self, run_id: str, reason: str = "stop requested over the API") -> dict[str, Any]:
+        managed = self._get(run_id)
+        if managed.stop_requested or not managed.active or managed.run.status != "running":
+            raise ServiceError(409, f"run {run_id} is already {self._state(managed)}")
+        managed.stop_requested = True
+        managed.run.request_stop(reason)
+        return self.snapshot(run_id)
+
+    def list(self) -> dict[str, Any]:
+        return {"runs": [self.snapshot(run_id, producers=False) for run_id in self.runs]}
+
+    def snapshot(self, run_id: str, *, producers: bool = True) -> dict[str, Any]:
+        managed = self._get(run_id)
+        run = managed.run
+        st = run.stats
+        elapsed = (st.ended_wall or time.time()) - st.started_wall
+        body: dict[str, Any] = {
+            "run_id": run.run_id,
+            "trace_id": run.trace_id,
+            "topic": run.config.topic,
+            "state": self._state(managed),
+            "reason": run.reason,
+            "config": {
+                "producers": run.config.producers,
+                "iterations": run.config.iterations,
+                "provider": run.config.provider,
+                "request_size": run.config.request_size,
+                "output_dir": str(run.config.output_dir),
+            },
+            "counts": st.counts(),
+            "requests": st.batches,
+            "tokens": st.input_tokens + st.output_tokens,
+            "started_at": st.started_wall,
+            "ended_at": st.ended_wall,
+            "elapsed_s": round(elapsed, 3),
+            "unique_per_s": round(st.unique / elapsed, 2) if elapsed > 0 else 0.0,
+        }
+        if producers:
+            body["producers"] = [
+                {**p.to_dict(), "provider": run.config.provider}
+                for p in st.producers.values()
+            ]
+        return body
+
+    def attributes(self, run_id: str, offset: int, limit: int) -> dict[str, Any]:
+        managed = self._get(run_id)
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise ServiceError(400, "offset must be a non-negative integer")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+            raise ServiceError(400, f"limit must be between 1 and {MAX_PAGE}")
+        assert managed.pager is not None
+        items = managed.pager.page(offset, limit)
+        total = managed.run.stats.resumed + managed.run.stats.unique
+        return {"run_id": run_id, "offset": offset, "total": total, "items": items}
+
+    # ------------------------------------------------------------- internals
+    def _get(self, run_id: str) -> ManagedRun:
+        managed = self.runs.get(run_id) if isinstance(run_id, str) else None
+        if managed is None:
+            raise ServiceError(404, f"no run with id {run_id!r}")
+        return managed
+
+    @staticmethod
+    def _state(managed: ManagedRun) -> str:
+        status = managed.run.status
+        if status == "running" and managed.stop_requested:
+            return "stopping"
+        if status != "running" and managed.active:
+            return "stopping" if status == "stopped" else "finishing"
+        return status
+
+    async def _execute(self, managed: ManagedRun) -> None:
+        run = managed.run
+        try:
+            outcome = await run.execute()
+            log.info("run %s %s: %s", run.run_id, outcome.status, outcome.reason)
+        except Exception as exc:
+            log.exception("run %s crashed", run.run_id)
+            run.status, run.reason = "failed", f"internal error: {exc}"
+        finally:
+            self._flush_attributes(managed)
+            # the task is still "running" inside its own finally: report the end explicitly
+            snapshot = self.snapshot(run.run_id)
+            snapshot["state"] = run.status
+            self._emit("run", run.run_id, snapshot)
+
+    def _on_append(self, managed: ManagedRun, start: int, lines: list[str]) -> None:
+        if managed.pending_start is None:
+            managed.pending_start = start
+        managed.pending_count += len(lines)
+        managed.pending_items.extend(lines)
+        del managed.pending_items[:-ATTRIBUTE_EVENT_ITEMS]
+
+    def _flush_attributes(self, managed: ManagedRun) -> None:
+        if managed.pending_start is None:
+            return
+        body = {
+            "start": managed.pending_start,
+            "count": managed.pending_count,
+            "items": managed.pending_items,
+        }
+        managed.pending_items, managed.pending_start, managed.pending_count = [], None, 0
+        self._emit("attributes", managed.run.run_id, body)
+
+    def _ensure_ticker(self) -> None:
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._tick())
+
+    async def _tick(self) -> None:
+        """Push a snapshot of every active run twice a second until none is left."""
+        while True:
+            active = [m for m in self.runs.values() if m.active]
+            if not active:
+                return
+            for managed in active:
+                self._flush_attributes(managed)
+                self._emit("run", managed.run.run_id, self.snapshot(managed.run.run_id))
+            await asyncio.sleep(SNAPSHOT_INTERVAL_S)
+
+    def _forget_old_runs(self) -> None:
+        finished = [run_id for run_id, m in self.runs.items() if not m.active]
+        for run_id in finished[: max(0, len(finished) - MAX_FINISHED_RUNS)]:
+            del self.runs[run_id]
+
+    async def shutdown(self, reason: str) -> None:
+        """Stop every active run and wait for them to finish."""
+        for managed in self.runs.values():
+            if managed.active:
+                managed.run.request_stop(reason)
+        tasks = [m.task for m in self.runs.values() if m.task is not None]
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker

@@ -1,0 +1,1 @@
+"""The webserver: UI and HTTP API in front of an orchestrator in web mode."""

@@ -1,0 +1,5 @@
+import sys
+
+from system.webserver.cli import main
+
+sys.exit(main())

@@ -53,3 +53,30 @@ GENAI_RESPONSE = (
     "gen_ai.usage.input_tokens",
     "gen_ai.usage.output_tokens",
 )
+
+# LLM providers (docs/tracing.md, "chat" spans and resilience events)
+GENAI_OPERATION_NAME = "gen_ai.operation.name"
+GENAI_PROVIDER_NAME = "gen_ai.provider.name"
+GENAI_REQUEST_MODEL = "gen_ai.request.model"
+GENAI_RESPONSE_MODEL = "gen_ai.response.model"
+GENAI_INPUT_TOKENS = "gen_ai.usage.input_tokens"
+GENAI_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
+GENAI_FINISH_REASONS = "gen_ai.response.finish_reasons"
+ERROR_TYPE = "error.type"
+SERVER_ADDRESS = "server.address"
+SERVER_PORT = "server.port"
+CYCLE_PROVIDER = "generation.provider"
+CYCLE_ATTEMPTS = "generation.attempts"
+CYCLE_DEGRADED = "generation.degraded"
+EVENT_RETRY = "llm.retry"
+EVENT_FAILOVER = "llm.failover"
+EVENT_RATE_LIMIT_WAIT = "rate_limit.wait"
+EVENT_BREAKER_CHANGE = "breaker.state_change"
+EVENT_UNAVAILABLE = "providers.unavailable"
+LLM_PROVIDER = "llm.provider"
+LLM_ATTEMPT = "llm.attempt"
+LLM_DELAY_S = "llm.delay_s"
+FAILOVER_FROM = "llm.failover.from"
+FAILOVER_TO = "llm.failover.to"
+BREAKER_FROM = "breaker.from"
+BREAKER_TO = "breaker.to"

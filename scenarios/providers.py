@@ -1,0 +1,87 @@
+"""Two OpenAI-compatible fake servers, weights 3:1: traffic splits by weight, GenAI attributes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from scenarios._providers import chat_spans, fake_server, llm_option
+from tester import schema as n
+from tester.constellation import OrchestratorConfig
+from tester.scenario import ScenarioContext
+
+TOPIC = "Lisbon viewpoints"
+WEIGHTS = {"alpha": 3.0, "beta": 1.0}
+PRODUCERS, ITERATIONS = 4, 15
+GENAI_ATTRIBUTES = (
+    n.GENAI_OPERATION_NAME,
+    n.GENAI_PROVIDER_NAME,
+    n.GENAI_REQUEST_MODEL,
+    n.GENAI_RESPONSE_MODEL,
+    n.GENAI_INPUT_TOKENS,
+    n.GENAI_OUTPUT_TOKENS,
+    n.GENAI_FINISH_REASONS,
+    n.SERVER_ADDRESS,
+    n.SERVER_PORT,
+)
+
+
+def run(ctx: ScenarioContext) -> None:
+    with (
+        fake_server(ctx.workdir, "alpha", model="model-alpha", latency_ms=10) as alpha,
+        fake_server(ctx.workdir, "beta", model="model-beta", latency_ms=10) as beta,
+    ):
+        config = OrchestratorConfig(
+            topic=TOPIC,
+            producers=PRODUCERS,
+            iterations=ITERATIONS,
+            provider="env",
+            extra_args=[
+                *llm_option("alpha", alpha, WEIGHTS["alpha"]),
+                *llm_option("beta", beta, WEIGHTS["beta"]),
+                "--env-file",
+                str(ctx.workdir / "no.env"),
+            ],
+        )
+        constellation = ctx.constellation()
+        orchestrator = constellation.start_orchestrator(config)
+        ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
+        ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
+        ctx.fact("orchestrator_log", str(orchestrator.log_path))
+        ctx.fact("server_stats", {"model-alpha": alpha.stats(), "model-beta": beta.stats()})
+
+
+def check(ctx: ScenarioContext) -> None:
+    topic = ctx.topic(TOPIC)
+    topic.assert_completed().assert_no_errors().assert_llm_calls().assert_counts_consistent()
+    topic.assert_file_matches(ctx.path("attributes"))
+    code = ctx.facts["exit_code"]
+    assert code == 0, f"orchestrator exited with {code}; log {ctx.facts['orchestrator_log']}"
+
+    calls = chat_spans(topic)
+    assert len(calls) == PRODUCERS * ITERATIONS, topic.evidence(calls[:5])
+    missing = [c for c in calls if any(c.attr(k) is None for k in GENAI_ATTRIBUTES)]
+    assert not missing, "chat spans without every GenAI attribute:\n" + topic.evidence(missing[:5])
+
+    by_model = Counter(str(c.attr(n.GENAI_REQUEST_MODEL)) for c in calls)
+    share = by_model["model-alpha"] / len(calls)
+    expected = WEIGHTS["alpha"] / sum(WEIGHTS.values())
+    ctx.note(f"traffic split: {dict(by_model)} (alpha {share:.0%}, weight share {expected:.0%})")
+    # 60 calls, p = 0.75: the standard deviation of the share is 0.056; allow ~3.5 of them
+    assert abs(share - expected) <= 0.2, f"traffic split {dict(by_model)} is not ~3:1"
+    assert by_model["model-beta"] > 0, f"beta got no traffic: {dict(by_model)}"
+
+    stats = ctx.facts["server_stats"]
+    for model, served in stats.items():
+        spans = [c for c in calls if c.attr(n.GENAI_REQUEST_MODEL) == model]
+        tokens_in = sum(int(c.attr(n.GENAI_INPUT_TOKENS)) for c in spans)
+        tokens_out = sum(int(c.attr(n.GENAI_OUTPUT_TOKENS)) for c in spans)
+        assert served["requests"] == len(spans), f"{model}: served {served}, spans {len(spans)}"
+        assert (tokens_in, tokens_out) == (served["input_tokens"], served["output_tokens"]), (
+            f"{model}: tokens on spans {tokens_in}/{tokens_out}, server counted "
+            f"{served['input_tokens']}/{served['output_tokens']}"
+        )
+    ctx.note(
+        "tokens in/out: "
+        + ", ".join(f"{m} {s['input_tokens']}/{s['output_tokens']}" for m, s in stats.items())
+    )
+    ctx.record(topic)

@@ -1,0 +1,140 @@
+"""A provider fails (429 and 500 bursts), dies and comes back: retries, breaker, failover, probe.
+
+Server ``flaky`` answers a few requests, then 429s (Retry-After 0.3 s) and
+500s, then drops every connection until the scenario brings it back; server
+``steady`` has a short 503 burst. The trace must show retries, flaky's
+breaker opening, failover to steady, the run completing, and, once flaky is
+back, a half-open probe that closes the breaker and traffic to flaky again.
+"""
+
+from __future__ import annotations
+
+import time
+
+from scenarios._helpers import wait_until
+from scenarios._providers import chat_spans, events, fake_server, llm_option
+from tester import schema as n
+from tester.constellation import OrchestratorConfig
+from tester.scenario import ScenarioContext
+
+TOPIC = "Kyoto temples"
+FLAKY_PLAN = "ok*4,429*4,500*6,down"
+STEADY_PLAN = "ok*10,503*3,ok"
+PRODUCERS, ITERATIONS = 3, 60
+LATENCY_MS = 60  # keeps the run going for a few seconds after flaky is back
+
+
+def _breaker_events(ctx: ScenarioContext, to: str) -> list[object]:
+    return [
+        (span, e)
+        for span in ctx.store.all()
+        for e in span.events
+        if e.name == n.EVENT_BREAKER_CHANGE
+        and e.attributes.get(n.LLM_PROVIDER) == "flaky"
+        and e.attributes.get(n.BREAKER_TO) == to
+    ]
+
+
+def run(ctx: ScenarioContext) -> None:
+    with (
+        fake_server(
+            ctx.workdir, "flaky", model="model-flaky", plan=FLAKY_PLAN, retry_after=0.3,
+            latency_ms=LATENCY_MS,
+        ) as flaky,
+        fake_server(
+            ctx.workdir, "steady", model="model-steady", plan=STEADY_PLAN, retry_after=0.2,
+            latency_ms=LATENCY_MS,
+        ) as steady,
+    ):  # fmt: skip
+        breaker = {"breaker_failures": 3, "breaker_cooldown": 1}
+        config = OrchestratorConfig(
+            topic=TOPIC,
+            producers=PRODUCERS,
+            iterations=ITERATIONS,
+            provider="env",
+            extra_args=[
+                *llm_option("flaky", flaky, 1, timeout=5, **breaker),
+                *llm_option("steady", steady, 1, timeout=5, **breaker),
+                "--env-file",
+                str(ctx.workdir / "no.env"),
+            ],
+        )
+        constellation = ctx.constellation()
+        orchestrator = constellation.start_orchestrator(config)
+        ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
+        # dead long enough for the breakers to open and a round of probes to fail
+        wait_until(
+            lambda: (
+                _breaker_events(ctx, "open")
+                and flaky.stats()["outcomes"].get("down", 0) >= 2 * PRODUCERS
+            )
+            or not orchestrator.is_running(),
+            ctx.timeout,
+            "flaky to be down and its circuit breaker open",
+        )
+        ctx.fact("orchestrator_running_when_breaker_opened", orchestrator.is_running())
+        ctx.fact("back_at_ns", time.time_ns())
+        flaky.set_plan("ok")  # the server comes back
+        ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
+        ctx.fact("orchestrator_log", str(orchestrator.log_path))
+        ctx.fact("server_stats", {"flaky": flaky.stats(), "steady": steady.stats()})
+
+
+def check(ctx: ScenarioContext) -> None:
+    topic = ctx.topic(TOPIC)
+    topic.assert_completed().assert_llm_calls().assert_counts_consistent()
+    topic.assert_file_matches(ctx.path("attributes"))
+    code = ctx.facts["exit_code"]
+    assert code == 0, f"orchestrator exited with {code}; log {ctx.facts['orchestrator_log']}"
+    assert ctx.facts["orchestrator_running_when_breaker_opened"], "the run ended too soon"
+    assert topic.summary()["batches"] == PRODUCERS * ITERATIONS
+
+    calls = chat_spans(topic)
+    failed = [c for c in calls if c.status == "ERROR"]
+    error_types = sorted({str(c.attr(n.ERROR_TYPE)) for c in failed})
+    for expected in ("429", "500", "connection_error"):
+        assert expected in error_types, f"no failed chat span with error.type {expected}: " + (
+            f"{error_types}\n" + topic.evidence(failed[:5])
+        )
+
+    retries = list(events(topic, n.EVENT_RETRY))
+    failovers = list(events(topic, n.EVENT_FAILOVER))
+    opened = [e for _, e in events(topic, n.EVENT_BREAKER_CHANGE)
+              if e.attributes.get(n.BREAKER_TO) == "open"]  # fmt: skip
+    assert retries, "no llm.retry event in the trace"
+    assert any(e.attributes.get(n.FAILOVER_TO) == "steady" for _, e in failovers), (
+        "no failover from flaky to steady"
+    )
+    flaky_opened = [e for e in opened if e.attributes.get(n.LLM_PROVIDER) == "flaky"]
+    assert flaky_opened, "flaky's breaker never opened"
+
+    # once flaky was back: a probe (half-open) closed its breaker and it served again
+    back = int(ctx.facts["back_at_ns"])
+    closed = [
+        e
+        for _, e in events(topic, n.EVENT_BREAKER_CHANGE)
+        if e.attributes.get(n.LLM_PROVIDER) == "flaky"
+        and e.attributes.get(n.BREAKER_FROM) == "half_open"
+        and e.attributes.get(n.BREAKER_TO) == "closed"
+        and e.time_ns >= back
+    ]
+    assert closed, "flaky's breaker never closed after it came back (no successful probe)"
+    served_again = [
+        c for c in calls
+        if c.attr(n.GENAI_REQUEST_MODEL) == "model-flaky" and c.status != "ERROR"
+        and c.start_ns >= back
+    ]  # fmt: skip
+    assert served_again, "no successful call to flaky after it came back"
+
+    cycles = topic.spans(n.GENERATION_CYCLE)
+    attempts = [int(c.attr(n.CYCLE_ATTEMPTS) or 1) for c in cycles if c.status != "ERROR"]
+    ctx.note(
+        f"{len(calls)} chat spans, {len(failed)} failed ({', '.join(error_types)}); "
+        f"{len(retries)} retries, {len(failovers)} failovers, "
+        f"{len(opened)} breaker openings (flaky {len(flaky_opened)}), "
+        f"{len(closed)} closings of flaky after it came back, "
+        f"{len(served_again)} calls served by flaky after it came back; "
+        f"max attempts in one cycle {max(attempts)}"
+    )
+    ctx.note(f"server outcomes: {ctx.facts['server_stats']}")
+    ctx.record(topic)

@@ -22,8 +22,9 @@ def run(ctx: ScenarioContext) -> None:
     started = []
     for config in COMPLETING:
         constellation = ctx.constellation(config.topic.lower().replace(" ", "-"))
-        ctx.fact_path(config.topic, constellation.output_dir_for(config) / "attributes.txt")
         started.append((config, constellation.start_orchestrator(config)))
+        # after the start: the constellation numbers its runs' output folders
+        ctx.fact_path(config.topic, constellation.output_dir_for(config) / "attributes.txt")
     open_constellation = ctx.constellation("open-ended")
     open_orchestrator = open_constellation.start_orchestrator(OPEN_ENDED)
     attributes = ctx.fact_path(

@@ -80,8 +80,11 @@ class ScenarioContext:
         return path
 
     # ------------------------------------------------------------- the system
-    def constellation(self, name: str | None = None) -> ServiceConstellation:
-        """A new constellation tracing to this context's collector, in its own folder."""
+    def constellation(
+        self, name: str | None = None, *, trace_endpoint: str | None = None
+    ) -> ServiceConstellation:
+        """A new constellation in its own folder, tracing to ``trace_endpoint`` or else to
+        this context's collector (or the ``--trace-ep`` of the run)."""
         folder = (
             self.workdir
             if name is None and not self.constellations
@@ -89,7 +92,9 @@ class ScenarioContext:
         )
         if self.replay:
             raise RuntimeError("check(ctx) must not start processes: it also runs on --replay")
-        endpoint = self.trace_endpoint or (self.collector.http_endpoint if self.collector else None)
+        endpoint = trace_endpoint or self.trace_endpoint
+        if endpoint is None and self.collector is not None:
+            endpoint = self.collector.http_endpoint
         constellation = ServiceConstellation(endpoint, folder)
         self.constellations.append(constellation)
         return constellation

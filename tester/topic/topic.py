@@ -7,7 +7,10 @@
     topic.print_summary()
 
 Every failed assertion raises AssertionError whose message carries the
-evidence: the counts involved and the spans around the failure as a tree.
+evidence: the counts involved and the spans around the failure as a tree. A
+trace that cannot be judged (a parent missing, a span from an unknown process,
+spans still missing at the deadline) raises ``IncompleteTrace``; no span at
+all, ``NoTelemetry``. ``topic.query()`` gives the trace to tester.query.
 """
 
 from __future__ import annotations
@@ -21,12 +24,17 @@ from typing import TextIO
 
 from tester import schema as n
 from tester.collector import Collector, Span, SpanStore
+from tester.query import IncompleteTrace, NoTelemetry, Spans, assert_complete, spans
 from tester.topic.evidence import describe_span, span_tree
 from tester.topic.normalize import normalize
 
 
 class TopicNotFound(AssertionError):
     """No finished topic.run span for the topic arrived in time."""
+
+
+class NoTelemetryTopicNotFound(TopicNotFound, NoTelemetry):
+    """No topic.run because no span arrived at all: reported as "no telemetry"."""
 
 
 def _store(source: Collector | SpanStore) -> SpanStore:
@@ -70,7 +78,8 @@ class Topic:
         if not roots:
             seen = Counter(f"{s.service_name}/{s.name}" for s in store.all())
             topics = sorted({str(s.attr(n.TOPIC_NAME)) for s in store.by_name(n.TOPIC_RUN)})
-            raise TopicNotFound(
+            error = NoTelemetryTopicNotFound if not len(store) else TopicNotFound
+            raise error(
                 f"no finished {n.TOPIC_RUN} span for topic {name!r} within {timeout:.0f}s.\n"
                 f"topics seen: {topics or 'none'}\n"
                 f"spans received: {len(store)} "
@@ -135,13 +144,17 @@ class Topic:
     def all_spans(self) -> list[Span]:
         return self.store.by_trace(self.root.trace_id)
 
+    def query(self) -> Spans:
+        """The run's trace as a tester.query selection: ``topic.query().name("chat *")``."""
+        return spans(self.all_spans())
+
     def spans(self, name: str | None = None, *, prefix: str | None = None) -> list[Span]:
-        spans = self.all_spans()
+        selected = self.query()
         if name is not None:
-            spans = [s for s in spans if s.name == name]
+            selected = selected.name(name)
         if prefix is not None:
-            spans = [s for s in spans if s.name.startswith(prefix)]
-        return spans
+            selected = selected.name(prefix + "*")
+        return selected.list()
 
     def _missing_producer_runs(self) -> set[int]:
         spawned = Counter(int(s.attr(n.PRODUCER_ID)) for s in self.spans(n.PRODUCER_SPAWN))
@@ -167,15 +180,14 @@ class Topic:
         *,
         spans: list[Span] | None = None,
         highlight: Sequence[Span] = (),
+        error: type[AssertionError] = AssertionError,
     ) -> None:
         focus = ""
         if highlight:
             listed = "\n".join("  " + describe_span(s) for s in list(highlight)[:10])
             more = f"\n  ... and {len(highlight) - 10} more" if len(highlight) > 10 else ""
             focus = f"\n\nspans in question (marked >> in the tree):\n{listed}{more}"
-        raise AssertionError(
-            f"{message}{focus}\n\nevidence:\n{self.evidence(spans, highlight=highlight)}"
-        )
+        raise error(f"{message}{focus}\n\nevidence:\n{self.evidence(spans, highlight=highlight)}")
 
     def _lost_with_its_producer(self, span: Span) -> bool:
         """A producer killed by SIGKILL takes its unexported spans with it, so its own
@@ -193,29 +205,22 @@ class Topic:
 
     # ------------------------------------------------------------- assertions
     def assert_complete_trace(self) -> Topic:
-        """Every span's parent is in the trace (but the root's); every service is known."""
-        spans = self.all_spans()
-        ids = {s.span_id for s in spans}
-        orphans = [
-            s
-            for s in spans
-            if s.parent_span_id and s.parent_span_id not in ids and s.span_id != self.root.span_id
-        ]
-        orphans = [s for s in orphans if not self._lost_with_its_producer(s)]
-        unknown = [s for s in spans if s.service_name not in n.KNOWN_SERVICES]
+        """Every span's parent is in the trace (but the root's); every service is known.
+
+        Raises IncompleteTrace (an AssertionError), not a plain failure: the trace
+        cannot be judged, which is not the same as the system misbehaving.
+        """
         if self.incomplete:
-            self._fail(f"incomplete trace: {self.incomplete}")
-        if orphans:
-            self._fail(
-                f"incomplete trace: {len(orphans)} span(s) whose parent never arrived",
-                highlight=orphans,
+            self._fail(f"incomplete trace: {self.incomplete}", error=IncompleteTrace)
+        try:
+            assert_complete(
+                self.all_spans(),
+                known_services=n.KNOWN_SERVICES,
+                allowed_root=lambda s: s.span_id == self.root.span_id,
+                excused=self._lost_with_its_producer,
             )
-        if unknown:
-            self._fail(
-                f"{len(unknown)} span(s) from unknown services "
-                f"{sorted({s.service_name for s in unknown})}",
-                highlight=unknown,
-            )
+        except IncompleteTrace as exc:
+            raise IncompleteTrace(f"topic {self.name!r} trace {self.trace_id}: {exc}") from None
         return self
 
     def assert_completed(self) -> Topic:
@@ -244,23 +249,19 @@ class Topic:
             self._fail(
                 f"expected producers 1..{producers} to be spawned, saw {sorted(spawned_ids)}"
             )
-        runs = self.spans(n.PRODUCER_RUN)
         missing = self._missing_producer_runs()
         if missing:
             self._fail(f"producer(s) {sorted(missing)} never reported a finished producer.run span")
-        stops = self.spans(n.PRODUCERS_STOP)
-        if len(stops) != 1:
-            self._fail(f"expected one {n.PRODUCERS_STOP} span, found {len(stops)}")
-        early = [r for r in runs if r.end_ns < stops[0].start_ns]
-        lost_ids = {int(s.attr(n.PRODUCER_ID)) for s in self.spans(n.PRODUCER_LOST)}
-        early = [r for r in early if int(r.attr(n.PRODUCER_ID)) not in lost_ids]
-        if early:
-            self._fail(
-                "producer(s) stopped before the orchestrator began stopping them", highlight=early
-            )
-        if not self.spans(prefix=n.CHAT_PREFIX):
+        q = self.query()
+        stop = q.name(n.PRODUCERS_STOP).exactly(1)
+        lost_ids = set(q.name(n.PRODUCER_LOST).attr_values(n.PRODUCER_ID))
+        # a lost producer's earlier process ended before the stop, by definition
+        q.name(n.PRODUCER_RUN).where(
+            **{n.PRODUCER_ID: lambda pid: pid not in lost_ids}
+        ).ended_after_start_of(stop)
+        if not q.name(n.CHAT_PREFIX + "*"):
             self._fail("no LLM call (chat *) spans in the trace")
-        if not self.spans(n.BATCH_RECEIVE):
+        if not q.name(n.BATCH_RECEIVE):
             self._fail("no batch.receive spans: the orchestrator received no batch")
         return self
 
@@ -273,7 +274,7 @@ class Topic:
         return self
 
     def assert_no_errors(self) -> Topic:
-        errors = [s for s in self.all_spans() if s.status == "ERROR"]
+        errors = self.query().errors().list()
         if errors:
             listing = "\n".join("  " + describe_span(s) for s in errors[:10])
             self._fail(f"{len(errors)} span(s) with status ERROR:\n{listing}", highlight=errors)

@@ -122,9 +122,11 @@ class Router:
     def _pick(self, tried: set[str], prompt: str) -> Route | None:
         now = self._clock()
         usable = [r for r in self.routes.values() if self._callable(r, now)]
-        positive = [r for r in usable if self.selector.weights.get(r.key, 0) > 0] or usable
-        fresh = [r for r in positive if r.key not in tried] or positive
-        roomy = [r for r in fresh if r.limiter.has_capacity(self._estimate(r, prompt))] or fresh
+        fresh = [r for r in usable if r.key not in tried] or usable
+        # weight 0 = a last resort: used only when no weighted provider can be
+        positive = [r for r in fresh if self.selector.weights.get(r.key, 0) > 0] or fresh
+        roomy = [r for r in positive if r.limiter.has_capacity(self._estimate(r, prompt))]
+        roomy = roomy or positive
         key = self.selector.choose([r.key for r in roomy])
         return None if key is None else self.routes[key]
 
@@ -144,27 +146,36 @@ class Router:
         tried: set[str] = set()
         last: Route | None = None
         last_error: ProviderError | None = None
-        for attempt in range(1, self.max_attempts + 1):
+        attempt = waits = 0
+        cooled = False  # waited out a Retry-After since the last failure
+        while attempt < self.max_attempts:
             route = self._pick(tried, prompt)
             if route is None:
                 wait = self.next_available_in()
                 open_all = all(r.breaker.state == State.OPEN for r in self.routes.values())
-                if last_error is None or open_all or attempt == self.max_attempts:
+                if last_error is None or open_all or waits >= self.max_attempts:
                     raise ProvidersUnavailable(
                         wait, f"no provider available ({self.unavailable_detail()})"
                     )
                 # every provider is cooling down after a Retry-After: wait it out
+                waits += 1
                 self._event(
                     s.EVENT_RETRY,
-                    {s.LLM_ATTEMPT: attempt, s.LLM_DELAY_S: round(wait, 3),
+                    {s.LLM_ATTEMPT: attempt + 1, s.LLM_DELAY_S: round(wait, 3),
                      s.ERROR_TYPE: last_error.error_type},
                 )  # fmt: skip
                 await self._sleep(wait)
+                cooled = True
                 continue
-            if last is not None and last_error is not None:
-                await self._between_attempts(attempt, last, route, last_error)
+            if last is not None and last_error is not None and not cooled:
+                await self._between_attempts(attempt + 1, last, route, last_error)
+            cooled = False
             if not route.breaker.allow():
+                waits += 1
+                if waits > self.max_attempts:
+                    break
                 continue  # lost the half-open probe to a concurrent call
+            attempt += 1
             estimate = self._estimate(route, prompt)
             waited = await route.limiter.acquire(estimate)
             if waited > 0.001:
@@ -188,7 +199,8 @@ class Router:
             route.breaker.record_success()
             route.limiter.settle(estimate, completion.input_tokens + completion.output_tokens)
             return Outcome(completion, route.provider, attempt)
-        assert last_error is not None
+        if last_error is None:
+            raise ProvidersUnavailable(self.next_available_in(), "no provider let a call through")
         raise last_error
 
     def _failed(self, route: Route, exc: ProviderError) -> None:

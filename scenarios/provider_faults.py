@@ -20,8 +20,8 @@ from tester.scenario import ScenarioContext
 TOPIC = "Kyoto temples"
 FLAKY_PLAN = "ok*4,429*4,500*6,down"
 STEADY_PLAN = "ok*10,503*3,ok"
-PRODUCERS, ITERATIONS = 3, 60
-LATENCY_MS = 60  # keeps the run going for a few seconds after flaky is back
+PRODUCERS, ITERATIONS = 3, 80
+LATENCY_MS = 80  # keeps the run going for a few seconds after flaky is back
 
 
 def _breaker_events(ctx: ScenarioContext, to: str) -> list[object]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from scenarios._providers import chat_spans, fake_server, llm_option
@@ -12,6 +13,7 @@ from tester.scenario import ScenarioContext
 TOPIC = "Lisbon viewpoints"
 WEIGHTS = {"alpha": 3.0, "beta": 1.0}
 PRODUCERS, ITERATIONS = 4, 15
+LLM_STATS = "producer.llm_stats"
 GENAI_ATTRIBUTES = (
     n.GENAI_OPERATION_NAME,
     n.GENAI_PROVIDER_NAME,
@@ -69,6 +71,14 @@ def check(ctx: ScenarioContext) -> None:
     # 60 calls, p = 0.75: the standard deviation of the share is 0.056; allow ~3.5 of them
     assert abs(share - expected) <= 0.2, f"traffic split {dict(by_model)} is not ~3:1"
     assert by_model["model-beta"] > 0, f"beta got no traffic: {dict(by_model)}"
+
+    # each producer's own per-provider statistics agree with the spans
+    reported: Counter[str] = Counter()
+    for run in topic.spans(n.PRODUCER_RUN):
+        for name, numbers in json.loads(str(run.attr(LLM_STATS, "{}"))).items():
+            reported[name] += int(numbers["requests"])
+    by_name = Counter(str(c.attr(n.GENAI_PROVIDER_NAME)) for c in calls)
+    assert reported == by_name, f"producer.llm_stats {dict(reported)} != spans {dict(by_name)}"
 
     stats = ctx.facts["server_stats"]
     for model, served in stats.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -200,6 +201,7 @@ class Producer:
                     await route.provider.close()
             if len(router.routes) > 1 or start.provider != "test":
                 log.info("provider stats: %s", router.stats())
+                span.set_attribute(s.PRODUCER_LLM_STATS, json.dumps(router.stats()))
             span.set_attributes(
                 {
                     s.PRODUCER_STOP_REASON: self.stop_reason,

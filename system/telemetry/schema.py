@@ -107,3 +107,4 @@ FAILOVER_FROM = "llm.failover.from"
 FAILOVER_TO = "llm.failover.to"
 BREAKER_FROM = "breaker.from"
 BREAKER_TO = "breaker.to"
+PRODUCER_LLM_STATS = "producer.llm_stats"  # JSON: per provider requests, failures, ...

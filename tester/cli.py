@@ -13,14 +13,16 @@ import signal
 import sys
 import time
 import traceback
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
-from tester.collector import Collector, Span, spans_to_otlp_json
+from tester.collector import Collector, Span, SpanStore, spans_to_otlp_json
 from tester.collector.jaeger_json import to_jaeger_json
+from tester.collector.jaeger_query import DEFAULT_JAEGER_URL, JaegerPoller, JaegerQuery
 from tester.constellation import StartupError
 from tester.query import IncompleteTrace, NoTelemetry
 from tester.replay import ReplayError, load_context, replay_dirs
@@ -35,6 +37,7 @@ from tester.report import (
     write_junit,
 )
 from tester.scenario import ScenarioContext
+from tester.schema import KNOWN_SERVICES
 from tester.topic.evidence import describe_span
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -76,7 +79,49 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
         metavar="ARTIFACT_DIR",
         help="re-run the trace checks of an earlier run on its artifacts folder, offline",
     )
+    p.add_argument(
+        "--forward-to",
+        default=None,
+        metavar="URL",
+        help="also send every span received to this OTLP/HTTP endpoint "
+        "(e.g. http://localhost:4318, the collector in front of Jaeger)",
+    )
+    p.add_argument(
+        "--trace-source",
+        choices=("collector", "jaeger"),
+        default="collector",
+        help="where the checks read spans: the embedded collector (default) or Jaeger's "
+        "query API (--jaeger-url), for a system that traces elsewhere",
+    )
+    p.add_argument(
+        "--jaeger-url",
+        default=None,
+        metavar="URL",
+        help=f"Jaeger query/UI base URL (default {DEFAULT_JAEGER_URL}, or port 16686 on "
+        "the --forward-to host)",
+    )
+    p.add_argument(
+        "--trace-ep",
+        default=None,
+        metavar="URL",
+        help="OTLP endpoint the system traces to (default: the embedded collector; "
+        f"with --trace-source jaeger and no --forward-to: {DEFAULT_UPSTREAM})",
+    )
     return p
+
+
+DEFAULT_UPSTREAM = "http://localhost:4318"
+
+
+def jaeger_ui_url(args: argparse.Namespace) -> str:
+    """--jaeger-url, else the Jaeger UI port on the --forward-to host, else localhost."""
+    if args.jaeger_url:
+        return str(args.jaeger_url).rstrip("/")
+    if args.forward_to:
+        host = urllib.parse.urlsplit(args.forward_to).hostname
+        if host:
+            return f"http://{host}:16686"
+    return DEFAULT_JAEGER_URL
 
 
 class _UsageError(Exception):
@@ -96,14 +141,26 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _cheat_sheet(ctx: ScenarioContext, artifacts: dict[str, str]) -> str:
+def _cheat_sheet(
+    ctx: ScenarioContext, artifacts: dict[str, str], jaeger_url: str | None = None
+) -> str:
+    collector = ctx.collector
     lines = [
         "",
         "constellation left running (--keep-running); Ctrl-C tears it down.",
-        f"  collector (OTLP/HTTP): {ctx.collector.http_endpoint}/v1/traces",
-        f"  collector (OTLP/gRPC): {ctx.collector.grpc_endpoint}",
-        f"  traces (OTLP JSON):    {artifacts['traces_otlp']}",
-        f"  traces (Jaeger UI):    {artifacts['traces_jaeger']}",
+    ]
+    if collector is not None:
+        lines += [
+            f"  collector (OTLP/HTTP): {collector.http_endpoint}/v1/traces",
+            f"  collector (OTLP/gRPC): {collector.grpc_endpoint}",
+        ]
+        if collector.forwarder is not None:
+            lines.append(f"  forwarding to:         {collector.forwarder.url}")
+    if jaeger_url:
+        lines.append(f"  Jaeger UI:             {jaeger_url}/search?service=orchestrator")
+    lines += [
+        f"  traces (OTLP JSON):    {artifacts.get('traces_otlp')}",
+        f"  traces (Jaeger UI):    {artifacts.get('traces_jaeger')}",
     ]
     for c in ctx.constellations:
         if c.orchestrator_address:
@@ -120,8 +177,8 @@ def _cheat_sheet(ctx: ScenarioContext, artifacts: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _save_traces(collector: Collector, workdir: Path) -> dict[str, str]:
-    spans = collector.store.all()
+def _save_traces(store: SpanStore, workdir: Path) -> dict[str, str]:
+    spans = store.all()
     otlp, jaeger = workdir / "traces.otlp.json", workdir / "traces.jaeger.json"
     otlp.write_text(json.dumps(spans_to_otlp_json(spans)), encoding="utf-8")
     jaeger.write_text(json.dumps(to_jaeger_json(spans)), encoding="utf-8")
@@ -132,18 +189,37 @@ def run_scenario(
     name: str, scenario: ModuleType, workdir: Path, args: argparse.Namespace, describe: str
 ) -> ScenarioResult:
     workdir.mkdir(parents=True, exist_ok=True)
-    collector = Collector().start()
-    if args.verbose:
-        collector.store.subscribe(_print_span)
+    collector = Collector(forward_to=args.forward_to).start()
     ctx = ScenarioContext(
         collector,
         workdir,
         verbose=args.verbose,
         keep_running=args.keep_running,
         timeout=args.timeout,
+        trace_endpoint=args.trace_ep,
     )
+    poller: JaegerPoller | None = None
+    jaeger_url = jaeger_ui_url(args) if args.forward_to or args.trace_source == "jaeger" else None
+    if args.trace_source == "jaeger" and jaeger_url:
+        if ctx.trace_endpoint is None and not args.forward_to:
+            ctx.trace_endpoint = DEFAULT_UPSTREAM
+        ctx.span_store = SpanStore()
+        poller = JaegerPoller(
+            JaegerQuery(jaeger_url),
+            ctx.span_store,
+            sorted(KNOWN_SERVICES),
+            since_ns=time.time_ns() - 10 * 10**9,
+        ).start()
+    if args.verbose:
+        ctx.store.subscribe(_print_span)
     print(f"== scenario {name}: {describe}")
     print(f"   collector on {collector.http_endpoint} (HTTP) and {collector.grpc_endpoint} (gRPC)")
+    if collector.forwarder is not None:
+        print(f"   forwarding to {collector.forwarder.url}; Jaeger UI {jaeger_url}")
+    if poller is not None:
+        print(
+            f"   reading traces from Jaeger at {jaeger_url}; system traces to {ctx.trace_endpoint}"
+        )
     started = time.monotonic()
     status, detail = FAILED, ""
     artifacts: dict[str, str] = {}
@@ -151,13 +227,13 @@ def run_scenario(
         status, detail = _judge(lambda: _run_then_check(name, scenario, ctx))
     finally:
         with contextlib.suppress(Exception):
-            artifacts = _save_traces(collector, workdir)
+            artifacts = _save_traces(ctx.store, workdir)
         try:
             if args.keep_running:
                 if detail:
                     print(detail)
-                print(_cheat_sheet(ctx, artifacts), flush=True)
-                with contextlib.suppress(KeyboardInterrupt):
+                with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: tear down
+                    print(_cheat_sheet(ctx, artifacts, jaeger_url), flush=True)
                     while True:
                         time.sleep(3600)
                 print("\ntearing down...")
@@ -165,8 +241,16 @@ def run_scenario(
             ctx.close()
             leftovers = ctx.leftover_processes()
             collector.stop()
+            if poller is not None:
+                poller.stop()
+                if poller.errors:
+                    ctx.note(
+                        f"reading from Jaeger failed {poller.errors} time(s): {poller.last_error}"
+                    )
+            if collector.forwarder is not None:
+                ctx.note(f"forwarded to {collector.forwarder.url}: {collector.forwarder.summary()}")
             with contextlib.suppress(Exception):
-                artifacts = _save_traces(collector, workdir)
+                artifacts = _save_traces(ctx.store, workdir)
     if leftovers:
         status = FAILED
         detail += "\nLEFTOVER PROCESSES after teardown:\n" + "\n".join(f"  {p}" for p in leftovers)

@@ -6,6 +6,8 @@
         collector.store.wait_for(lambda s: s.name == "topic.run", timeout=60)
 
 Both receivers bind in the constructor, so the endpoints are known before ``start()``.
+With ``forward_to``, everything received is also sent on to that OTLP/HTTP endpoint,
+in the background (see forwarder.py): the run can be asserted on and seen in Jaeger.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import threading
 from types import TracebackType
 
+from tester.collector.forwarder import Forwarder
 from tester.collector.grpc_receiver import GrpcReceiver
 from tester.collector.http_receiver import DEFAULT_MAX_BODY, HttpReceiver
 from tester.collector.spans import Span
@@ -29,6 +32,7 @@ class Collector:
         enable_grpc: bool = True,
         store: SpanStore | None = None,
         max_body_bytes: int = DEFAULT_MAX_BODY,
+        forward_to: str | None = None,
     ) -> None:
         # Not ``store or SpanStore()``: an empty store is falsy (it has __len__).
         self.store: SpanStore = store if store is not None else SpanStore()
@@ -37,6 +41,7 @@ class Collector:
         self._rejected_requests = 0
         self._started = False
         self._stopped = False
+        self.forwarder: Forwarder | None = None
         self._http = HttpReceiver(
             self._sink, host, http_port, max_body_bytes=max_body_bytes, on_rejected=self._rejected
         )
@@ -47,11 +52,15 @@ class Collector:
             except BaseException:
                 self._http.stop()
                 raise
+        if forward_to:
+            self.forwarder = Forwarder(forward_to)
 
     def _sink(self, spans: list[Span]) -> None:
         with self._lock:
             self._requests_received += 1
         self.store.add(spans)
+        if self.forwarder is not None:
+            self.forwarder.submit(spans)
 
     def _rejected(self) -> None:
         with self._lock:
@@ -108,6 +117,8 @@ class Collector:
         self._http.stop()
         if stopper:
             stopper.join()
+        if self.forwarder is not None:
+            self.forwarder.close()
 
     @property
     def running(self) -> bool:

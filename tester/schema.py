@@ -80,3 +80,16 @@ FAILOVER_FROM = "llm.failover.from"
 FAILOVER_TO = "llm.failover.to"
 BREAKER_FROM = "breaker.from"
 BREAKER_TO = "breaker.to"
+
+# Web mode (docs/tracing.md, "Web mode"): the webserver's HTTP server spans
+# follow the HTTP semantic conventions; the orchestrator answers each control
+# request with a "control.<op>" span, except start, whose topic.run is the
+# HTTP span's direct child.
+HTTP_METHOD = "http.request.method"
+HTTP_ROUTE = "http.route"
+HTTP_STATUS = "http.response.status_code"
+URL_PATH = "url.path"
+URL_SCHEME = "url.scheme"
+CONTROL_PREFIX = "control."
+CONTROL_OP = "control.op"
+CONTROL_STATUS = "control.status_code"

@@ -222,6 +222,7 @@ class TopicRun:
         slot.last_exit_code = code
         if self._stopping or slot.state in ("finished", "stopped"):
             return
+        slot.errors += 1
         log.warning(
             "producer %d (pid %d) exited unexpectedly with code %s",
             process.producer_id,

@@ -20,6 +20,7 @@ class ProducerStats:
     output_tokens: int = 0
     exits: int = 0
     last_exit_code: int | None = None
+    errors: int = 0  # unexpected exits
     detail: str = ""
 
     @property

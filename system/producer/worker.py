@@ -150,6 +150,7 @@ class Producer:
                 )
             if isinstance(first, Stop):
                 log.info("told to stop before starting: %s", first.reason)
+                self._record_stopped_before_start(first)
                 return EXIT_OK
             if not isinstance(first, StartTopic):
                 raise ProducerExit(f"expected start_topic, got {first.TYPE}", EXIT_ERROR)
@@ -158,6 +159,21 @@ class Producer:
             self._writer.close()
             with contextlib.suppress(Exception):
                 await self._writer.wait_closed()
+
+    def _record_stopped_before_start(self, stop: Stop) -> None:
+        """Still deliver producer.run: every spawned producer reports how it ended."""
+        parent = context_from(env_carrier(os.environ) or stop.trace_context)
+        with self._tracer.start_as_current_span(
+            s.SPAN_PRODUCER_RUN,
+            context=parent,
+            attributes={
+                s.PRODUCER_ID: self.producer_id,
+                s.PROCESS_PID: os.getpid(),
+                s.PRODUCER_STOP_REASON: f"stopped before start: {stop.reason}",
+                s.PRODUCER_ITERATIONS: 0,
+            },
+        ):
+            pass
 
     async def _work(self, start: StartTopic, frames: FrameReader) -> int:
         record_content = False

@@ -6,5 +6,12 @@ from tester.constellation.constellation import (
     StartupError,
 )
 from tester.constellation.process import ManagedProcess
+from tester.constellation.web import WebMode
 
-__all__ = ["ManagedProcess", "OrchestratorConfig", "ServiceConstellation", "StartupError"]
+__all__ = [
+    "ManagedProcess",
+    "OrchestratorConfig",
+    "ServiceConstellation",
+    "StartupError",
+    "WebMode",
+]

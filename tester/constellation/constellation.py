@@ -12,14 +12,23 @@ import os
 import re
 import shlex
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
 
-from tester.constellation.process import ManagedProcess
+from tester.constellation.process import ManagedProcess, StartupError
+from tester.constellation.web import (
+    CONTROL_READY,
+    WEB_READY,
+    WebMode,
+    wait_for_log,
+    wait_healthy,
+    webserver_command,
+)
+
+__all__ = ["OrchestratorConfig", "ServiceConstellation", "StartupError"]
 
 _LISTENING = re.compile(r"listening on (\S+):(\d+)")
 _ORCHESTRATOR_CMD_ENV = "TESTER_ORCHESTRATOR_CMD"
@@ -59,10 +68,6 @@ class OrchestratorConfig:
         if trace_ep:
             args += ["--trace-ep", trace_ep]
         return args + list(self.extra_args)
-
-
-class StartupError(RuntimeError):
-    pass
 
 
 class ServiceConstellation:
@@ -115,23 +120,54 @@ class ServiceConstellation:
         return process
 
     def _wait_listening(self, process: ManagedProcess, timeout: float) -> tuple[str, int]:
-        deadline = time.monotonic() + timeout
-        delay = 0.02
-        while time.monotonic() < deadline:
-            match = _LISTENING.search(process.log_text())
-            if match:
-                return match.group(1), int(match.group(2))
-            if not process.is_running():
-                raise StartupError(
-                    f"{process.name} exited with code {process.returncode} before it was ready; "
-                    f"log {process.log_path}:\n{process.log_text()[-3000:]}"
-                )
-            time.sleep(delay)
-            delay = min(delay * 1.5, 0.25)
-        raise StartupError(
-            f"{process.name} not ready within {timeout:.0f}s; log {process.log_path}:\n"
-            f"{process.log_text()[-3000:]}"
+        match = wait_for_log(process, _LISTENING, timeout)
+        return match.group(1), int(match.group(2))
+
+    def start_web_mode(
+        self,
+        *,
+        log_level: str = "info",
+        access_token: str | None = None,
+        ready_timeout: float = 60.0,
+    ) -> WebMode:
+        """Start the orchestrator in web mode and the webserver (port 0) in front of it."""
+        self._runs += 1
+        token_file = self.workdir / "control.token"
+        output_root = self.workdir / "output"
+        trace = ["--trace-ep", self.trace_endpoint] if self.trace_endpoint else []
+        argv = [
+            *self.orchestrator_command(),
+            "--control-port", "0",
+            "--control-token-file", str(token_file),
+            "--output-root", str(output_root),
+            "--log-dir", str(self.log_dir),
+            "--log-level", log_level,
+            *trace,
+        ]  # fmt: skip
+        orchestrator = ManagedProcess(
+            "orchestrator", argv, log_path=self.log_dir / "orchestrator.log", env=self.env
         )
+        self.processes.append(orchestrator)
+        match = wait_for_log(orchestrator, CONTROL_READY, ready_timeout)
+        control = (match.group(1), int(match.group(2)))
+        env = dict(self.env)
+        if access_token is not None:
+            env["WEBSERVER_ACCESS_TOKEN"] = access_token
+        argv = [
+            *webserver_command(),
+            "--port", "0",
+            "--orchestrator", f"{control[0]}:{control[1]}",
+            "--control-token-file", str(token_file),
+            "--log-level", log_level,
+            *trace,
+        ]  # fmt: skip
+        webserver = ManagedProcess(
+            "webserver", argv, log_path=self.log_dir / "webserver.log", env=env
+        )
+        self.processes.append(webserver)
+        url = wait_for_log(webserver, WEB_READY, ready_timeout).group(1)
+        wait_healthy(url, webserver, ready_timeout)
+        return WebMode(url, control, output_root, orchestrator, webserver)
 
     # ------------------------------------------------------------- inspecting
     def producer_processes(self) -> list[psutil.Process]:

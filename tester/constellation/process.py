@@ -13,6 +13,10 @@ from pathlib import Path
 import psutil
 
 
+class StartupError(RuntimeError):
+    """A process of the constellation exited or stayed silent before it was ready."""
+
+
 class ManagedProcess:
     def __init__(
         self,

@@ -1,0 +1,157 @@
+"""Web mode: real HTTP requests start, watch, page, download and stop runs; traces tie them up."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from tester import schema as n
+from tester.query import Spans, spans
+from tester.scenario import ScenarioContext
+
+COMPLETED_TOPIC = "Paris attractions"
+STOPPED_TOPIC = "Rivers of Europe"
+
+
+def _wait_state(
+    http: httpx.Client, run_id: str, states: set[str], timeout: float
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    body: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        body = http.get(f"/api/runs/{run_id}").raise_for_status().json()
+        if body["state"] in states:
+            return body
+        time.sleep(0.25)  # polling a live run through the API is part of the scenario
+    raise AssertionError(f"run {run_id} not in {sorted(states)} after {timeout:.0f}s: {body}")
+
+
+def _expect(response: httpx.Response, status: int, what: str) -> dict[str, Any]:
+    body = response.json()
+    assert response.status_code == status, (
+        f"{what}: expected HTTP {status}, got {response.status_code}: {body}"
+    )
+    if status >= 400:
+        assert isinstance(body.get("error"), str) and body["error"], f"{what}: no error text {body}"
+    return body
+
+
+def run(ctx: ScenarioContext) -> None:
+    constellation = ctx.constellation()
+    web = constellation.start_web_mode()
+    ctx.note(f"UI and API: {web.url}")
+    ctx.fact("url", web.url)
+    requests = 0
+
+    def count(request: httpx.Request) -> None:
+        nonlocal requests
+        requests += 1
+
+    with web.client() as http:
+        http.event_hooks["request"].append(count)
+        started = _expect(
+            http.post(
+                "/api/runs",
+                json={"topic": COMPLETED_TOPIC, "producers": 3, "iterations": 8},
+            ),
+            201,
+            "start a run",
+        )
+        done = _wait_state(http, started["run_id"], {"completed", "failed"}, ctx.timeout)
+        page = _expect(
+            http.get(f"/api/runs/{started['run_id']}/attributes", params={"limit": 50}),
+            200,
+            "first page of attributes",
+        )
+        download = http.get(f"/api/runs/{started['run_id']}/attributes.txt")
+        assert download.status_code == 200, f"download: HTTP {download.status_code}"
+        downloaded = ctx.workdir / "downloads" / "attributes.txt"
+        downloaded.parent.mkdir(parents=True, exist_ok=True)
+        downloaded.write_bytes(download.content)
+
+        second = _expect(
+            http.post("/api/runs", json={"topic": STOPPED_TOPIC, "producers": 2}),
+            201,
+            "start an open-ended run",
+        )
+        deadline = time.monotonic() + ctx.timeout
+        while http.get(f"/api/runs/{second['run_id']}").json()["counts"]["unique"] == 0:
+            assert time.monotonic() < deadline, "the open-ended run found nothing"
+            time.sleep(0.1)
+        _expect(http.post(f"/api/runs/{second['run_id']}/stop"), 202, "stop the run")
+        _expect(http.post(f"/api/runs/{second['run_id']}/stop"), 409, "stop it again")
+        stopped = _wait_state(http, second["run_id"], {"stopped", "failed"}, ctx.timeout)
+
+        _expect(http.post("/api/runs", json={"topic": "", "producers": 2}), 400, "empty topic")
+        _expect(http.post("/api/runs", json={"topic": "x", "producers": 0}), 400, "0 producers")
+        _expect(http.get("/api/runs/" + "0" * 32), 404, "unknown run")
+        listed = _expect(http.get("/api/runs"), 200, "list runs")
+
+    # every request's server span must be in before the checks read them
+    webserver_spans = ctx.store.wait_for(
+        lambda span: span.service_name == n.SERVICE_WEBSERVER and span.kind == "SERVER",
+        timeout=60,
+        count=requests,
+    )
+    assert len(webserver_spans) >= requests, (
+        f"{requests} HTTP requests made, {len(webserver_spans)} webserver spans received"
+    )
+    ctx.fact("completed", {"run_id": started["run_id"], "state": done["state"], **done["counts"]})
+    ctx.fact("stopped", {"run_id": second["run_id"], "state": stopped["state"]})
+    ctx.fact("page", {"total": page["total"], "items": page["items"]})
+    ctx.fact("listed", sorted(r["run_id"] for r in listed["runs"]))
+    ctx.fact_path("download", downloaded)
+    ctx.fact_path("attributes", web.output_root / "paris-attractions" / "attributes.txt")
+
+
+def _http_span(q: Spans, method: str, route: str) -> Spans:
+    return q.service(n.SERVICE_WEBSERVER).where(
+        **{n.HTTP_METHOD: method, n.HTTP_ROUTE: route}
+    )
+
+
+def check(ctx: ScenarioContext) -> None:
+    facts = ctx.facts
+    completed, stopped = facts["completed"], facts["stopped"]
+    assert completed["state"] == "completed", f"first run ended {completed['state']}"
+    assert stopped["state"] == "stopped", f"second run ended {stopped['state']}"
+    assert completed["run_id"] in facts["listed"] and stopped["run_id"] in facts["listed"]
+
+    topic = ctx.topic(COMPLETED_TOPIC)
+    topic.assert_completed().assert_no_errors().assert_llm_calls().assert_counts_consistent()
+    topic.assert_min_attributes(20).assert_file_matches(ctx.path("attributes"))
+    assert ctx.path("download").read_text().splitlines() == (
+        ctx.path("attributes").read_text().splitlines()
+    ), "the downloaded attributes.txt differs from the run's file"
+    lines = ctx.path("attributes").read_text().splitlines()
+    assert facts["page"]["items"] == lines[:50], "the first page is not the file's first 50 lines"
+
+    q = spans(ctx.store)
+    # the POST that started the run is the topic run's parent, in the same trace
+    post = _http_span(q, "POST", "/api/runs").where(**{n.HTTP_STATUS: 201})
+    parent = post.parents_of(topic.root).one()
+    assert parent.kind == "SERVER", f"the HTTP span is {parent.kind}, not SERVER"
+    for key in (n.HTTP_METHOD, n.HTTP_ROUTE, n.HTTP_STATUS, n.URL_SCHEME):
+        assert parent.attr(key) is not None, f"HTTP span lacks {key}: {parent.attributes}"
+    # producers worked inside that trace
+    q.in_trace(parent).service(n.SERVICE_PRODUCER).name("chat *").at_least(3 * 8)
+
+    # the stop request reached the orchestrator in the request's own trace
+    stop_posts = _http_span(q, "POST", "/api/runs/{run_id}/stop")
+    stop_posts.at_least(2)
+    control = q.service(n.SERVICE_ORCHESTRATOR).name(n.CONTROL_PREFIX + "stop")
+    control.children_of(stop_posts).where(**{n.RUN_ID: stopped["run_id"]}).at_least(2)
+    control.where(**{n.CONTROL_STATUS: 409}).exactly(1)
+    stopped_topic = ctx.topic(STOPPED_TOPIC)
+    stopped_topic.assert_stopped().assert_no_errors()
+
+    # status polls: every GET of a run is answered by a control.status span below it
+    polls = _http_span(q, "GET", "/api/runs/{run_id}")
+    polls.at_least(2)
+    q.name(n.CONTROL_PREFIX + "status").children_of(polls).at_least(polls.count())
+    # bad input was refused by the API, with 4xx and no error status on the server
+    _http_span(q, "POST", "/api/runs").where(**{n.HTTP_STATUS: 400}).at_least(2)
+    ctx.record(topic)
+    ctx.record(stopped_topic)

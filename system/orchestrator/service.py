@@ -11,15 +11,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from opentelemetry.context import Context
 
-from system.orchestrator.config import MAX_PRODUCERS, ConfigError, build_run_config
+from system.orchestrator.config import (
+    MAX_PRODUCERS,
+    ConfigError,
+    build_run_config,
+    provider_environment,
+)
 from system.orchestrator.run import TopicRun
 from system.output import AttributesPager
 from system.telemetry import Telemetry
@@ -70,8 +76,12 @@ class RunService:
         log_dir: Path | None = None,
         log_level: str = "info",
         env: Mapping[str, str] | None = None,
+        llm: Sequence[str] = (),
+        env_file: str | Path | None = None,
+        record_content: bool = False,
     ) -> None:
         self._telemetry = telemetry
+        self._llm, self._env_file, self._record_content = list(llm), env_file, record_content
         self.output_root = output_root
         self._host = host
         self._log_dir, self._log_level = log_dir, log_level
@@ -105,7 +115,11 @@ class RunService:
                 provider=args.get("provider", "test"),
                 request_size=args.get("request_size", 60),
                 output_root=self.output_root,
+                llm=self._llm,
+                env_file=self._env_file,
+                record_content=self._record_content,
             )
+            provider_env = provider_environment(config, env_file=self._env_file)
         except ConfigError as exc:
             raise ServiceError(400, str(exc)) from exc
         active = [m for m in self.runs.values() if m.active]
@@ -126,7 +140,8 @@ class RunService:
             host=self._host,
             log_dir=self._log_dir,
             log_level=self._log_level,
-            env=self._env,
+            # provider specs and .env keys reach producers only through their environment
+            env={**(os.environ if self._env is None else self._env), **provider_env},
             parent_context=parent,
         )
         managed = ManagedRun(run, pager=AttributesPager(config.attributes_path))

@@ -34,6 +34,9 @@ async def serve(args: argparse.Namespace, token: str) -> int:
         log_dir=Path(args.log_dir) if args.log_dir else None,
         log_level=args.log_level,
         env=env,
+        llm=args.llm,
+        env_file=args.env_file,
+        record_content=args.record_content,
     )
     server = ControlServer(
         service, token, telemetry, host=args.control_host, port=args.control_port

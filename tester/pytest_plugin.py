@@ -5,6 +5,7 @@ Fixtures:
   ``constellation``  a ServiceConstellation tracing to it, in the test's tmp_path;
                      torn down after the test, which fails if a process is left
   ``topic_waiter``   ``topic_waiter(name, timeout=120)`` -> Topic from that collector
+  ``span_query``     ``span_query()`` -> tester.query selection of every span received so far
 
 Everything is per test (own ports, own folders), so ``pytest -n auto`` is safe.
 """
@@ -18,6 +19,7 @@ import pytest
 
 from tester.collector import Collector
 from tester.constellation import ServiceConstellation
+from tester.query import Spans, spans
 from tester.topic import Topic
 
 
@@ -44,3 +46,9 @@ def topic_waiter(collector: Collector) -> Callable[..., Topic]:
         return Topic.wait_for_topic(name, collector, timeout, **kwargs)  # type: ignore[arg-type]
 
     return wait
+
+
+@pytest.fixture
+def span_query(collector: Collector) -> Callable[[], Spans]:
+    """``span_query().name("chat *").at_least(3)``: a fresh selection at each call."""
+    return lambda: spans(collector.store)

@@ -98,6 +98,7 @@ def run(ctx: ScenarioContext) -> None:
     assert len(webserver_spans) >= requests, (
         f"{requests} HTTP requests made, {len(webserver_spans)} webserver spans received"
     )
+    ctx.store.wait_quiet(1.0, 30)  # and the orchestrator's spans for those requests
     ctx.fact("completed", {"run_id": started["run_id"], "state": done["state"], **done["counts"]})
     ctx.fact("stopped", {"run_id": second["run_id"], "state": stopped["state"]})
     ctx.fact("page", {"total": page["total"], "items": page["items"]})

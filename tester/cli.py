@@ -163,6 +163,11 @@ def _cheat_sheet(
         f"  traces (Jaeger UI):    {artifacts.get('traces_jaeger')}",
     ]
     for c in ctx.constellations:
+        if c.web is not None:
+            ui = f"  UI and API:            {c.web.url}   (API: {c.web.url}/openapi.json)"
+            lines.insert(2, ui)
+            host, port = c.web.control_address
+            lines.append(f"  orchestrator control:  {host}:{port}")
         if c.orchestrator_address:
             host, port = c.orchestrator_address
             lines.append(f"  orchestrator port:     {host}:{port}")

@@ -92,6 +92,7 @@ class ServiceConstellation:
         self.env = base
         self.processes: list[ManagedProcess] = []
         self.orchestrator_address: tuple[str, int] | None = None
+        self.web: WebMode | None = None  # set by start_web_mode
         self._runs = 0
 
     # ------------------------------------------------------------- starting
@@ -167,7 +168,8 @@ class ServiceConstellation:
         self.processes.append(webserver)
         url = wait_for_log(webserver, WEB_READY, ready_timeout).group(1)
         wait_healthy(url, webserver, ready_timeout)
-        return WebMode(url, control, output_root, orchestrator, webserver)
+        self.web = WebMode(url, control, output_root, orchestrator, webserver)
+        return self.web
 
     # ------------------------------------------------------------- inspecting
     def producer_processes(self) -> list[psutil.Process]:

@@ -33,7 +33,7 @@ from system.orchestrator.web_mode import serve
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, ensure_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
-from system.telemetry.setup import resolve_endpoint
+from system.telemetry.setup import child_environment, resolve_endpoint
 
 log = logging.getLogger("system.orchestrator")
 
@@ -200,10 +200,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
 
 async def _run(args: argparse.Namespace, config: RunConfig) -> int:
     telemetry = configure_tracing(s.SERVICE_ORCHESTRATOR, trace_ep=args.trace_ep)
-    env = None
-    if args.trace_ep:
-        env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": args.trace_ep}
-        env.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
+    env = child_environment(args.trace_ep)
     provider_env = provider_environment(config, env_file=args.env_file)
     if provider_env:  # specs and .env keys reach producers only through their environment
         env = {**(os.environ if env is None else env), **provider_env}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import signal
 from pathlib import Path
 
@@ -17,16 +16,14 @@ from system.orchestrator.control import ControlServer
 from system.orchestrator.service import RunService
 from system.telemetry import configure_tracing
 from system.telemetry import schema as s
+from system.telemetry.setup import child_environment
 
 log = logging.getLogger("system.orchestrator")
 
 
 async def serve(args: argparse.Namespace, token: str) -> int:
     telemetry = configure_tracing(s.SERVICE_ORCHESTRATOR, trace_ep=args.trace_ep)
-    env = None
-    if args.trace_ep:
-        env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": args.trace_ep}
-        env.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
+    env = child_environment(args.trace_ep)
     service = RunService(
         telemetry,
         output_root=Path(args.output_root),

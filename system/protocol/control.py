@@ -21,7 +21,7 @@ from typing import Any
 
 import msgpack
 
-from system.protocol.messages import ProtocolError
+from system.protocol.messages import ProtocolError, unpack_envelope
 
 OPS = ("start", "stop", "list", "status", "attributes")
 
@@ -83,21 +83,10 @@ def encode_control(message: ControlMessage) -> bytes:
 
 def decode_control(payload: bytes) -> ControlMessage:
     """Decode one control frame; ProtocolError for anything malformed."""
-    try:
-        body = msgpack.unpackb(payload, raw=False, strict_map_key=True)
-    except Exception as exc:  # msgpack raises several unrelated exception types
-        raise ProtocolError(f"frame is not valid MessagePack: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ProtocolError("frame is not a map")
-    kind = body.pop("t", None)
+    kind, body, trace_context = unpack_envelope(payload)
     if not isinstance(kind, str) or kind not in _SCHEMA:
         raise ProtocolError(f"unknown control message type {kind!r}")
     cls, fields = _SCHEMA[kind]
-    trace_context = body.pop("tc", {}) or {}
-    if not isinstance(trace_context, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in trace_context.items()
-    ):
-        raise ProtocolError("trace context must be a map of strings")
     if set(body) != set(fields):
         raise ProtocolError(f"{kind}: expected fields {sorted(fields)}, got {sorted(body)}")
     for name, expected in fields.items():

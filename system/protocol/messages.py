@@ -136,8 +136,8 @@ def encode_message(message: Message) -> bytes:
     return msgpack.packb(body, use_bin_type=True)
 
 
-def decode_message(payload: bytes) -> Message:
-    """Decode one frame payload; raise ProtocolError for anything malformed."""
+def unpack_envelope(payload: bytes) -> tuple[object, dict[str, Any], dict[str, str]]:
+    """Unpack a frame into (type key, fields, trace context); ProtocolError if malformed."""
     try:
         body = msgpack.unpackb(payload, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises several unrelated exception types
@@ -145,14 +145,20 @@ def decode_message(payload: bytes) -> Message:
     if not isinstance(body, dict):
         raise ProtocolError("frame is not a map")
     kind = body.pop("t", None)
-    cls = _TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        raise ProtocolError(f"unknown message type {kind!r}")
     trace_context = body.pop("tc", {}) or {}
     if not isinstance(trace_context, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in trace_context.items()
     ):
         raise ProtocolError("trace context must be a map of strings")
+    return kind, body, trace_context
+
+
+def decode_message(payload: bytes) -> Message:
+    """Decode one frame payload; raise ProtocolError for anything malformed."""
+    kind, body, trace_context = unpack_envelope(payload)
+    cls = _TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None or not isinstance(kind, str):
+        raise ProtocolError(f"unknown message type {kind!r}")
     expected = _FIELD_TYPES[kind]
     unknown = set(body) - set(expected)
     if unknown:

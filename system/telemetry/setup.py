@@ -90,6 +90,16 @@ def resolve_endpoint(trace_ep: str | None, environ: Mapping[str, str]) -> tuple[
     return endpoint, protocol
 
 
+def child_environment(trace_ep: str | None) -> dict[str, str] | None:
+    """The environment for child processes so they trace where ``--trace-ep`` says,
+    or None (inherit as is) without one."""
+    if not trace_ep:
+        return None
+    env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": trace_ep}
+    env.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
+    return env
+
+
 def configure_tracing(
     service_name: str,
     *,

@@ -347,6 +347,13 @@ class TopicRun:
         st.rejected += result.rejected + not_text
         st.input_tokens += batch.input_tokens
         st.output_tokens += batch.output_tokens
+        st.count_batch(
+            batch.provider,
+            len(batch.candidates),
+            len(result.new),
+            (batch.input_tokens, batch.output_tokens),
+        )
+        slot.provider = batch.provider
         slot.batches += 1
         slot.candidates += len(batch.candidates)
         slot.new += len(result.new)
@@ -414,5 +421,6 @@ class TopicRun:
                 "unique_per_s": round(st.unique / duration, 2) if duration > 0 else 0.0,
             },
             "producers": [p.to_dict() for p in st.producers.values()],
+            "providers": {name: p.to_dict() for name, p in st.providers.items()},
             "files": {"attributes": str(self.config.attributes_path)},
         }

@@ -192,9 +192,10 @@ class RunService:
         }
         if producers:
             body["producers"] = [
-                {**p.to_dict(), "provider": run.config.provider}
+                {**p.to_dict(), "provider": p.provider or run.config.provider}
                 for p in st.producers.values()
             ]
+            body["providers"] = {name: p.to_dict() for name, p in st.providers.items()}
         return body
 
     def attributes(self, run_id: str, offset: int, limit: int) -> dict[str, Any]:

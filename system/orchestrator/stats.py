@@ -21,6 +21,7 @@ class ProducerStats:
     exits: int = 0
     last_exit_code: int | None = None
     errors: int = 0  # unexpected exits
+    provider: str = ""  # the provider of its latest batch
     detail: str = ""
 
     @property
@@ -29,6 +30,24 @@ class ProducerStats:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "restarts": self.restarts}
+
+
+@dataclass
+class ProviderStats:
+    """What one provider contributed to the run (from the batches it answered)."""
+
+    requests: int = 0
+    candidates: int = 0
+    new: int = 0  # unique contributions
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        tokens = self.input_tokens + self.output_tokens
+        return {
+            **asdict(self),
+            "new_per_1k_tokens": round(1000 * self.new / tokens, 2) if tokens else 0.0,
+        }
 
 
 @dataclass
@@ -46,6 +65,17 @@ class RunStats:
     output_tokens: int = 0
     rejected_connections: int = 0
     producers: dict[int, ProducerStats] = field(default_factory=dict)
+    providers: dict[str, ProviderStats] = field(default_factory=dict)
+
+    def count_batch(
+        self, provider: str, candidates: int, new: int, tokens: tuple[int, int]
+    ) -> None:
+        stats = self.providers.setdefault(provider, ProviderStats())
+        stats.requests += 1
+        stats.candidates += candidates
+        stats.new += new
+        stats.input_tokens += tokens[0]
+        stats.output_tokens += tokens[1]
 
     @property
     def elapsed(self) -> float:

@@ -16,7 +16,8 @@ pre-filter; load them with ``Bloom.load_bytes(data, bloom_hash)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from rbloom import Bloom
@@ -24,7 +25,7 @@ from rbloom import Bloom
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
 
-__all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash"]
+__all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash", "trusted_keys"]
 
 _MASK_64 = (1 << 64) - 1
 #: the smallest capacity a filter is built with, whatever ``expected_items`` says
@@ -43,6 +44,28 @@ def bloom_hash(key: int) -> int:
     which rbloom requires for ``|``, ``&`` and comparisons between filters.
     """
     return key & _MASK_64
+
+
+#: one key in this many given keys is recomputed to check the producer's hashing
+KEY_CHECK_STRIDE = 16
+
+
+def trusted_keys(candidates: Sequence[str], given: Sequence[int] | None) -> Sequence[int] | None:
+    """The producer's keys when they can be used, else None (the caller hashes).
+
+    They must be one unsigned 64-bit int per candidate, and a spot check (the
+    first key and every ``KEY_CHECK_STRIDE``-th) must match a fresh hash of the
+    candidate; one mismatch and the whole batch is hashed again.
+    """
+    if given is None or len(given) != len(candidates):
+        return None
+    for key in given:
+        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key <= _MASK_64:
+            return None
+    for i in range(0, len(candidates), KEY_CHECK_STRIDE):
+        if attribute_key(normalize(clean_display(candidates[i]))) != given[i]:
+            return None
+    return given
 
 
 @dataclass
@@ -101,16 +124,23 @@ class DedupIndex:
         return self._bloom.save_bytes()
 
     # ------------------------------------------------------------------ updates
-    def add_batch(self, candidates: Iterable[str]) -> BatchResult:
-        """Accept the candidates whose keys are new; count the rest."""
+    def add_batch(
+        self, candidates: Sequence[str], given_keys: Sequence[int] | None = None
+    ) -> BatchResult:
+        """Accept the candidates whose keys are new; count the rest.
+
+        ``given_keys`` are the producer's keys for the candidates (pre-filter):
+        used instead of hashing again when they pass ``trusted_keys``.
+        """
         result = BatchResult()
         keys, bloom, max_length = self._keys, self._bloom, self.max_length
-        for candidate in candidates:
+        trusted = trusted_keys(candidates, given_keys)
+        for i, candidate in enumerate(candidates):
             display = clean_display(candidate)
             if not display or len(display) > max_length:
                 result.rejected += 1
                 continue
-            key = attribute_key(normalize(display))
+            key = trusted[i] if trusted is not None else attribute_key(normalize(display))
             if key not in bloom:
                 result.bloom_negatives += 1
             elif key in keys:
@@ -125,6 +155,10 @@ class DedupIndex:
                 self._grow()
                 bloom = self._bloom
         return result
+
+    def keys_bytes(self) -> bytes:
+        """Every accepted key as little-endian uint64s (the producers' pre-filter seed)."""
+        return array("Q", self._keys).tobytes()
 
     def load_existing(self, lines: Iterable[str]) -> int:
         """Seed from the lines of an existing attributes.txt.

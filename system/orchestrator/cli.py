@@ -19,10 +19,14 @@ from pathlib import Path
 
 from system.logsetup import LEVELS, configure_logging
 from system.orchestrator.config import (
+    DEFAULT_AVOID_BUDGET,
     DEFAULT_MAX_RESTARTS,
+    DEFAULT_PATIENCE_S,
     DEFAULT_PRODUCERS,
     DEFAULT_REQUEST_SIZE,
+    DEFAULT_SATURATION,
     ConfigError,
+    LeverConfig,
     RunConfig,
     build_run_config,
     provider_environment,
@@ -47,6 +51,15 @@ RUN_OPTIONS = (
     "output",
     "max_restarts",
     "sim_latency_ms",
+    "no_shared_state",
+    "avoid_budget",
+    "no_partitions",
+    "no_prefilter",
+    "saturation",
+    "saturation_window",
+    "saturation_patience",
+    "no_adaptive",
+    "near_duplicates",
 )
 
 
@@ -126,6 +139,59 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="record prompts and answers (truncated) on the chat spans; off by default",
     )
+    lv = p.add_argument_group("efficiency levers (README 'Efficiency levers')")
+    lv.add_argument(
+        "--no-shared-state",
+        action="store_true",
+        help="do not push new uniques to producers (no avoid list in prompts)",
+    )
+    lv.add_argument(
+        "--avoid-budget",
+        type=int,
+        default=DEFAULT_AVOID_BUDGET,
+        metavar="TOKENS",
+        help=f"tokens of already-found items per prompt (default {DEFAULT_AVOID_BUDGET}; 0 = none)",
+    )
+    lv.add_argument(
+        "--no-partitions", action="store_true", help="do not split the topic among producers"
+    )
+    lv.add_argument(
+        "--no-prefilter",
+        action="store_true",
+        help="producers send every candidate (no Bloom pre-filter, no keys)",
+    )
+    lv.add_argument(
+        "--saturation",
+        type=float,
+        default=DEFAULT_SATURATION,
+        metavar="RATE",
+        help="without --iterations: stop when new uniques per candidate stay below RATE "
+        f"(default {DEFAULT_SATURATION}; 0 = run until stopped)",
+    )
+    lv.add_argument(
+        "--saturation-window",
+        type=int,
+        default=0,
+        metavar="N",
+        help="candidates in the novelty window (default 20 requests' worth, at least 200)",
+    )
+    lv.add_argument(
+        "--saturation-patience",
+        type=float,
+        default=DEFAULT_PATIENCE_S,
+        metavar="S",
+        help=f"seconds the rate must stay below the threshold (default {DEFAULT_PATIENCE_S:g})",
+    )
+    lv.add_argument(
+        "--no-adaptive",
+        action="store_true",
+        help="do not measure strategies and shift producers to the best one",
+    )
+    lv.add_argument(
+        "--near-duplicates",
+        action="store_true",
+        help="also drop near-duplicates the exact key misses (similarity check; counted apart)",
+    )
     web = p.add_argument_group("web mode (no --topic)")
     web.add_argument(
         "--control-host", default="127.0.0.1", help="control address (default 127.0.0.1)"
@@ -194,6 +260,17 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         llm=args.llm,
         env_file=args.env_file,
         record_content=args.record_content,
+        levers=LeverConfig(
+            shared_state=not args.no_shared_state,
+            avoid_budget=args.avoid_budget,
+            partitions=not args.no_partitions,
+            prefilter=not args.no_prefilter,
+            saturation=args.saturation,
+            saturation_window=args.saturation_window,
+            saturation_patience_s=args.saturation_patience,
+            adaptive=not args.no_adaptive,
+            near_duplicates=args.near_duplicates,
+        ),
     )
     return args, config
 

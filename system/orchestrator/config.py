@@ -31,12 +31,48 @@ MAX_TOPIC_LENGTH = 200
 DEFAULT_PRODUCERS = 5
 DEFAULT_REQUEST_SIZE = 60
 DEFAULT_MAX_RESTARTS = 3
+DEFAULT_AVOID_BUDGET = 400
+DEFAULT_SATURATION = 0.02
+DEFAULT_PATIENCE_S = 10.0
 AVAILABLE_PROVIDERS = ("test", "env")
 PLANNED_PROVIDERS: tuple[str, ...] = ()
 
 
 class ConfigError(ValueError):
     """Invalid run configuration; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class LeverConfig:
+    """The discovery-efficiency levers (README "Efficiency levers"); on where they help."""
+
+    shared_state: bool = True  # push deltas of new uniques; avoid list in prompts
+    avoid_budget: int = DEFAULT_AVOID_BUDGET  # tokens of avoid list per prompt
+    partitions: bool = True  # alphabetical partitions, split / retire
+    prefilter: bool = True  # producers drop known candidates, send keys
+    saturation: float = DEFAULT_SATURATION  # novelty threshold; 0 = never stop by saturation
+    saturation_window: int = 0  # candidates; 0 = 20 requests' worth (at least 200)
+    saturation_patience_s: float = DEFAULT_PATIENCE_S
+    adaptive: bool = True  # measure strategies' yield, shift producers to the best
+    near_duplicates: bool = False  # similarity check after the exact key
+
+    def window_for(self, request_size: int) -> int:
+        return self.saturation_window or max(200, 20 * request_size)
+
+    def enabled(self) -> list[str]:
+        names = [
+            name
+            for name, on in (
+                ("shared_state", self.shared_state and self.avoid_budget > 0),
+                ("partitions", self.partitions),
+                ("prefilter", self.prefilter),
+                ("saturation", self.saturation > 0),
+                ("adaptive", self.adaptive),
+                ("near_duplicates", self.near_duplicates),
+            )
+            if on
+        ]
+        return names
 
 
 @dataclass(frozen=True)
@@ -53,6 +89,7 @@ class RunConfig:
     #: provider "env": the endpoints (specs name their key variable, never a key)
     providers: tuple[ProviderSpec, ...] = ()
     record_content: bool = False
+    levers: LeverConfig = field(default_factory=lambda: LeverConfig())
 
     @property
     def slug(self) -> str:
@@ -140,8 +177,10 @@ def build_run_config(
     env_file: str | Path | None = DEFAULT_ENV_FILE,
     environ: Mapping[str, str] | None = None,
     record_content: bool = False,
+    levers: LeverConfig | None = None,
 ) -> RunConfig:
     topic = validate_topic(topic)
+    levers = validate_levers(levers or LeverConfig())
     _int_in_range("producers", producers, 1, MAX_PRODUCERS)
     if iterations is not None:
         _int_in_range("iterations", iterations, 1, MAX_ITERATIONS)
@@ -175,7 +214,18 @@ def build_run_config(
         sim_latency_ms=sim_latency_ms,
         providers=providers,
         record_content=record_content,
+        levers=levers,
     )
+
+
+def validate_levers(levers: LeverConfig) -> LeverConfig:
+    _int_in_range("avoid budget", levers.avoid_budget, 0, 100_000)
+    _int_in_range("saturation window", levers.saturation_window, 0, 10_000_000)
+    if not 0.0 <= levers.saturation < 1.0:
+        raise ConfigError("saturation threshold must be at least 0 and below 1")
+    if not 0.0 <= levers.saturation_patience_s <= 86_400:
+        raise ConfigError("saturation patience must be between 0 and 86400 s")
+    return levers
 
 
 def provider_environment(

@@ -25,11 +25,19 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from system.dedup.index import DedupIndex
 from system.orchestrator.config import RunConfig
+from system.orchestrator.discovery import BatchEffects, Discovery
 from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
 from system.output import AttributesFile, write_run_summary
-from system.protocol import AttributeBatch, Message, ProducerStatus, StartTopic, Stop
+from system.protocol import (
+    AttributeBatch,
+    Message,
+    ProducerStatus,
+    StartTopic,
+    Stop,
+    UpdateConfiguration,
+)
 from system.telemetry import Telemetry, context_from, current_context_carrier
 from system.telemetry import schema as s
 from system.telemetry.propagation import carrier_to_env, env_carrier
@@ -37,6 +45,10 @@ from system.telemetry.propagation import carrier_to_env, env_carrier
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 10.0
+#: new uniques gathered this long go to producers as one delta message
+DELTA_INTERVAL_S = 0.05
+#: at most this many new uniques per delta message (frames are capped at 8 MiB)
+DELTA_CHUNK = 5000
 
 
 @dataclass
@@ -94,6 +106,15 @@ class TopicRun:
         self._parent_context = parent_context
         #: called with (index of the first new line, new lines) after each append
         self.on_append: Callable[[int, list[str]], None] | None = None
+        self.discovery = Discovery(
+            config.levers,
+            list(self.stats.producers),
+            request_size=config.request_size,
+            open_ended=config.iterations is None,
+        )
+        self._updates: list[tuple[int, UpdateConfiguration]] = []
+        self._wake_push = asyncio.Event()
+        self._near_file: Any = None
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -113,6 +134,7 @@ class TopicRun:
     async def execute(self, on_listening: Any = None) -> RunOutcome:
         existing = self.file.open()
         self.stats.resumed = self.index.load_existing(existing)
+        self.discovery.seed(existing)
         if self.stats.resumed:
             log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
         parent = self._parent_context or context_from(env_carrier(self._env))
@@ -126,6 +148,7 @@ class TopicRun:
             s.RUN_PROVIDER: self.config.provider,
             s.RUN_OUTPUT_FILE: str(self.config.attributes_path),
             s.RUN_RESUMED: self.stats.resumed,
+            s.RUN_LEVERS: ",".join(self.config.levers.enabled()),
         }
         with self._tracer.start_as_current_span(
             s.SPAN_TOPIC_RUN, context=parent, kind=SpanKind.INTERNAL, attributes=attributes
@@ -142,6 +165,8 @@ class TopicRun:
                 await self._shutdown()
                 self.stats.ended_wall = time.time()
                 self.file.close()
+                if self._near_file is not None:
+                    self._near_file.close()
                 self._finish_span(span)
         outcome = RunOutcome(self.status, self.reason, self.stats, self.trace_id)
         write_run_summary(self.config.summary_path, self.summary())
@@ -166,9 +191,32 @@ class TopicRun:
             log_level=self._log_level,
             env=self._env,
         )
-        for producer_id in self.stats.producers:
-            await self._spawn(producer_id)
-        await self._done.wait()
+        pusher = asyncio.create_task(self._push_loop())
+        try:
+            for producer_id in self.stats.producers:
+                await self._spawn(producer_id)
+            await self._done.wait()
+        finally:
+            pusher.cancel()
+
+    async def _push_loop(self) -> None:
+        """Send gathered deltas of new uniques and queued configuration updates."""
+        while True:
+            await self._wake_push.wait()
+            await asyncio.sleep(DELTA_INTERVAL_S)  # gather: one message per interval
+            self._wake_push.clear()
+            delta = self.discovery.take_delta()
+            updates, self._updates = self._updates, []
+            carrier = current_context_carrier()
+            for start in range(0, len(delta), DELTA_CHUNK):
+                message = UpdateConfiguration(
+                    new_uniques=delta[start : start + DELTA_CHUNK], trace_context=carrier
+                )
+                for producer_id in list(self.server.connections):
+                    await self.server.send(producer_id, message)
+            for producer_id, update in updates:
+                update.trace_context = carrier
+                await self.server.send(producer_id, update)
 
     def _finish_span(self, span: trace.Span) -> None:
         st = self.stats
@@ -182,8 +230,13 @@ class TopicRun:
                 s.RUN_REJECTED: st.rejected,
                 s.RUN_BATCHES: st.batches,
                 s.RUN_RESTARTS: st.restarts,
+                s.RUN_PREFILTERED: self.discovery.prefiltered,
+                s.RUN_NEAR_DUPLICATES: self.discovery.near_duplicate_count,
+                s.RUN_DELTA_PUSHES: self.discovery.delta_pushes,
             }
         )
+        if self.discovery.novelty is not None:
+            span.set_attribute(s.RUN_NOVELTY, round(self.discovery.novelty, 5))
         if self.status == "failed":
             span.set_status(Status(StatusCode.ERROR, self.reason))
 
@@ -301,15 +354,18 @@ class TopicRun:
         iterations = self.config.iterations
         remaining = None if iterations is None else max(0, iterations - slot.batches)
         log.info("producer %d connected (pid %s)", producer_id, slot.pid)
+        partition, levers = self.discovery.start(producer_id, self.index)
         return StartTopic(
             run_id=self.run_id,
             topic=self.config.topic,
             request_size=self.config.request_size,
             iterations=remaining,
             provider=self.config.provider,
+            partition=partition,
             settings={
                 "start_seq": slot.batches,
                 "sim_latency_ms": self.config.sim_latency_ms,
+                "levers": levers,
             },
             trace_context=current_context_carrier(),
         )
@@ -329,16 +385,31 @@ class TopicRun:
                 s.RUN_ID: self.run_id,
             },
         ) as span:
-            result = self.index.add_batch(candidates)
+            keys = batch.keys if not_text == 0 else None
+            result = self.index.add_batch(candidates, keys)
+            result.new, near = self.discovery.filter_near(result.new)
             if result.new:
                 self._append(result.new)
+            if near:
+                self._write_near(near)
             span.set_attributes(
                 {
                     s.BATCH_NEW: len(result.new),
                     s.BATCH_DUPLICATES: result.duplicates,
                     s.BATCH_REJECTED: result.rejected + not_text,
+                    s.BATCH_INPUT_TOKENS: batch.input_tokens,
+                    s.BATCH_OUTPUT_TOKENS: batch.output_tokens,
                 }
             )
+            if batch.prefiltered is not None:
+                span.set_attribute(s.BATCH_PREFILTERED, batch.prefiltered)
+            if near:
+                span.set_attribute(s.BATCH_NEAR_DUPLICATES, len(near))
+            if batch.partition:
+                span.set_attribute(s.BATCH_PARTITION, batch.partition)
+            if batch.strategy:
+                span.set_attribute(s.BATCH_STRATEGY, batch.strategy)
+            self._apply(self.discovery.on_batch(producer_id, batch, result.new))
         st = self.stats
         st.batches += 1
         st.candidates += len(batch.candidates)
@@ -362,6 +433,31 @@ class TopicRun:
         if self.config.iterations is not None and slot.batches >= self.config.iterations:
             slot.state = "finished"
             self._check_done()
+
+    def _apply(self, effects: BatchEffects) -> None:
+        """Queue the levers' updates, record their decisions, stop when saturated."""
+        if effects.updates:
+            self._updates.extend(effects.updates)
+        if effects.updates or self.discovery.has_delta:
+            self._wake_push.set()
+        if self._root_span is not None:
+            for name, attributes in effects.events:
+                self._root_span.add_event(name, attributes)
+        if effects.saturated and self.status == "running":
+            self.status, self.reason = "completed", effects.saturated
+            log.info("%s", effects.saturated)
+            self._done.set()
+
+    def _write_near(self, near: list[tuple[str, str]]) -> None:
+        """Near-duplicates go to near_duplicates.txt (variant TAB the attribute it resembles)."""
+        try:
+            if self._near_file is None:
+                path = self.config.output_dir / "near_duplicates.txt"
+                self._near_file = path.open("a", encoding="utf-8")
+            self._near_file.write("".join(f"{a}\t{b}\n" for a, b in near))
+            self._near_file.flush()
+        except OSError as exc:
+            log.warning("cannot write near_duplicates.txt: %s", exc)
 
     def _append(self, lines: list[str]) -> None:
         with self._tracer.start_as_current_span(
@@ -422,5 +518,6 @@ class TopicRun:
             },
             "producers": [p.to_dict() for p in st.producers.values()],
             "providers": {name: p.to_dict() for name, p in st.providers.items()},
+            "levers": self.discovery.summary(),
             "files": {"attributes": str(self.config.attributes_path)},
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from opentelemetry import trace
@@ -90,9 +91,10 @@ async def generate(
     request_size: int,
     seed: int,
     partition: str | None = None,
+    avoid: Sequence[str] = (),
 ) -> CycleResult:
     """Build the prompt, get an answer through the router (retries, failover), parse it."""
-    prompt = build_prompt(topic, request_size, partition=partition)
+    prompt = build_prompt(topic, request_size, avoid=avoid, partition=partition)
     outcome = await router.complete(prompt, seed)
     return CycleResult(
         parse_response(outcome.completion.text),

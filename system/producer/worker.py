@@ -20,6 +20,7 @@ import xxhash
 from opentelemetry.trace import Status, StatusCode
 
 from system.producer.generation import call_llm, generate
+from system.producer.levers import ProducerLevers
 from system.producer.resilience.build import build_router
 from system.producer.resilience.router import ProvidersUnavailable, Router
 from system.protocol import (
@@ -113,6 +114,7 @@ class Producer:
         self._assignment: Assignment | None = None
         self._router: Router | None = None
         self._degraded = False
+        self._levers = ProducerLevers()
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -191,6 +193,7 @@ class Producer:
             router.set_weights(start.provider_weights)
         self._router = router
         self._assignment = Assignment(start, start.request_size, start.partition)
+        self._levers = ProducerLevers.from_settings(start.settings)
         parent = context_from(env_carrier(os.environ) or start.trace_context)
         with self._tracer.start_as_current_span(
             s.SPAN_PRODUCER_RUN,
@@ -253,6 +256,9 @@ class Producer:
                         self._assignment.partition = message.partition
                     if message.provider_weights and self._router is not None:
                         self._router.set_weights(message.provider_weights)
+                    if message.new_uniques:
+                        self._levers.learn(message.new_uniques)
+                    self._levers.set_strategy(message.strategy, message.avoid_budget)
         except (ConnectionError, FrameError, ProtocolError) as exc:
             self.request_stop(f"connection to orchestrator lost: {exc}")
 
@@ -293,13 +299,19 @@ class Producer:
                 s.SPAN_GENERATION_CYCLE,
                 attributes={s.PRODUCER_ID: self.producer_id, s.CYCLE_ITERATION: seq},
             ) as span:
+                partition = self._assignment.partition
+                strategy = self._levers.strategy
+                avoid = self._levers.avoid_for(partition)
+                if avoid:
+                    span.set_attribute(s.CYCLE_AVOIDED, len(avoid))
                 try:
                     result = await generate(
                         router,
                         topic=start.topic,
                         request_size=self._assignment.request_size,
                         seed=cycle_seed(start.run_id, self.producer_id, seq),
-                        partition=self._assignment.partition,
+                        partition=partition,
+                        avoid=avoid,
                     )
                 except ProvidersUnavailable as exc:
                     # every provider is down: say so, wait for the next probe, never spin
@@ -321,17 +333,25 @@ class Producer:
                     continue
                 failures = 0
                 await self._set_degraded(False, "")
+                prepared = self._levers.prepare(result.candidates)
                 span.set_attributes(
                     {
                         s.CYCLE_CANDIDATES: len(result.candidates),
+                        s.CYCLE_PREFILTERED: prepared.prefiltered,
                         s.CYCLE_PROVIDER: str(getattr(result.provider, "key", "")),
                         s.CYCLE_ATTEMPTS: result.attempts,
                     }
                 )
+                if partition:
+                    span.set_attribute(s.CYCLE_PARTITION, partition)
                 batch = AttributeBatch(
                     producer_id=self.producer_id,
                     seq=seq,
-                    candidates=result.candidates,
+                    candidates=prepared.candidates,
+                    keys=prepared.keys,
+                    prefiltered=prepared.prefiltered if prepared.keys is not None else None,
+                    partition=partition,
+                    strategy=strategy,
                     provider=str(getattr(result.provider, "key", result.provider.name)),
                     model=result.completion.model,
                     input_tokens=result.completion.input_tokens,

@@ -61,8 +61,11 @@ class UpdateConfiguration(Message):
     TYPE: ClassVar[str] = "update_configuration"
     request_size: int | None = None
     provider_weights: dict[str, float] | None = None
-    partition: str | None = None
+    partition: str | None = None  # "" = the whole topic
     new_uniques: list[str] | None = None
+    #: adaptive strategy: the strategy's name and its avoid-list budget (tokens)
+    strategy: str | None = None
+    avoid_budget: int | None = None
 
 
 @dataclass
@@ -82,6 +85,13 @@ class AttributeBatch(Message):
     input_tokens: int = 0
     output_tokens: int = 0
     latency_ms: float = 0.0
+    #: xxHash3-64 keys of the candidates, in order (pre-filter); absent: the orchestrator hashes
+    keys: list[int] | None = None
+    #: candidates the producer dropped as already known before sending
+    prefiltered: int | None = None
+    #: the partition label and strategy the batch was generated under
+    partition: str | None = None
+    strategy: str | None = None
 
 
 @dataclass
@@ -129,10 +139,15 @@ for _name, _cls in _TYPES.items():
 
 
 def encode_message(message: Message) -> bytes:
+    """Optional fields that are None are left out: a peer that predates them can
+    still decode the frame, and it is smaller."""
     body: dict[str, Any] = {"t": message.TYPE, "tc": message.trace_context}
     for f in dataclasses.fields(message):
         if f.name != "trace_context":
-            body[f.name] = getattr(message, f.name)
+            value = getattr(message, f.name)
+            if value is None and f.default is None:
+                continue
+            body[f.name] = value
     return msgpack.packb(body, use_bin_type=True)
 
 

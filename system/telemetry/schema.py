@@ -108,3 +108,32 @@ FAILOVER_TO = "llm.failover.to"
 BREAKER_FROM = "breaker.from"
 BREAKER_TO = "breaker.to"
 PRODUCER_LLM_STATS = "producer.llm_stats"  # JSON: per provider requests, failures, ...
+
+# Discovery-efficiency levers (docs/tracing.md "Levers")
+RUN_LEVERS = "run.levers"  # comma-separated: shared_state, partitions, prefilter, ...
+RUN_PREFILTERED = "run.prefiltered_count"  # candidates producers dropped as known
+RUN_NEAR_DUPLICATES = "run.near_duplicate_count"
+RUN_NOVELTY = "run.novelty"  # new per candidate over the final sliding window
+RUN_DELTA_PUSHES = "run.delta_pushes"  # UpdateConfiguration messages carrying new uniques
+CYCLE_PREFILTERED = "generation.prefiltered"
+CYCLE_PARTITION = "generation.partition"
+CYCLE_AVOIDED = "generation.avoid_items"  # items named in the prompt's avoid list
+BATCH_PREFILTERED = "batch.prefiltered"
+BATCH_NEAR_DUPLICATES = "batch.near_duplicates"
+BATCH_PARTITION = "batch.partition"
+BATCH_STRATEGY = "batch.strategy"
+BATCH_INPUT_TOKENS = "batch.input_tokens"
+BATCH_OUTPUT_TOKENS = "batch.output_tokens"
+# events on topic.run
+EVENT_PARTITION = "partition.change"
+PARTITION_ACTION = "partition.action"  # retire | split | assign | whole_topic
+PARTITION_LABEL = "partition.label"
+PARTITION_PRODUCERS = "partition.producers"  # JSON: producer id -> new label
+PARTITION_DETAIL = "partition.detail"
+EVENT_STRATEGY = "strategy.decision"
+STRATEGY_NAME = "strategy.name"
+STRATEGY_PRODUCERS = "strategy.producers"  # JSON: producer id -> strategy
+STRATEGY_YIELDS = "strategy.yields"  # JSON: per strategy requests, new/request, new/1k tokens
+EVENT_SATURATED = "run.saturated"
+SATURATION_RATE = "saturation.novelty"
+SATURATION_WINDOW = "saturation.window_candidates"

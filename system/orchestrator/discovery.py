@@ -1,0 +1,231 @@
+"""The orchestrator's side of the efficiency levers, for one topic run.
+
+``TopicRun`` hands every deduplicated batch to ``Discovery.on_batch``; what
+comes back is what to do: configuration updates for producers (partition,
+strategy), events for the ``topic.run`` span, and whether the run is
+saturated. New uniques wait in a delta buffer that the run's outbox task
+pushes to every producer as one ``UpdateConfiguration.new_uniques`` per
+interval (``take_delta``), never one message per item.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from system.dedup.index import DedupIndex
+from system.dedup.near import NearDuplicateIndex
+from system.orchestrator.config import LeverConfig
+from system.orchestrator.partitions import PartitionDecision, PartitionManager
+from system.orchestrator.saturation import SaturationDetector
+from system.orchestrator.strategy import StrategySelector
+from system.protocol import AttributeBatch, UpdateConfiguration
+from system.telemetry import schema as s
+
+__all__ = ["BatchEffects", "Discovery"]
+
+#: already-found items a (re)started producer receives for its avoid list
+KNOWN_SAMPLE = 2000
+#: a StartTopic carries the known keys for the pre-filter only up to this size
+MAX_KNOWN_KEYS_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class BatchEffects:
+    updates: list[tuple[int, UpdateConfiguration]] = field(default_factory=list)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    saturated: str | None = None  # the stop reason when the run is saturated
+    near_duplicates: list[tuple[str, str]] = field(default_factory=list)
+
+
+class Discovery:
+    def __init__(
+        self,
+        levers: LeverConfig,
+        producer_ids: list[int],
+        *,
+        request_size: int,
+        open_ended: bool,
+    ) -> None:
+        self.levers = levers
+        window = levers.window_for(request_size)
+        self.saturation = (
+            SaturationDetector(levers.saturation, window, levers.saturation_patience_s)
+            if open_ended and levers.saturation > 0
+            else None
+        )
+        # partitions retire at the saturation threshold (or 2% when saturation is off)
+        self.partitions = (
+            PartitionManager(producer_ids, threshold=levers.saturation or 0.02, window=window)
+            if levers.partitions
+            else None
+        )
+        use_avoid = levers.shared_state and levers.avoid_budget > 0
+        self.strategy = (
+            StrategySelector(producer_ids, levers.avoid_budget)
+            if levers.adaptive and use_avoid
+            else None
+        )
+        self.near = NearDuplicateIndex() if levers.near_duplicates else None
+        self._delta: list[str] = []
+        self._sample: list[str] = []
+        self.delta_pushes = 0
+        self.prefiltered = 0
+        self.near_duplicate_count = 0
+        self.generated = 0
+
+    # ---------------------------------------------------------------- start
+    def seed(self, lines: list[str]) -> None:
+        """Attributes resumed from the file."""
+        self._sample.extend(lines[: KNOWN_SAMPLE - len(self._sample)])
+        if self.near is not None:
+            for line in lines:
+                self.near.add_known(line)
+
+    def start(self, producer_id: int, index: DedupIndex) -> tuple[str | None, dict[str, Any]]:
+        """(partition, settings["levers"]) for a producer's StartTopic."""
+        lv = self.levers
+        strategy = self.strategy.strategy_of(producer_id) if self.strategy else None
+        budget = lv.avoid_budget if lv.shared_state else 0
+        if self.strategy is not None and strategy is not None:
+            budget = self.strategy.budget_of(strategy)
+        settings: dict[str, Any] = {
+            "shared_state": lv.shared_state,
+            "avoid_budget": budget,
+            "prefilter": lv.prefilter,
+        }
+        if strategy:
+            settings["strategy"] = strategy
+        if lv.shared_state and self._sample:
+            settings["known_sample"] = list(self._sample)
+        if lv.prefilter and len(index) and len(index) * 8 <= MAX_KNOWN_KEYS_BYTES:
+            settings["known_keys"] = index.keys_bytes()
+        partition = self.partitions.partition_of(producer_id) if self.partitions else None
+        return partition or None, settings
+
+    # ---------------------------------------------------------------- batches
+    def filter_near(self, new: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """Split exact-new attributes into (kept, near duplicates as (item, matched))."""
+        if self.near is None:
+            return new, []
+        kept: list[str] = []
+        near: list[tuple[str, str]] = []
+        for item in new:
+            match = self.near.match(item)
+            if match is None:
+                kept.append(item)
+            else:
+                near.append((item, match))
+        self.near_duplicate_count += len(near)
+        return kept, near
+
+    def on_batch(self, producer_id: int, batch: AttributeBatch, new: list[str]) -> BatchEffects:
+        effects = BatchEffects()
+        prefiltered = batch.prefiltered or 0
+        generated = len(batch.candidates) + prefiltered
+        self.prefiltered += prefiltered
+        self.generated += generated
+        if new:
+            if self.levers.shared_state or self.levers.prefilter:
+                self._delta.extend(new)
+            if len(self._sample) < KNOWN_SAMPLE:
+                self._sample.extend(new[: KNOWN_SAMPLE - len(self._sample)])
+        if self.partitions is not None:
+            label = batch.partition or ""
+            for decision in self.partitions.record(producer_id, label, generated, new):
+                self._apply_partition(decision, effects)
+        if self.strategy is not None:
+            tokens = batch.input_tokens + batch.output_tokens
+            decision = self.strategy.record(batch.strategy, len(new), tokens)
+            if decision is not None:
+                effects.events.append(
+                    (
+                        s.EVENT_STRATEGY,
+                        {
+                            s.STRATEGY_NAME: decision.best,
+                            s.STRATEGY_PRODUCERS: json.dumps(decision.assignment),
+                            s.STRATEGY_YIELDS: json.dumps(decision.yields),
+                        },
+                    )
+                )
+                for pid, name in decision.assignment.items():
+                    effects.updates.append(
+                        (
+                            pid,
+                            UpdateConfiguration(
+                                strategy=name, avoid_budget=self.strategy.budget_of(name)
+                            ),
+                        )
+                    )
+        if self.saturation is not None:
+            state = self.saturation.add(generated, len(new))
+            if state.saturated and self.partitions is not None and self.partitions.assignment_any:
+                # saturated within the partitions: a last round on the whole topic decides
+                detail = f"run novelty {state.rate:.4f} < {self.saturation.threshold:g}"
+                for decision in self.partitions.retire_all(detail):
+                    self._apply_partition(decision, effects)
+                self.saturation.restart()
+            elif state.saturated:
+                effects.saturated = self.saturation.reason()
+                effects.events.append(
+                    (
+                        s.EVENT_SATURATED,
+                        {
+                            s.SATURATION_RATE: round(state.rate, 5),
+                            s.SATURATION_WINDOW: state.window_candidates,
+                        },
+                    )
+                )
+        return effects
+
+    def _apply_partition(self, decision: PartitionDecision, effects: BatchEffects) -> None:
+        effects.events.append(
+            (
+                s.EVENT_PARTITION,
+                {
+                    s.PARTITION_ACTION: decision.action,
+                    s.PARTITION_LABEL: decision.partition,
+                    s.PARTITION_PRODUCERS: json.dumps(decision.producers),
+                    s.PARTITION_DETAIL: decision.detail,
+                },
+            )
+        )
+        for pid, label in decision.producers.items():
+            effects.updates.append((pid, UpdateConfiguration(partition=label)))
+
+    @property
+    def has_delta(self) -> bool:
+        return bool(self._delta)
+
+    def take_delta(self) -> list[str]:
+        delta, self._delta = self._delta, []
+        if delta:
+            self.delta_pushes += 1
+        return delta
+
+    @property
+    def novelty(self) -> float | None:
+        return self.saturation.novelty.rate if self.saturation is not None else None
+
+    def summary(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "enabled": self.levers.enabled(),
+            "generated": self.generated,
+            "prefiltered": self.prefiltered,
+            "near_duplicates": self.near_duplicate_count,
+            "delta_pushes": self.delta_pushes,
+        }
+        if self.saturation is not None:
+            n = self.saturation.novelty
+            data["saturation"] = {
+                "threshold": self.saturation.threshold,
+                "window": n.window,
+                "patience_s": self.saturation.patience_s,
+                "novelty": round(n.rate, 5),
+            }
+        if self.partitions is not None:
+            data["partitions"] = self.partitions.to_list()
+        if self.strategy is not None:
+            data["strategy"] = self.strategy.summary()
+        return data

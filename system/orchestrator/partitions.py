@@ -1,0 +1,233 @@
+"""Prompt partitioning: the orchestrator splits the topic space among producers.
+
+It starts with one alphabetical range per producer, balanced by how often
+words start with each letter (a fixed table at first, then the first letters
+of what the run has found). Each partition has its own novelty window (new
+uniques per generated candidate from the producers working on it):
+
+* a partition whose novelty stays below the saturation threshold on a full
+  window is **retired**; its producers move to the active partition that
+  yields most, and when that partition has a producer already it is **split**
+  in two by letter counts so each producer gets a half;
+* when every partition is retired, producers go back to the whole topic (the
+  empty label), which also catches attributes that start with no letter A-Z.
+
+Every change is returned as a ``PartitionDecision`` for the caller to send
+(``UpdateConfiguration.partition``) and to record in the trace.
+"""
+
+from __future__ import annotations
+
+import string
+from collections import Counter
+from dataclasses import dataclass, field
+
+from system.dedup.partition_match import first_letter
+from system.orchestrator.saturation import Novelty
+
+__all__ = ["Partition", "PartitionDecision", "PartitionManager", "split_letters"]
+
+#: rough share of dictionary words and proper names starting with each letter (%)
+LETTER_WEIGHTS: dict[str, float] = dict(
+    zip(
+        string.ascii_uppercase,
+        (5.7, 5.9, 9.4, 6.0, 4.0, 4.1, 3.3, 4.2, 3.9, 1.1, 1.0, 3.1, 5.6, 2.2, 2.5, 7.7, 0.5,
+         5.9, 11.0, 5.5, 2.9, 1.5, 2.7, 0.1, 0.4, 0.3),
+        strict=True,
+    )
+)  # fmt: skip
+
+WHOLE_TOPIC = ""
+
+
+def split_letters(letters: str, parts: int, weights: dict[str, float]) -> list[str]:
+    """Cut a run of letters into ``parts`` contiguous ranges of similar total weight."""
+    parts = max(1, min(parts, len(letters)))
+    total = sum(weights.get(ch, 0.0) + 1e-6 for ch in letters)
+    ranges: list[str] = []
+    current = ""
+    acc = 0.0
+    for i, ch in enumerate(letters):
+        current += ch
+        acc += weights.get(ch, 0.0) + 1e-6
+        remaining_letters = len(letters) - i - 1
+        remaining_parts = parts - len(ranges) - 1
+        if remaining_parts == 0:
+            continue
+        target = total * (len(ranges) + 1) / parts
+        if acc >= target or remaining_letters == remaining_parts:
+            ranges.append(current)
+            current = ""
+    if current:
+        ranges.append(current)
+    return ranges
+
+
+def _label(letters: str) -> str:
+    return letters if len(letters) == 1 else f"{letters[0]}-{letters[-1]}"
+
+
+@dataclass
+class Partition:
+    label: str
+    letters: str
+    novelty: Novelty
+    producers: set[int] = field(default_factory=set)
+    state: str = "active"  # active | retired
+    found: int = 0
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "label": self.label,
+            "state": self.state,
+            "producers": sorted(self.producers),
+            "found": self.found,
+            "candidates": self.novelty.total_candidates,
+            "novelty": round(self.novelty.rate, 4),
+        }
+
+
+@dataclass
+class PartitionDecision:
+    action: str  # assign | retire | split | whole_topic
+    partition: str
+    producers: dict[int, str] = field(default_factory=dict)  # producer id -> new label
+    detail: str = ""
+
+
+class PartitionManager:
+    def __init__(
+        self, producer_ids: list[int], *, threshold: float, window: int, max_partitions: int = 64
+    ) -> None:
+        self.threshold = threshold
+        self.window = window
+        self.max_partitions = max_partitions
+        self.partitions: dict[str, Partition] = {}
+        self.assignment: dict[int, str] = {}
+        self.letter_counts: Counter[str] = Counter()
+        ranges = split_letters(string.ascii_uppercase, len(producer_ids), LETTER_WEIGHTS)
+        if len(ranges) <= 1:
+            ranges = []
+        for letters in ranges:
+            self._add(letters)
+        labels = list(self.partitions)
+        for i, pid in enumerate(producer_ids):
+            label = labels[i % len(labels)] if labels else WHOLE_TOPIC
+            self.assignment[pid] = label
+            if label:
+                self.partitions[label].producers.add(pid)
+        self.whole_topic = Novelty(window)
+
+    def _add(self, letters: str) -> Partition:
+        part = Partition(_label(letters), letters, Novelty(self.window))
+        self.partitions[part.label] = part
+        return part
+
+    def partition_of(self, producer_id: int) -> str:
+        return self.assignment.get(producer_id, WHOLE_TOPIC)
+
+    @property
+    def assignment_any(self) -> bool:
+        """Whether any producer still works on a partition."""
+        return any(self.assignment.values())
+
+    @property
+    def active(self) -> list[Partition]:
+        return [p for p in self.partitions.values() if p.state == "active"]
+
+    def record(
+        self, producer_id: int, label: str | None, generated: int, new_items: list[str]
+    ) -> list[PartitionDecision]:
+        """Count a batch made under ``label``; return the changes it triggers."""
+        for item in new_items:
+            letter = first_letter(item)
+            if letter:
+                self.letter_counts[letter] += 1
+        part = self.partitions.get(label or "")
+        if part is None:
+            self.whole_topic.add(generated, len(new_items))
+            return []
+        part.novelty.add(generated, len(new_items))
+        part.found += len(new_items)
+        if part.state == "active" and part.novelty.full and part.novelty.rate < self.threshold:
+            return self._retire(part)
+        return []
+
+    def _weights(self) -> dict[str, float]:
+        if sum(self.letter_counts.values()) >= 50:
+            return {ch: float(self.letter_counts.get(ch, 0)) + 0.5 for ch in string.ascii_uppercase}
+        return LETTER_WEIGHTS
+
+    def _retire(self, part: Partition) -> list[PartitionDecision]:
+        part.state = "retired"
+        freed = sorted(part.producers)
+        part.producers.clear()
+        decisions = [
+            PartitionDecision(
+                "retire",
+                part.label,
+                detail=f"novelty {part.novelty.rate:.4f} < {self.threshold:g}",
+            )
+        ]
+        for pid in freed:
+            decisions.append(self._place(pid))
+        return decisions
+
+    def _place(self, pid: int) -> PartitionDecision:
+        active = self.active
+        if not active:
+            self.assignment[pid] = WHOLE_TOPIC
+            return PartitionDecision(
+                "whole_topic", WHOLE_TOPIC, {pid: WHOLE_TOPIC}, "every partition is retired"
+            )
+        idle = [p for p in active if not p.producers]
+        if idle:
+            target = max(idle, key=lambda p: p.novelty.rate)
+            return self._assign(pid, target)
+        target = max(active, key=lambda p: (p.novelty.rate, -len(p.producers)))
+        if len(target.letters) >= 2 and len(self.partitions) + 2 <= self.max_partitions:
+            return self._split(target, pid)
+        return self._assign(pid, target)
+
+    def _assign(self, pid: int, target: Partition) -> PartitionDecision:
+        target.producers.add(pid)
+        self.assignment[pid] = target.label
+        return PartitionDecision("assign", target.label, {pid: target.label})
+
+    def _split(self, target: Partition, pid: int) -> PartitionDecision:
+        """Split a yielding partition: its producers keep one half, ``pid`` gets the other."""
+        first, second = split_letters(target.letters, 2, self._weights())
+        target.state = "retired"
+        keep, give = self._add(first), self._add(second)
+        changes: dict[int, str] = {}
+        for other in sorted(target.producers):
+            keep.producers.add(other)
+            self.assignment[other] = keep.label
+            changes[other] = keep.label
+        target.producers.clear()
+        give.producers.add(pid)
+        self.assignment[pid] = give.label
+        changes[pid] = give.label
+        return PartitionDecision(
+            "split",
+            target.label,
+            changes,
+            f"{target.label} (novelty {target.novelty.rate:.3f}) -> {keep.label} + {give.label}",
+        )
+
+    def retire_all(self, detail: str) -> list[PartitionDecision]:
+        """The whole run looks saturated: every producer goes to the whole topic."""
+        decisions: list[PartitionDecision] = []
+        for part in self.active:
+            part.state = "retired"
+            part.producers.clear()
+            decisions.append(PartitionDecision("retire", part.label, detail=detail))
+        moved = {pid: WHOLE_TOPIC for pid, label in self.assignment.items() if label}
+        for pid in moved:
+            self.assignment[pid] = WHOLE_TOPIC
+        if moved:
+            decisions.append(PartitionDecision("whole_topic", WHOLE_TOPIC, moved, detail))
+        return decisions
+
+    def to_list(self) -> list[dict[str, object]]:
+        return [p.to_dict() for p in self.partitions.values()]

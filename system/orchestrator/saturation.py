@@ -1,0 +1,110 @@
+"""Saturation: the run is done when almost nothing new turns up any more.
+
+The novelty rate is new uniques per *generated* candidate (before any
+producer-side pre-filter dropped known ones) over a sliding window of the
+most recent batches holding at least ``window`` candidates. A ``Novelty``
+tracks one stream (the whole run, or one partition); ``SaturationDetector``
+says the run is saturated when the overall rate has stayed below
+``threshold`` for ``patience_s`` seconds with a full window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["Novelty", "SaturationDetector"]
+
+
+class Novelty:
+    """New uniques per candidate over the latest batches worth ``window`` candidates."""
+
+    def __init__(self, window: int) -> None:
+        if window < 1:
+            raise ValueError("window must be at least 1")
+        self.window = window
+        self._batches: deque[tuple[int, int]] = deque()
+        self._candidates = 0
+        self._new = 0
+        self.total_candidates = 0
+        self.total_new = 0
+
+    def add(self, candidates: int, new: int) -> None:
+        if candidates <= 0 and new <= 0:
+            return
+        self._batches.append((candidates, new))
+        self._candidates += candidates
+        self._new += new
+        self.total_candidates += candidates
+        self.total_new += new
+        # drop old batches while the rest still fills the window
+        while self._batches and self._candidates - self._batches[0][0] >= self.window:
+            old_c, old_n = self._batches.popleft()
+            self._candidates -= old_c
+            self._new -= old_n
+
+    @property
+    def full(self) -> bool:
+        return self._candidates >= self.window
+
+    @property
+    def candidates(self) -> int:
+        return self._candidates
+
+    @property
+    def rate(self) -> float:
+        """New per candidate in the window (1.0 before anything was seen)."""
+        return self._new / self._candidates if self._candidates else 1.0
+
+
+@dataclass
+class SaturationState:
+    saturated: bool
+    rate: float
+    window_candidates: int
+
+
+class SaturationDetector:
+    """Overall novelty below ``threshold`` on a full window for ``patience_s`` seconds."""
+
+    def __init__(
+        self,
+        threshold: float,
+        window: int,
+        patience_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.threshold = threshold
+        self.patience_s = patience_s
+        self.novelty = Novelty(window)
+        self._clock = clock
+        self._below_since: float | None = None
+
+    def add(self, candidates: int, new: int) -> SaturationState:
+        self.novelty.add(candidates, new)
+        return self.check()
+
+    def check(self) -> SaturationState:
+        n = self.novelty
+        below = n.full and n.rate < self.threshold
+        now = self._clock()
+        if not below:
+            self._below_since = None
+        elif self._below_since is None:
+            self._below_since = now
+        saturated = below and now - (self._below_since or now) >= self.patience_s
+        return SaturationState(saturated, n.rate, n.candidates)
+
+    def restart(self) -> None:
+        """Forget the window (the producers' assignments changed)."""
+        self.novelty = Novelty(self.novelty.window)
+        self._below_since = None
+
+    def reason(self) -> str:
+        n = self.novelty
+        return (
+            f"saturated: novelty {n.rate:.4f} < {self.threshold:g} new per candidate "
+            f"over the last {n.candidates} candidates"
+        )

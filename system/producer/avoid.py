@@ -1,0 +1,81 @@
+"""The producer's budgeted avoid list: already-found items worth naming in the prompt.
+
+The producer learns found items from ``StartTopic`` (a sample) and from the
+orchestrator's deltas (``UpdateConfiguration.new_uniques``). Naming every one
+of them would multiply the prompt's tokens, so each prompt gets a selection
+that fits ``budget_tokens`` (about 4 characters per token):
+
+1. items that fit the producer's partition come first;
+2. among them, those the model produced again most often (the pre-filter's
+   hits: the items a model keeps repeating are the ones worth forbidding),
+3. then the earliest found (popular items turn up first).
+
+Items outside the partition fill what budget is left. At most ``capacity``
+items are kept (the earliest found); later ones still count in the
+pre-filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from system.dedup.normalize import clean_display
+from system.dedup.partition_match import partition_matcher
+
+__all__ = ["CHARS_PER_TOKEN", "AvoidList", "estimate_tokens"]
+
+CHARS_PER_TOKEN = 4
+#: characters a prompt line costs besides the item: "- " and the line break
+LINE_OVERHEAD = 3
+
+
+def estimate_tokens(text: str) -> int:
+    return (len(text) + CHARS_PER_TOKEN - 1) // CHARS_PER_TOKEN
+
+
+class AvoidList:
+    def __init__(self, capacity: int = 20_000) -> None:
+        self.capacity = capacity
+        self._order: dict[str, int] = {}  # display -> arrival number
+        self._hits: dict[str, int] = {}
+        self._display_of: dict[str, str] = {}  # casefolded -> display
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def add(self, items: Iterable[str]) -> None:
+        for item in items:
+            display = clean_display(item)
+            if not display or len(self._order) >= self.capacity:
+                continue
+            folded = display.casefold()
+            if folded not in self._display_of:
+                self._display_of[folded] = display
+                self._order[display] = len(self._order)
+
+    def hit(self, items: Iterable[str]) -> None:
+        """The model produced these known items again."""
+        for item in items:
+            display = self._display_of.get(clean_display(item).casefold())
+            if display is not None:
+                self._hits[display] = self._hits.get(display, 0) + 1
+
+    def select(self, partition: str | None, budget_tokens: int) -> list[str]:
+        """The items to name in the next prompt, within ``budget_tokens``."""
+        if budget_tokens <= 0 or not self._order:
+            return []
+        fits = partition_matcher(partition)
+        hits, order = self._hits, self._order
+        ranked = sorted(
+            order, key=lambda d: (not fits(d), -hits.get(d, 0), order[d])
+        )
+        budget_chars = budget_tokens * CHARS_PER_TOKEN
+        chosen: list[str] = []
+        used = 0
+        for display in ranked:
+            cost = len(display) + LINE_OVERHEAD
+            if used + cost > budget_chars:
+                break
+            chosen.append(display)
+            used += cost
+        return chosen

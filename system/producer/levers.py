@@ -1,0 +1,93 @@
+"""A producer's share of the efficiency levers, set by StartTopic.settings["levers"].
+
+* shared state: the avoid list (``avoid``), fed by the orchestrator's deltas;
+  ``avoid_budget`` tokens of it go into each prompt (0 = none);
+* pre-filter (``prefilter``): known candidates are dropped before sending and
+  the rest carry their keys;
+* strategy: the adaptive strategy's name, echoed on every batch so the
+  orchestrator can measure each strategy's yield.
+
+Without ``levers`` in the settings (an older orchestrator) everything is off
+and the producer behaves as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from system.producer.avoid import AvoidList
+from system.producer.prefilter import FilterResult, PreFilter, unpack_keys
+
+
+@dataclass
+class Prepared:
+    candidates: list[str]
+    keys: list[int] | None
+    prefiltered: int
+
+
+class ProducerLevers:
+    def __init__(
+        self,
+        *,
+        shared_state: bool = False,
+        avoid_budget: int = 0,
+        prefilter: bool = False,
+        strategy: str | None = None,
+    ) -> None:
+        self.shared_state = shared_state
+        self.avoid_budget = avoid_budget if shared_state else 0
+        self.strategy = strategy
+        self.avoid = AvoidList() if shared_state else None
+        self.prefilter = PreFilter() if prefilter else None
+
+    @classmethod
+    def from_settings(cls, settings: dict[str, Any]) -> ProducerLevers:
+        raw = settings.get("levers")
+        if not isinstance(raw, dict):
+            return cls()
+        levers = cls(
+            shared_state=bool(raw.get("shared_state", False)),
+            avoid_budget=int(raw.get("avoid_budget", 0) or 0),
+            prefilter=bool(raw.get("prefilter", False)),
+            strategy=str(raw["strategy"]) if raw.get("strategy") else None,
+        )
+        known = raw.get("known_keys")
+        if levers.prefilter is not None and isinstance(known, bytes):
+            levers.prefilter.add_keys(unpack_keys(known))
+        sample = raw.get("known_sample")
+        if levers.avoid is not None and isinstance(sample, list):
+            levers.avoid.add(item for item in sample if isinstance(item, str))
+        return levers
+
+    def learn(self, new_uniques: Sequence[str]) -> None:
+        """A delta of new uniques from the orchestrator."""
+        if self.avoid is not None:
+            self.avoid.add(new_uniques)
+        if self.prefilter is not None:
+            self.prefilter.add_texts(new_uniques)
+
+    def set_strategy(self, strategy: str | None, avoid_budget: int | None) -> None:
+        if strategy is not None:
+            self.strategy = strategy or None
+        if avoid_budget is not None and self.shared_state:
+            self.avoid_budget = max(0, avoid_budget)
+
+    def avoid_for(self, partition: str | None) -> list[str]:
+        if self.avoid is None or self.avoid_budget <= 0:
+            return []
+        return self.avoid.select(partition, self.avoid_budget)
+
+    def prepare(self, candidates: list[str]) -> Prepared:
+        """Drop what is known (pre-filter on) and note what the model repeated."""
+        if self.prefilter is None:
+            if self.avoid is not None:
+                self.avoid.hit(candidates)  # unknown ones are ignored
+            return Prepared(candidates, None, 0)
+        result: FilterResult = self.prefilter.filter(candidates)
+        if self.avoid is not None and result.dropped:
+            self.avoid.hit(result.dropped)
+        return Prepared(result.kept, result.keys, len(result.dropped))
+

@@ -1,0 +1,55 @@
+from system.dedup.index import DedupIndex, trusted_keys
+from system.dedup.keys import key_of
+from system.producer.levers import ProducerLevers
+from system.producer.prefilter import PreFilter, pack_keys, unpack_keys
+
+
+def test_known_and_repeated_candidates_are_dropped_with_keys_for_the_rest():
+    f = PreFilter()
+    f.add_texts(["Louvre"])
+    result = f.filter(["1. louvre", "Orsay", '"orsay"', "Pantheon", "", "- "])
+    assert result.kept == ["Orsay", "Pantheon", "", "- "]  # empties: the orchestrator rejects
+    assert result.dropped == ["1. louvre", '"orsay"']
+    assert result.keys[:2] == [key_of("Orsay"), key_of("Pantheon")]
+
+
+def test_filter_grows_beyond_its_capacity_without_losing_keys():
+    f = PreFilter(capacity=10)
+    f.add_texts(f"item {i}" for i in range(200))
+    assert f.known == 200 and all(key_of(f"item {i}") in f for i in range(200))
+    assert f.filter([f"item {i}" for i in range(200, 260)]).dropped == []
+
+
+def test_keys_round_trip_through_bytes_and_seed_a_producer():
+    index = DedupIndex()
+    index.add_batch(["Louvre", "Orsay"])
+    assert sorted(unpack_keys(index.keys_bytes())) == sorted([key_of("Louvre"), key_of("Orsay")])
+    assert unpack_keys(pack_keys([1, 2**64 - 1])) == [1, 2**64 - 1]
+    levers = ProducerLevers.from_settings(
+        {"levers": {"prefilter": True, "known_keys": index.keys_bytes()}}
+    )
+    prepared = levers.prepare(["LOUVRE", "Pantheon"])
+    assert prepared.candidates == ["Pantheon"] and prepared.prefiltered == 1
+    levers.learn(["Pantheon"])
+    assert levers.prepare(["pantheon."]).candidates == []
+
+
+def test_without_levers_in_the_settings_nothing_is_filtered():
+    levers = ProducerLevers.from_settings({})
+    prepared = levers.prepare(["a", "a"])
+    assert prepared.candidates == ["a", "a"] and prepared.keys is None
+    assert levers.avoid_for("A-F") == []
+
+
+def test_orchestrator_uses_valid_keys_and_rehashes_wrong_ones():
+    candidates = ["Louvre", "Orsay"]
+    good = [key_of(c) for c in candidates]
+    assert trusted_keys(candidates, good) == good
+    assert trusted_keys(candidates, None) is None
+    assert trusted_keys(candidates, good[:1]) is None
+    assert trusted_keys(candidates, [good[0], -1]) is None
+    assert trusted_keys(candidates, [good[1], good[0]]) is None  # spot check fails
+    index = DedupIndex()
+    result = index.add_batch(candidates, [good[1], good[0]])  # rehashed: still right
+    assert result.new == candidates and "louvre" in index
+    assert index.add_batch(["LOUVRE"], [key_of("louvre")]).duplicates == 1

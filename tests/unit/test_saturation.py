@@ -1,0 +1,40 @@
+from system.orchestrator.saturation import Novelty, SaturationDetector
+
+
+def test_novelty_window_slides_over_the_latest_batches():
+    n = Novelty(window=100)
+    n.add(60, 60)
+    assert not n.full and n.rate == 1.0
+    n.add(60, 0)
+    assert n.full and n.rate == 60 / 120
+    n.add(60, 0)  # the first batch leaves the window
+    assert n.candidates == 120 and n.rate == 0.0
+    assert (n.total_candidates, n.total_new) == (180, 60)
+
+
+def test_not_saturated_before_the_window_is_full():
+    d = SaturationDetector(threshold=0.05, window=200)
+    assert not d.add(100, 0).saturated
+    assert d.add(100, 0).saturated
+
+
+def test_saturation_needs_the_rate_to_stay_low_for_the_patience():
+    now = [0.0]
+    d = SaturationDetector(threshold=0.05, window=100, patience_s=10, clock=lambda: now[0])
+    assert not d.add(100, 1).saturated  # below, clock starts
+    now[0] = 5.0
+    assert not d.add(100, 0).saturated
+    now[0] = 6.0
+    assert not d.add(100, 50).saturated  # novelty came back: the clock resets
+    now[0] = 7.0
+    assert not d.add(100, 0).saturated
+    now[0] = 17.0
+    state = d.add(100, 0)
+    assert state.saturated and state.rate == 0.0 and state.window_candidates == 100
+    assert "saturated: novelty 0.0000 < 0.05" in d.reason()
+
+
+def test_a_busy_run_is_not_saturated():
+    d = SaturationDetector(threshold=0.02, window=100)
+    for _ in range(10):
+        assert not d.add(60, 10).saturated

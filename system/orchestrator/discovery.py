@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from system.dedup.index import DedupIndex
-from system.dedup.near import NearDuplicateIndex
 from system.orchestrator.config import LeverConfig
 from system.orchestrator.partitions import PartitionDecision, PartitionManager
 from system.orchestrator.saturation import SaturationDetector
@@ -67,7 +66,11 @@ class Discovery:
             if levers.adaptive and use_avoid
             else None
         )
-        self.near = NearDuplicateIndex() if levers.near_duplicates else None
+        self.near: Any = None
+        if levers.near_duplicates:  # rapidfuzz is imported only when asked for
+            from system.dedup.near import NearDuplicateIndex
+
+            self.near = NearDuplicateIndex()
         self._delta: list[str] = []
         self._sample: list[str] = []
         self.delta_pushes = 0

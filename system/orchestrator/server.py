@@ -185,6 +185,9 @@ class ProducerServer:
                     log.warning("producer %s sent unexpected %s; ignored", pid, message.TYPE)
                     continue
                 handle(pid, message)
+                # Frames already buffered would otherwise be handled in one go: yield
+                # so control requests and other producers get their turn.
+                await asyncio.sleep(0)
         except (FrameError, ProtocolError) as exc:
             reason = f"protocol error: {exc}"
             log.warning("producer %s: %s; closing its connection", pid, exc)

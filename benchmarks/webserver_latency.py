@@ -73,7 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as tmp, ServiceConstellation(None, Path(tmp)) as c:
-        web = c.start_web_mode()
+        web = c.start_web_mode(log_level="warn")
         with httpx.Client(base_url=web.url, timeout=60) as http:
             done = http.post("/api/runs", json={"topic": "Idle", "producers": 1, "iterations": 1})
             run_id = done.json()["run_id"]

@@ -22,3 +22,12 @@ def configure_logging(level: str, role: str) -> None:
     )
     # The OTLP exporter logs a traceback per failed export; one line is enough.
     logging.getLogger("opentelemetry").setLevel(max(LEVELS[level], logging.WARNING))
+
+
+def announce(logger: logging.Logger, message: str, *args: object) -> None:
+    """Log a readiness line ("listening on ...") whatever the log level: starters
+    such as the tester and scripts/start.sh wait for it."""
+    if logger.isEnabledFor(logging.INFO):
+        logger.info(message, *args)
+    else:
+        logger.warning(message, *args)

@@ -24,6 +24,7 @@ from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from system.dedup.index import DedupIndex
+from system.logsetup import announce
 from system.orchestrator.config import RunConfig
 from system.orchestrator.discovery import BatchEffects, Discovery
 from system.orchestrator.server import ProducerServer
@@ -181,7 +182,7 @@ class TopicRun:
 
     async def _run_producers(self, on_listening: Any) -> None:
         self.address = await self.server.start()
-        log.info("listening on %s:%d", *self.address)
+        announce(log, "listening on %s:%d", *self.address)
         if on_listening is not None:
             on_listening(self)
         self._supervisor = Supervisor(

@@ -12,6 +12,7 @@ import logging
 import signal
 from pathlib import Path
 
+from system.logsetup import announce
 from system.orchestrator.control import ControlServer
 from system.orchestrator.service import RunService
 from system.telemetry import configure_tracing
@@ -49,7 +50,7 @@ async def serve(args: argparse.Namespace, token: str) -> int:
             log.error("cannot listen on %s:%s: %s", args.control_host, args.control_port, exc)
             return 1
         log.info("web mode: waiting for work; output under %s", Path(args.output_root).resolve())
-        log.info("control listening on %s:%d", host, port)
+        announce(log, "control listening on %s:%d", host, port)
         await stop.wait()
         log.info("shutting down: stopping active runs")
         await service.shutdown("orchestrator shutting down")

@@ -21,7 +21,7 @@ import socket
 import sys
 from pathlib import Path
 
-from system.logsetup import LEVELS, configure_logging
+from system.logsetup import LEVELS, announce, configure_logging
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, read_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
@@ -168,7 +168,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
         await asyncio.sleep(0.02)
     if server.started:
         shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-        log.info("webserver listening on http://%s:%d", shown, bound_port)
+        announce(log, "webserver listening on http://%s:%d", shown, bound_port)
         log.info("orchestrator control at %s:%d", host, port)
     try:
         await serving

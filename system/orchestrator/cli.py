@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="record prompts and answers (truncated) on the chat spans; off by default",
     )
+    llm.add_argument(
+        "--adaptive-weights",
+        action="store_true",
+        help="shift provider weights toward more unique attributes per token during the run",
+    )
     lv = p.add_argument_group("efficiency levers (README 'Efficiency levers')")
     lv.add_argument(
         "--no-shared-state",
@@ -260,6 +265,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         llm=args.llm,
         env_file=args.env_file,
         record_content=args.record_content,
+        adaptive_weights=args.adaptive_weights,
         levers=LeverConfig(
             shared_state=not args.no_shared_state,
             avoid_budget=args.avoid_budget,

@@ -89,6 +89,7 @@ class RunConfig:
     #: provider "env": the endpoints (specs name their key variable, never a key)
     providers: tuple[ProviderSpec, ...] = ()
     record_content: bool = False
+    adaptive_weights: bool = False
     levers: LeverConfig = field(default_factory=lambda: LeverConfig())
 
     @property
@@ -177,6 +178,7 @@ def build_run_config(
     env_file: str | Path | None = DEFAULT_ENV_FILE,
     environ: Mapping[str, str] | None = None,
     record_content: bool = False,
+    adaptive_weights: bool = False,
     levers: LeverConfig | None = None,
 ) -> RunConfig:
     topic = validate_topic(topic)
@@ -214,6 +216,7 @@ def build_run_config(
         sim_latency_ms=sim_latency_ms,
         providers=providers,
         record_content=record_content,
+        adaptive_weights=adaptive_weights,
         levers=levers,
     )
 

@@ -8,6 +8,7 @@ exhausts its restarts or the output cannot be written (``failed``).
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import secrets
@@ -27,6 +28,7 @@ from system.dedup.index import DedupIndex
 from system.logsetup import announce
 from system.orchestrator.config import RunConfig
 from system.orchestrator.discovery import BatchEffects, Discovery
+from system.orchestrator.provider_weights import AdaptiveWeights
 from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
@@ -46,6 +48,7 @@ from system.telemetry.propagation import carrier_to_env, env_carrier
 log = logging.getLogger(__name__)
 
 STOP_GRACE_S = 10.0
+REWEIGHT_EVERY = 10  # batches between looks at the providers' yields
 #: new uniques gathered this long go to producers as one delta message
 DELTA_INTERVAL_S = 0.05
 #: at most this many new uniques per delta message (frames are capped at 8 MiB)
@@ -114,6 +117,11 @@ class TopicRun:
             open_ended=config.iterations is None,
         )
         self._updates: list[tuple[int, UpdateConfiguration]] = []
+        self._weights = (
+            AdaptiveWeights({spec.name: spec.weight for spec in config.providers})
+            if config.adaptive_weights and len(config.providers) > 1
+            else None
+        )
         self._wake_push = asyncio.Event()
         self._near_file: Any = None
 
@@ -362,6 +370,7 @@ class TopicRun:
             request_size=self.config.request_size,
             iterations=remaining,
             provider=self.config.provider,
+            provider_weights=dict(self._weights.current) if self._weights else {},
             partition=partition,
             settings={
                 "start_seq": slot.batches,
@@ -426,6 +435,8 @@ class TopicRun:
             (batch.input_tokens, batch.output_tokens),
         )
         slot.provider = batch.provider
+        if self._weights is not None and st.batches % REWEIGHT_EVERY == 0:
+            self._reweight()
         slot.batches += 1
         slot.candidates += len(batch.candidates)
         slot.new += len(result.new)
@@ -459,6 +470,21 @@ class TopicRun:
             self._near_file.flush()
         except OSError as exc:
             log.warning("cannot write near_duplicates.txt: %s", exc)
+
+    def _reweight(self) -> None:
+        """Shift the producers' provider weights toward the better yield (--adaptive-weights)."""
+        assert self._weights is not None
+        weights = self._weights.propose(self.stats.providers)
+        if weights is None:
+            return
+        log.info("provider weights now %s (by unique attributes per token)", weights)
+        if self._root_span is not None:
+            self._root_span.add_event(
+                s.EVENT_PROVIDERS_REWEIGHT, {s.PROVIDER_WEIGHTS: json.dumps(weights)}
+            )
+        for producer_id in list(self.server.connections):
+            self._updates.append((producer_id, UpdateConfiguration(provider_weights=weights)))
+        self._wake_push.set()
 
     def _append(self, lines: list[str]) -> None:
         with self._tracer.start_as_current_span(

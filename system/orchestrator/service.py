@@ -79,9 +79,11 @@ class RunService:
         llm: Sequence[str] = (),
         env_file: str | Path | None = None,
         record_content: bool = False,
+        adaptive_weights: bool = False,
     ) -> None:
         self._telemetry = telemetry
         self._llm, self._env_file, self._record_content = list(llm), env_file, record_content
+        self._adaptive_weights = adaptive_weights
         self.output_root = output_root
         self._host = host
         self._log_dir, self._log_level = log_dir, log_level
@@ -118,6 +120,7 @@ class RunService:
                 llm=self._llm,
                 env_file=self._env_file,
                 record_content=self._record_content,
+                adaptive_weights=self._adaptive_weights,
             )
             provider_env = provider_environment(config, env_file=self._env_file)
         except ConfigError as exc:

@@ -35,6 +35,7 @@ async def serve(args: argparse.Namespace, token: str) -> int:
         llm=args.llm,
         env_file=args.env_file,
         record_content=args.record_content,
+        adaptive_weights=args.adaptive_weights,
     )
     server = ControlServer(
         service, token, telemetry, host=args.control_host, port=args.control_port

@@ -137,3 +137,7 @@ STRATEGY_YIELDS = "strategy.yields"  # JSON: per strategy requests, new/request,
 EVENT_SATURATED = "run.saturated"
 SATURATION_RATE = "saturation.novelty"
 SATURATION_WINDOW = "saturation.window_candidates"
+
+# --adaptive-weights: an event on topic.run each time the weights move
+EVENT_PROVIDERS_REWEIGHT = "providers.reweight"
+PROVIDER_WEIGHTS = "providers.weights"  # JSON: provider name -> weight

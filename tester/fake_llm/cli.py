@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="VAR",
         help=f"demand 'Authorization: Bearer $VAR' (e.g. {API_KEY_ENV}); 401 otherwise",
     )
+    p.add_argument(
+        "--known", type=int, default=None, help="the model knows only the N most popular names"
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     return p
 
@@ -56,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         hang_s=args.hang_s,
         latency_ms=args.latency_ms,
         api_key=api_key,
+        known=args.known,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
     host, port = server.server_address[:2]

@@ -51,10 +51,11 @@ def read_request(prompt: str) -> tuple[str, int]:
     return topic, max(1, min(count, MAX_COUNT))
 
 
-def answer(prompt: str, rng: random.Random) -> str:
-    """``count`` distinct names of the prompt's topic, one per line."""
+def answer(prompt: str, rng: random.Random, known: int | None = None) -> str:
+    """``count`` distinct names of the prompt's topic, one per line; a model that
+    ``known``s fewer names (a weaker one) draws only from the most popular."""
     topic, count = read_request(prompt)
-    names = universe(topic)
+    names = universe(topic)[:known] if known else universe(topic)
     # Gumbel-top-k: the k smallest Exp(1) / weight draw k items without replacement.
     keys = [rng.expovariate(1.0) * (i + 1) ** ZIPF_EXPONENT for i in range(len(names))]
     order = sorted(range(len(names)), key=keys.__getitem__)[:count]

@@ -36,6 +36,7 @@ class ServerState:
     slow_ms: float = 2000.0
     hang_s: float = 120.0
     latency_ms: float = 0.0
+    known: int | None = None  # the model knows only the most popular N names
     api_key: str | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -190,7 +191,7 @@ class Handler(BaseHTTPRequestHandler):
         seed = body.get("seed")
         with state.lock:
             rng = random.Random(seed if isinstance(seed, int) else state.rng.getrandbits(64))
-        text = model.answer(prompt, rng)
+        text = model.answer(prompt, rng, state.known)
         finish = "stop"
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
         if isinstance(max_tokens, int) and model.count_tokens(text) > max_tokens:

@@ -36,6 +36,7 @@ class FakeLLMServer:
         retry_after: float = 1.0,
         latency_ms: float = 0.0,
         require_key_env: str | None = None,
+        known: int | None = None,
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 30.0,
@@ -45,6 +46,8 @@ class FakeLLMServer:
             sys.executable, "-m", "tester.fake_llm", "--model", model, "--plan", plan,
             "--retry-after", str(retry_after), "--latency-ms", str(latency_ms),
         ]  # fmt: skip
+        if known:
+            self.argv += ["--known", str(known)]
         if require_key_env:
             self.argv += ["--require-key-env", require_key_env]
         self.log_path = log_path

@@ -12,7 +12,10 @@ _orchestrator_probe.py), the marginal CPU per candidate (minus the CPU of
 a one-candidate run: imports, spawning, shutdown) and the rate that marginal
 cost would allow if the orchestrator had a core to itself, next to the single-core cost of
 clean+normalize+xxh3+set lookup (DedupIndex.add_batch) measured here on the
-same kind of candidates. One extra traced run is profiled with cProfile.
+same kind of candidates. Levers are off (every candidate reaches the
+orchestrator), except in the "on+prefilter" rows: producers drop what their
+Bloom copy already knows and send keys, so fewer candidates arrive and the
+orchestrator only cleans them. One extra traced run is profiled with cProfile.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 import msgpack
 from _common import (
+    LEVERS_OFF,
     RESULTS_DIR,
     TOPIC,
     collector,
@@ -43,6 +47,8 @@ from system.producer.parse import parse_response
 from system.providers.simulated import SimulatedModel
 
 TARGET_CANDIDATES_PER_S = 250_000
+#: producers drop candidates their Bloom copy knows and send keys (the orchestrator only cleans)
+PREFILTER_ONLY = tuple(a for a in LEVERS_OFF if a != "--no-prefilter")
 
 
 def sample_batches(request_size: int, batches: int) -> list[list[str]]:
@@ -147,14 +153,19 @@ def main() -> None:
             total_batches = max(1, round(total_candidates / per_batch))
             for producers in producer_counts:
                 iterations = max(1, total_batches // producers)
-                for traced in (False, True):
+                modes = [("off", False, LEVERS_OFF), ("on", True, LEVERS_OFF)]
+                if size == sizes[0] and producers in (producer_counts[0], producer_counts[-1]):
+                    modes.append(("on+prefilter", True, PREFILTER_ONLY))
+                for mode, traced, lever_args in modes:
                     before = len(col.store)
                     run = run_orchestrator(
                         producers=producers,
                         iterations=iterations,
                         request_size=size,
                         trace_ep=col.http_endpoint if traced else None,
+                        extra_args=lever_args,
                     )
+                    run.extra["mode"] = mode
                     if traced:
                         # the orchestrator flushes before exit; give the receiver a moment
                         col.store.wait_quiet(0.3, timeout=10)
@@ -195,7 +206,7 @@ def main() -> None:
             [
                 r["request_size"],
                 r["producers"],
-                "on" if r["traced"] else "off",
+                r["extra"]["mode"],
                 r["candidates"],
                 r["run_duration_s"],
                 round(r["candidates_per_s"]),
@@ -258,7 +269,7 @@ def main() -> None:
         ],
         micro_rows,
     )
-    traced_rates = [r["candidates_per_s"] for r in runs if r["traced"]]
+    traced_rates = [r["candidates_per_s"] for r in runs if r["extra"]["mode"] == "on"]
     best_traced = max(traced_rates) if traced_rates else 0.0
     met = "met" if best_traced >= TARGET_CANDIDATES_PER_S else "NOT met"
     verdict = (

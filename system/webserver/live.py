@@ -16,6 +16,7 @@ from typing import Any
 MAX_POINTS = 1200
 RECENT_ATTRIBUTES = 100
 SUBSCRIBER_QUEUE = 256
+MAX_RUNS = 100  # like the orchestrator, remember the newest runs only
 
 
 @dataclass
@@ -48,6 +49,8 @@ class LiveState:
         view = self.runs.get(run_id)
         if view is None:
             view = self.runs[run_id] = RunView(snapshot)
+            for old in list(self.runs)[: max(0, len(self.runs) - MAX_RUNS)]:
+                del self.runs[old]
         view.snapshot = snapshot
         view.add_point(snapshot)
         self._publish({"event": "run", "run_id": run_id, "data": snapshot})

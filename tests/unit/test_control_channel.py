@@ -137,3 +137,18 @@ def test_the_access_token_is_required_when_set() -> None:
     check_request(
         _request("POST", "/api/runs", {"cookie": "access_token=a-long-access-token-123"}), policy
     )
+
+
+def test_live_state_keeps_bounded_history() -> None:
+    from system.webserver.live import MAX_POINTS, MAX_RUNS, LiveState
+
+    live = LiveState()
+    queue = live.subscribe()
+    for i in range(MAX_RUNS + 5):
+        live.on_run(f"r{i}", {"state": "completed", "elapsed_s": 1, "counts": {"unique": i}})
+    assert len(live.runs) == MAX_RUNS and "r0" not in live.runs
+    for t in range(3 * MAX_POINTS):
+        live.on_run("r-long", {"state": "running", "elapsed_s": t, "counts": {"unique": t}})
+    series = live.view("r-long")["series"]  # type: ignore[index]
+    assert len(series) <= MAX_POINTS and series[0][0] == 0 and series[-1][0] > 2 * MAX_POINTS
+    assert queue.qsize() == queue.maxsize  # a slow subscriber loses old events, memory stays flat

@@ -46,6 +46,10 @@ def bloom_hash(key: int) -> int:
     return key & _MASK_64
 
 
+#: raw candidates remembered with their (display, key): LLMs repeat themselves, and
+#: cleaning + normalizing is most of the cost of a candidate. Bounded: cleared when full.
+MEMO_SIZE = 50_000
+
 #: one key in this many given keys is recomputed to check the producer's hashing
 KEY_CHECK_STRIDE = 16
 
@@ -97,6 +101,7 @@ class DedupIndex:
         self._capacity = max(MIN_BLOOM_CAPACITY, expected_items)
         self._bloom = Bloom(self._capacity, self._fp_rate, bloom_hash)
         self._bloom_false_positives = 0
+        self._memo: dict[str, tuple[str, int]] = {}
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -135,12 +140,22 @@ class DedupIndex:
         result = BatchResult()
         keys, bloom, max_length = self._keys, self._bloom, self.max_length
         trusted = trusted_keys(candidates, given_keys)
+        memo = self._memo
         for i, candidate in enumerate(candidates):
-            display = clean_display(candidate)
+            known = memo.get(candidate)
+            if known is None:
+                display = clean_display(candidate)
+                key = attribute_key(normalize(display)) if display else 0
+                if len(memo) >= MEMO_SIZE:
+                    memo.clear()
+                memo[candidate] = (display, key)
+            else:
+                display, key = known
             if not display or len(display) > max_length:
                 result.rejected += 1
                 continue
-            key = trusted[i] if trusted is not None else attribute_key(normalize(display))
+            if trusted is not None:
+                key = trusted[i]
             if key not in bloom:
                 result.bloom_negatives += 1
             elif key in keys:

@@ -130,3 +130,19 @@ def test_bloom_hash_keeps_keys_in_rbloom_range() -> None:
 def test_invalid_false_positive_rate() -> None:
     with pytest.raises(ValueError):
         DedupIndex(false_positive_rate=1.0)
+
+
+def test_the_memo_of_raw_candidates_is_bounded_and_changes_nothing(monkeypatch) -> None:
+    from system.dedup import index as index_module
+
+    monkeypatch.setattr(index_module, "MEMO_SIZE", 8)
+    memo_index, plain = DedupIndex(), DedupIndex()
+    batches = [[f"{i % 3}. Item {i % 13}" for i in range(start, start + 10)] for start in range(6)]
+    batches.append(["", "  ", "x" * 400, "Item 1", "1. item 1."])
+    for batch in batches:
+        got = memo_index.add_batch(batch)
+        monkeypatch.setattr(index_module, "MEMO_SIZE", 0)  # plain: memo cleared every time
+        want = plain.add_batch(batch)
+        monkeypatch.setattr(index_module, "MEMO_SIZE", 8)
+        assert (got.new, got.duplicates, got.rejected) == (want.new, want.duplicates, want.rejected)
+        assert len(memo_index._memo) <= 8

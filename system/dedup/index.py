@@ -48,7 +48,7 @@ def bloom_hash(key: int) -> int:
 
 #: raw candidates remembered with their (display, key): LLMs repeat themselves, and
 #: cleaning + normalizing is most of the cost of a candidate. Bounded: cleared when full.
-MEMO_SIZE = 50_000
+MEMO_SIZE = 20_000
 
 #: one key in this many given keys is recomputed to check the producer's hashing
 KEY_CHECK_STRIDE = 16

@@ -35,7 +35,7 @@ class WebMode:
     webserver: ManagedProcess
 
     def client(self, timeout: float = 30.0) -> httpx.Client:
-        """An HTTP client for the API (same-origin headers, JSON)."""
+        """An HTTP client for the API at this URL."""
         return httpx.Client(base_url=self.url, timeout=timeout)
 
 

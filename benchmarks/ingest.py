@@ -212,7 +212,10 @@ def main() -> None:
                 round(r["candidates_per_s"]),
                 r["orch_us_per_candidate"],
                 r["orch_marginal_us_per_candidate"],
-                round(1e6 / r["orch_marginal_us_per_candidate"]),
+                # a marginal of 0 (short runs, CPU within the baseline's noise): no bound
+                round(1e6 / r["orch_marginal_us_per_candidate"])
+                if r["orch_marginal_us_per_candidate"] > 0
+                else "-",
                 round(r["orch_marginal_us_per_candidate"] / m["add_batch_us"], 1),
                 round(r["orch_cpu_s"] / r["run_duration_s"], 2),
                 round(r["producers_cpu_s"] / r["run_duration_s"], 2),

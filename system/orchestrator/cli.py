@@ -30,6 +30,7 @@ from system.orchestrator.config import (
     RunConfig,
     build_run_config,
     provider_environment,
+    validate_levers,
 )
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
@@ -230,6 +231,20 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgumentError(message)
 
 
+def levers_from(args: argparse.Namespace) -> LeverConfig:
+    return LeverConfig(
+        shared_state=not args.no_shared_state,
+        avoid_budget=args.avoid_budget,
+        partitions=not args.no_partitions,
+        prefilter=not args.no_prefilter,
+        saturation=args.saturation,
+        saturation_window=args.saturation_window,
+        saturation_patience_s=args.saturation_patience,
+        adaptive=not args.no_adaptive,
+        near_duplicates=args.near_duplicates,
+    )
+
+
 def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig | None]:
     parser = build_parser()
     parser.__class__ = _Parser
@@ -242,6 +257,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
     if args.topic is None:
+        validate_levers(levers_from(args))  # web mode: every run uses them
         given = [
             f"--{name.replace('_', '-')}"
             for name in RUN_OPTIONS
@@ -266,17 +282,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         env_file=args.env_file,
         record_content=args.record_content,
         adaptive_weights=args.adaptive_weights,
-        levers=LeverConfig(
-            shared_state=not args.no_shared_state,
-            avoid_budget=args.avoid_budget,
-            partitions=not args.no_partitions,
-            prefilter=not args.no_prefilter,
-            saturation=args.saturation,
-            saturation_window=args.saturation_window,
-            saturation_patience_s=args.saturation_patience,
-            adaptive=not args.no_adaptive,
-            near_duplicates=args.near_duplicates,
-        ),
+        levers=levers_from(args),
     )
     return args, config
 
@@ -348,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level, "orchestrator")
     try:
         if config is None:
-            return asyncio.run(serve(args, token))
+            return asyncio.run(serve(args, token, levers_from(args)))
         return asyncio.run(_run(args, config))
     except KeyboardInterrupt:
         return EXIT_OK

@@ -23,6 +23,7 @@ from opentelemetry.context import Context
 from system.orchestrator.config import (
     MAX_PRODUCERS,
     ConfigError,
+    LeverConfig,
     build_run_config,
     provider_environment,
 )
@@ -80,10 +81,12 @@ class RunService:
         env_file: str | Path | None = None,
         record_content: bool = False,
         adaptive_weights: bool = False,
+        levers: LeverConfig | None = None,
     ) -> None:
         self._telemetry = telemetry
         self._llm, self._env_file, self._record_content = list(llm), env_file, record_content
         self._adaptive_weights = adaptive_weights
+        self._levers = levers
         self.output_root = output_root
         self._host = host
         self._log_dir, self._log_level = log_dir, log_level
@@ -121,6 +124,7 @@ class RunService:
                 env_file=self._env_file,
                 record_content=self._record_content,
                 adaptive_weights=self._adaptive_weights,
+                levers=self._levers,
             )
             provider_env = provider_environment(config, env_file=self._env_file)
         except ConfigError as exc:

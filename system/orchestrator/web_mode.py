@@ -13,6 +13,7 @@ import signal
 from pathlib import Path
 
 from system.logsetup import announce
+from system.orchestrator.config import LeverConfig
 from system.orchestrator.control import ControlServer
 from system.orchestrator.service import RunService
 from system.telemetry import configure_tracing
@@ -22,7 +23,7 @@ from system.telemetry.setup import child_environment
 log = logging.getLogger("system.orchestrator")
 
 
-async def serve(args: argparse.Namespace, token: str) -> int:
+async def serve(args: argparse.Namespace, token: str, levers: LeverConfig) -> int:
     telemetry = configure_tracing(s.SERVICE_ORCHESTRATOR, trace_ep=args.trace_ep)
     env = child_environment(args.trace_ep)
     service = RunService(
@@ -36,6 +37,7 @@ async def serve(args: argparse.Namespace, token: str) -> int:
         env_file=args.env_file,
         record_content=args.record_content,
         adaptive_weights=args.adaptive_weights,
+        levers=levers,
     )
     server = ControlServer(
         service, token, telemetry, host=args.control_host, port=args.control_port

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from tester import schema as n
 from tester.collector.spans import Span, SpanEvent
+from tester.constellation import ManagedProcess, OrchestratorConfig
 from tester.fake_llm import FakeLLMServer
+from tester.scenario import ScenarioContext
 from tester.topic import Topic
 
 
@@ -20,6 +22,24 @@ def llm_option(name: str, server: FakeLLMServer, weight: float, **fields: object
 
 def fake_server(workdir: Path, name: str, **options: object) -> FakeLLMServer:
     return FakeLLMServer(log_path=workdir / "logs" / f"fake-llm-{name}.log", **options)  # type: ignore[arg-type]
+
+
+def start_with_providers(
+    ctx: ScenarioContext, topic: str, producers: int, iterations: int, llm_args: list[str]
+) -> ManagedProcess:
+    """Start the orchestrator with ``--provider env`` on exactly these ``--llm`` endpoints
+    (an empty env file, so no real key is picked up) and record where it writes."""
+    config = OrchestratorConfig(
+        topic=topic,
+        producers=producers,
+        iterations=iterations,
+        provider="env",
+        extra_args=[*llm_args, "--env-file", str(ctx.workdir / "no.env")],
+    )
+    constellation = ctx.constellation()
+    orchestrator = constellation.start_orchestrator(config)
+    ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
+    return orchestrator
 
 
 def chat_spans(topic: Topic) -> list[Span]:

@@ -12,9 +12,14 @@ from __future__ import annotations
 import time
 
 from scenarios._helpers import wait_until
-from scenarios._providers import chat_spans, events, fake_server, llm_option
+from scenarios._providers import (
+    chat_spans,
+    events,
+    fake_server,
+    llm_option,
+    start_with_providers,
+)
 from tester import schema as n
-from tester.constellation import OrchestratorConfig
 from tester.scenario import ScenarioContext
 
 TOPIC = "Kyoto temples"
@@ -47,21 +52,11 @@ def run(ctx: ScenarioContext) -> None:
         ) as steady,
     ):  # fmt: skip
         breaker = {"breaker_failures": 3, "breaker_cooldown": 1}
-        config = OrchestratorConfig(
-            topic=TOPIC,
-            producers=PRODUCERS,
-            iterations=ITERATIONS,
-            provider="env",
-            extra_args=[
-                *llm_option("flaky", flaky, 1, timeout=5, **breaker),
-                *llm_option("steady", steady, 1, timeout=5, **breaker),
-                "--env-file",
-                str(ctx.workdir / "no.env"),
-            ],
-        )
-        constellation = ctx.constellation()
-        orchestrator = constellation.start_orchestrator(config)
-        ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
+        llm = [
+            *llm_option("flaky", flaky, 1, timeout=5, **breaker),
+            *llm_option("steady", steady, 1, timeout=5, **breaker),
+        ]
+        orchestrator = start_with_providers(ctx, TOPIC, PRODUCERS, ITERATIONS, llm)
         # dead long enough for the breakers to open and a round of probes to fail
         wait_until(
             lambda: (

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from scenarios._providers import chat_spans, fake_server, llm_option
+from scenarios._providers import chat_spans, fake_server, llm_option, start_with_providers
 from tester import schema as n
-from tester.constellation import OrchestratorConfig
 from tester.scenario import ScenarioContext
 
 TOPIC = "Lisbon viewpoints"
@@ -32,21 +31,11 @@ def run(ctx: ScenarioContext) -> None:
         fake_server(ctx.workdir, "alpha", model="model-alpha", latency_ms=10) as alpha,
         fake_server(ctx.workdir, "beta", model="model-beta", latency_ms=10) as beta,
     ):
-        config = OrchestratorConfig(
-            topic=TOPIC,
-            producers=PRODUCERS,
-            iterations=ITERATIONS,
-            provider="env",
-            extra_args=[
-                *llm_option("alpha", alpha, WEIGHTS["alpha"]),
-                *llm_option("beta", beta, WEIGHTS["beta"]),
-                "--env-file",
-                str(ctx.workdir / "no.env"),
-            ],
-        )
-        constellation = ctx.constellation()
-        orchestrator = constellation.start_orchestrator(config)
-        ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
+        llm = [
+            *llm_option("alpha", alpha, WEIGHTS["alpha"]),
+            *llm_option("beta", beta, WEIGHTS["beta"]),
+        ]
+        orchestrator = start_with_providers(ctx, TOPIC, PRODUCERS, ITERATIONS, llm)
         ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
         ctx.fact("orchestrator_log", str(orchestrator.log_path))
         ctx.fact("server_stats", {"model-alpha": alpha.stats(), "model-beta": beta.stats()})

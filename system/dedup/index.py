@@ -143,14 +143,16 @@ class DedupIndex:
         memo = self._memo
         for i, candidate in enumerate(candidates):
             known = memo.get(candidate)
-            if known is None:
+            if known is not None:
+                display, key = known
+            elif trusted is not None:  # the producer hashed it: clean only
+                display, key = clean_display(candidate), trusted[i]
+            else:
                 display = clean_display(candidate)
                 key = attribute_key(normalize(display)) if display else 0
                 if len(memo) >= MEMO_SIZE:
                     memo.clear()
                 memo[candidate] = (display, key)
-            else:
-                display, key = known
             if not display or len(display) > max_length:
                 result.rejected += 1
                 continue

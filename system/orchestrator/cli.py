@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 from system.logsetup import LEVELS, configure_logging
 from system.orchestrator.config import (
@@ -245,6 +246,18 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
     )
 
 
+def shared_run_options(args: argparse.Namespace) -> dict[str, Any]:
+    """build_run_config arguments that are the orchestrator's, whatever the topic:
+    CLI mode uses them for its run, web mode for every run it is asked for."""
+    return {
+        "llm": args.llm,
+        "env_file": args.env_file,
+        "record_content": args.record_content,
+        "adaptive_weights": args.adaptive_weights,
+        "levers": levers_from(args),
+    }
+
+
 def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig | None]:
     parser = build_parser()
     parser.__class__ = _Parser
@@ -278,11 +291,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         output=args.output,
         max_restarts=args.max_restarts,
         sim_latency_ms=args.sim_latency_ms,
-        llm=args.llm,
-        env_file=args.env_file,
-        record_content=args.record_content,
-        adaptive_weights=args.adaptive_weights,
-        levers=levers_from(args),
+        **shared_run_options(args),
     )
     return args, config
 
@@ -354,7 +363,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level, "orchestrator")
     try:
         if config is None:
-            return asyncio.run(serve(args, token, levers_from(args)))
+            return asyncio.run(serve(args, token, shared_run_options(args)))
         return asyncio.run(_run(args, config))
     except KeyboardInterrupt:
         return EXIT_OK

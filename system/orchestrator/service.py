@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,9 +21,9 @@ from typing import Any
 from opentelemetry.context import Context
 
 from system.orchestrator.config import (
+    DEFAULT_ENV_FILE,
     MAX_PRODUCERS,
     ConfigError,
-    LeverConfig,
     build_run_config,
     provider_environment,
 )
@@ -77,16 +77,12 @@ class RunService:
         log_dir: Path | None = None,
         log_level: str = "info",
         env: Mapping[str, str] | None = None,
-        llm: Sequence[str] = (),
-        env_file: str | Path | None = None,
-        record_content: bool = False,
-        adaptive_weights: bool = False,
-        levers: LeverConfig | None = None,
+        run_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._telemetry = telemetry
-        self._llm, self._env_file, self._record_content = list(llm), env_file, record_content
-        self._adaptive_weights = adaptive_weights
-        self._levers = levers
+        #: the orchestrator's own settings for every run (providers, levers...):
+        #: keyword arguments of build_run_config, as the command line gave them
+        self._run_options = dict(run_options or {})
         self.output_root = output_root
         self._host = host
         self._log_dir, self._log_level = log_dir, log_level
@@ -113,20 +109,15 @@ class RunService:
         if unknown:
             raise ServiceError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
         try:
+            fields = {name: args[name] for name in START_FIELDS - {"topic"} if name in args}
             config = build_run_config(
                 topic=args.get("topic"),
-                producers=args.get("producers", 5),
-                iterations=args.get("iterations"),
-                provider=args.get("provider", "test"),
-                request_size=args.get("request_size", 60),
                 output_root=self.output_root,
-                llm=self._llm,
-                env_file=self._env_file,
-                record_content=self._record_content,
-                adaptive_weights=self._adaptive_weights,
-                levers=self._levers,
+                **fields,
+                **self._run_options,
             )
-            provider_env = provider_environment(config, env_file=self._env_file)
+            env_file = self._run_options.get("env_file", DEFAULT_ENV_FILE)
+            provider_env = provider_environment(config, env_file=env_file)
         except ConfigError as exc:
             raise ServiceError(400, str(exc)) from exc
         active = [m for m in self.runs.values() if m.active]

@@ -11,9 +11,9 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
+from typing import Any
 
 from system.logsetup import announce
-from system.orchestrator.config import LeverConfig
 from system.orchestrator.control import ControlServer
 from system.orchestrator.service import RunService
 from system.telemetry import configure_tracing
@@ -23,7 +23,7 @@ from system.telemetry.setup import child_environment
 log = logging.getLogger("system.orchestrator")
 
 
-async def serve(args: argparse.Namespace, token: str, levers: LeverConfig) -> int:
+async def serve(args: argparse.Namespace, token: str, run_options: dict[str, Any]) -> int:
     telemetry = configure_tracing(s.SERVICE_ORCHESTRATOR, trace_ep=args.trace_ep)
     env = child_environment(args.trace_ep)
     service = RunService(
@@ -33,11 +33,7 @@ async def serve(args: argparse.Namespace, token: str, levers: LeverConfig) -> in
         log_dir=Path(args.log_dir) if args.log_dir else None,
         log_level=args.log_level,
         env=env,
-        llm=args.llm,
-        env_file=args.env_file,
-        record_content=args.record_content,
-        adaptive_weights=args.adaptive_weights,
-        levers=levers,
+        run_options=run_options,
     )
     server = ControlServer(
         service, token, telemetry, host=args.control_host, port=args.control_port

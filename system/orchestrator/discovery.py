@@ -209,7 +209,7 @@ class Discovery:
 
     @property
     def novelty(self) -> float | None:
-        return self.saturation.novelty.rate if self.saturation is not None else None
+        return self.saturation.rate if self.saturation is not None else None
 
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -225,7 +225,7 @@ class Discovery:
                 "threshold": self.saturation.threshold,
                 "window": n.window,
                 "patience_s": self.saturation.patience_s,
-                "novelty": round(n.rate, 5),
+                "novelty": round(self.saturation.rate, 5),
             }
         if self.partitions is not None:
             data["partitions"] = self.partitions.to_list()

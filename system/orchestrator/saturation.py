@@ -81,6 +81,12 @@ class SaturationDetector:
         self.novelty = Novelty(window)
         self._clock = clock
         self._below_since: float | None = None
+        self.verdict: SaturationState | None = None  # the state when it first fired
+
+    @property
+    def rate(self) -> float:
+        """Novelty at the decision once saturated (late batches don't move it), else now."""
+        return self.verdict.rate if self.verdict is not None else self.novelty.rate
 
     def add(self, candidates: int, new: int) -> SaturationState:
         self.novelty.add(candidates, new)
@@ -95,16 +101,20 @@ class SaturationDetector:
         elif self._below_since is None:
             self._below_since = now
         saturated = below and now - (self._below_since or now) >= self.patience_s
-        return SaturationState(saturated, n.rate, n.candidates)
+        state = SaturationState(saturated, n.rate, n.candidates)
+        if saturated and self.verdict is None:
+            self.verdict = state
+        return state
 
     def restart(self) -> None:
         """Forget the window (the producers' assignments changed)."""
         self.novelty = Novelty(self.novelty.window)
         self._below_since = None
+        self.verdict = None
 
     def reason(self) -> str:
-        n = self.novelty
+        v = self.verdict or SaturationState(False, self.novelty.rate, self.novelty.candidates)
         return (
-            f"saturated: novelty {n.rate:.4f} < {self.threshold:g} new per candidate "
-            f"over the last {n.candidates} candidates"
+            f"saturated: novelty {v.rate:.4f} < {self.threshold:g} new per candidate "
+            f"over the last {v.window_candidates} candidates"
         )

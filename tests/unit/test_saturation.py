@@ -38,3 +38,13 @@ def test_a_busy_run_is_not_saturated():
     d = SaturationDetector(threshold=0.02, window=100)
     for _ in range(10):
         assert not d.add(60, 10).saturated
+
+
+def test_batches_after_the_decision_do_not_move_the_reported_novelty():
+    d = SaturationDetector(threshold=0.05, window=100)
+    assert d.add(100, 1).saturated
+    d.add(100, 30)  # a batch still in flight when the run decided to stop
+    assert d.rate == 0.01
+    assert "saturated: novelty 0.0100 < 0.05" in d.reason()
+    d.restart()
+    assert d.verdict is None

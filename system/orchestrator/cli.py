@@ -26,6 +26,8 @@ from system.orchestrator.config import (
     DEFAULT_PRODUCERS,
     DEFAULT_REQUEST_SIZE,
     DEFAULT_SATURATION,
+    DEFAULT_SIM_PROFILE,
+    SIM_PROFILES,
     ConfigError,
     LeverConfig,
     RunConfig,
@@ -53,6 +55,7 @@ RUN_OPTIONS = (
     "output",
     "max_restarts",
     "sim_latency_ms",
+    "sim_profile",
     "no_shared_state",
     "avoid_budget",
     "no_partitions",
@@ -121,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         help="latency of the simulated LLM per call (test provider)",
+    )
+    p.add_argument(
+        "--sim-profile",
+        choices=SIM_PROFILES,
+        default=DEFAULT_SIM_PROFILE,
+        help="simulated LLM (test provider): weak = follows avoid lists and partitions only "
+        f"partly, strong = a large instruction-following model (default {DEFAULT_SIM_PROFILE})",
     )
     p.add_argument("--no-progress", action="store_true", help="no live display on a terminal")
     llm = p.add_argument_group("real LLM providers (--provider env; README 'LLM providers')")
@@ -291,6 +301,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         output=args.output,
         max_restarts=args.max_restarts,
         sim_latency_ms=args.sim_latency_ms,
+        sim_profile=args.sim_profile,
         **shared_run_options(args),
     )
     return args, config

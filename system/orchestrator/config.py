@@ -35,6 +35,9 @@ DEFAULT_AVOID_BUDGET = 400
 DEFAULT_SATURATION = 0.02
 DEFAULT_PATIENCE_S = 10.0
 AVAILABLE_PROVIDERS = ("test", "env")
+#: the simulated LLM's profiles (system.providers.simulated.PROFILES)
+SIM_PROFILES = ("weak", "strong")
+DEFAULT_SIM_PROFILE = "weak"
 PLANNED_PROVIDERS: tuple[str, ...] = ()
 
 
@@ -85,6 +88,7 @@ class RunConfig:
     request_size: int = DEFAULT_REQUEST_SIZE
     max_restarts: int = DEFAULT_MAX_RESTARTS
     sim_latency_ms: float = 0.0
+    sim_profile: str = DEFAULT_SIM_PROFILE
     extra: dict[str, Any] = field(default_factory=dict)
     #: provider "env": the endpoints (specs name their key variable, never a key)
     providers: tuple[ProviderSpec, ...] = ()
@@ -174,6 +178,7 @@ def build_run_config(
     output_root: Path = Path("output"),
     max_restarts: int = DEFAULT_MAX_RESTARTS,
     sim_latency_ms: float = 0.0,
+    sim_profile: str = DEFAULT_SIM_PROFILE,
     llm: Sequence[str] = (),
     env_file: str | Path | None = DEFAULT_ENV_FILE,
     environ: Mapping[str, str] | None = None,
@@ -195,6 +200,11 @@ def build_run_config(
         )
     if not 0 <= sim_latency_ms <= 600_000:
         raise ConfigError("simulated latency must be between 0 and 600000 ms")
+    if sim_profile not in SIM_PROFILES:
+        raise ConfigError(
+            f"unknown simulated-model profile {sim_profile!r}; choose one of: "
+            + ", ".join(SIM_PROFILES)
+        )
     providers: tuple[ProviderSpec, ...] = ()
     if llm and provider != "env":
         raise ConfigError("--llm describes real endpoints: use it with --provider env")
@@ -214,6 +224,7 @@ def build_run_config(
         request_size=request_size,
         max_restarts=max_restarts,
         sim_latency_ms=sim_latency_ms,
+        sim_profile=sim_profile,
         providers=providers,
         record_content=record_content,
         adaptive_weights=adaptive_weights,

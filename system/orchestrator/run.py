@@ -375,6 +375,7 @@ class TopicRun:
             settings={
                 "start_seq": slot.batches,
                 "sim_latency_ms": self.config.sim_latency_ms,
+                "sim_profile": self.config.sim_profile,
                 "levers": levers,
             },
             trace_context=current_context_carrier(),
@@ -421,6 +422,7 @@ class TopicRun:
                 span.set_attribute(s.BATCH_STRATEGY, batch.strategy)
             self._apply(self.discovery.on_batch(producer_id, batch, result.new))
         st = self.stats
+        st.mark_batch(len(batch.candidates))
         st.batches += 1
         st.candidates += len(batch.candidates)
         st.unique += len(result.new)
@@ -542,6 +544,7 @@ class TopicRun:
                 "ended_at": _iso(st.ended_wall),
                 "duration_s": round(duration, 3),
                 "unique_per_s": round(st.unique / duration, 2) if duration > 0 else 0.0,
+                **st.ingest(),
             },
             "producers": [p.to_dict() for p in st.producers.values()],
             "providers": {name: p.to_dict() for name, p in st.providers.items()},

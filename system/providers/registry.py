@@ -17,7 +17,10 @@ def create_provider(name: str, settings: dict[str, Any]) -> Provider:
     if name == "test":
         from system.providers.test_provider import TestProvider
 
-        return TestProvider(latency_ms=float(settings.get("sim_latency_ms", 0.0)))
+        return TestProvider(
+            latency_ms=float(settings.get("sim_latency_ms", 0.0)),
+            profile=str(settings.get("sim_profile") or "weak"),
+        )
     raise UnknownProviderError(f"provider {name!r} is not available in this build")
 
 

@@ -14,9 +14,14 @@ as with real models. The model reads the prompt text (``parse_prompt``):
 
 * avoid list: each avoided item is skipped with probability
   ``avoid_obedience`` when it is drawn, so the list is honoured only partly;
-* partition: items that fit it get 3x weight (a letter range ``A-F`` or a
-  single letter by the item's first letter; any other text by a word of the
-  item starting with a word of the partition), the rest still appear;
+* partition: items that fit it (a letter range ``A-F`` or a single letter by
+  the item's first letter; any other text by a word of the item starting
+  with a word of the partition) get ``partition_boost`` times the weight; with
+  ``partition_obedience`` > 0 each line of the answer is an item that does
+  not fit with probability ``1 - partition_obedience``, and once the items
+  that fit are exhausted the rest of the answer is padded with items that do
+  not (a model asked for 30 items of a letter that has 12 left still answers
+  30 lines), all in draw order;
 * noise: the answer is plain (50%), numbered ``1.`` (25%) or bulleted
   ``-``/``*``/``•`` (25%); 30% of answers open with a preamble line ending in
   ":" and 10% close with a chat remark ("I hope this helps!"); each item is,
@@ -24,6 +29,25 @@ as with real models. The model reads the prompt text (``parse_prompt``):
   period, wrapped in double quotes (each 1/5 of variants, all with the same
   key as the original) or prefixed "The " (1/5 of variants: a realistic
   near-duplicate that the exact key misses).
+
+Two profiles (``PROFILES``; ``--sim-profile`` on the orchestrator) set how
+well the model follows instructions; everything else is the same:
+
+* ``weak`` (the default; model name ``sim-zipf-1``): avoid obedience 0.6,
+  partition boost 3x, no partition obedience. A small model that treats the
+  instructions as hints: it still names 4 in 10 forbidden items and most of
+  an answer is outside the requested part of the topic.
+* ``strong`` (``sim-zipf-1-strong``): a large instruction-following model.
+  Avoid obedience 0.95: an exclusion list written out in the prompt is a
+  plain, checkable instruction that such models honour almost always; the 5%
+  left stands for the slips they still make (an item restated with other
+  words, an item deep in a long list). Partition obedience 0.9 and no boost:
+  a focus ("A-F") is softer than an exclusion, since whether an item belongs
+  to it is the model's own judgement (an article, a translated name), so 1
+  line in 10 strays off the focus; inside the focus it names items in its
+  usual order of popularity, hence no extra boost. These
+  values were chosen for those reasons before any benchmark run, not fitted
+  to the benchmark's targets.
 
 Everything is a function of ``(prompt, seed)``: ``complete`` uses
 ``random.Random(seed ^ topic_hash)``.
@@ -43,6 +67,8 @@ from system.dedup.normalize import normalize
 
 __all__ = [
     "AVOID_HEADER",
+    "DEFAULT_PROFILE",
+    "PROFILES",
     "PromptRequest",
     "SimulatedCompletion",
     "SimulatedModel",
@@ -95,6 +121,25 @@ _WORD = re.compile(r"[^\W\d_]+")
 
 DEFAULT_COUNT = 20
 PARTITION_BOOST = 3.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How well the simulated model follows the prompt's instructions."""
+
+    model_name: str
+    avoid_obedience: float  # P(an avoided item is skipped when drawn)
+    partition_boost: float  # weight factor of items that fit the partition
+    partition_obedience: float  # P(an item outside the partition is skipped when drawn)
+
+
+PROFILES: dict[str, Profile] = {
+    "weak": Profile("sim-zipf-1", avoid_obedience=0.6, partition_boost=PARTITION_BOOST,
+                    partition_obedience=0.0),
+    "strong": Profile("sim-zipf-1-strong", avoid_obedience=0.95, partition_boost=1.0,
+                      partition_obedience=0.9),
+}  # fmt: skip
+DEFAULT_PROFILE = "weak"
 _UNIVERSE_MIN, _UNIVERSE_MAX = 300, 900
 _PREAMBLES = (
     "Here are {n} {topic}:",
@@ -217,19 +262,35 @@ class SimulatedModel:
     def __init__(
         self,
         *,
+        profile: str = DEFAULT_PROFILE,
         universe_size: int | None = None,
         zipf_exponent: float = 1.05,
-        avoid_obedience: float = 0.6,
+        avoid_obedience: float | None = None,
+        partition_boost: float | None = None,
+        partition_obedience: float | None = None,
         noise: float = 0.15,
     ) -> None:
+        """``profile`` (``PROFILES``) sets the obedience; explicit values override it."""
+        if profile not in PROFILES:
+            raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
         if universe_size is not None and universe_size < 1:
             raise ValueError("universe_size must be at least 1")
+        base = PROFILES[profile]
+        self.profile = profile
+        self.model_name = base.model_name
         self.universe_size = universe_size
         self.zipf_exponent = zipf_exponent
-        self.avoid_obedience = avoid_obedience
+        self.avoid_obedience = base.avoid_obedience if avoid_obedience is None else avoid_obedience
+        self.partition_boost = base.partition_boost if partition_boost is None else partition_boost
+        self.partition_obedience = (
+            base.partition_obedience if partition_obedience is None else partition_obedience
+        )
+        if self.partition_boost <= 0:
+            raise ValueError("partition_boost must be positive")
         self.noise = noise
         self._inverse_weights: dict[str, list[float]] = {}
         self._partition_cache: dict[tuple[str, str], list[float]] = {}
+        self._fits_cache: dict[tuple[str, str], list[bool]] = {}
 
     # --------------------------------------------------------------- universe
     def universe(self, topic: str) -> list[str]:
@@ -250,16 +311,25 @@ class SimulatedModel:
             n = len(_universe(topic, self.universe_size)[0])
             base = [(i + 1) ** self.zipf_exponent for i in range(n)]
             self._inverse_weights[topic] = base
-        if not partition:
+        if not partition or self.partition_boost == 1.0:
             return base
         cached = self._partition_cache.get((topic, partition))
         if cached is None:
-            names = _universe(topic, self.universe_size)[0]
-            fits = _partition_matches(partition, names)
-            cached = [w / PARTITION_BOOST if fit else w for w, fit in zip(base, fits, strict=True)]
+            fits = self._fits(topic, partition)
+            boost = self.partition_boost
+            cached = [w / boost if fit else w for w, fit in zip(base, fits, strict=True)]
             if len(self._partition_cache) > 256:
                 self._partition_cache.clear()
             self._partition_cache[(topic, partition)] = cached
+        return cached
+
+    def _fits(self, topic: str, partition: str) -> list[bool]:
+        cached = self._fits_cache.get((topic, partition))
+        if cached is None:
+            cached = _partition_matches(partition, _universe(topic, self.universe_size)[0])
+            if len(self._fits_cache) > 256:
+                self._fits_cache.clear()
+            self._fits_cache[(topic, partition)] = cached
         return cached
 
     # --------------------------------------------------------------- sampling
@@ -271,6 +341,8 @@ class SimulatedModel:
         scores = [expo(1.0) * inv for inv in inverse]
         order = sorted(range(len(scores)), key=scores.__getitem__)
         avoid = {_normalize_cached(item) for item in request.avoid}
+        if request.partition and self.partition_obedience > 0:
+            return self._draw_focused(request, order, avoid, rng)
         chosen: list[str] = []
         for i in order:
             if len(chosen) >= request.count:
@@ -278,6 +350,35 @@ class SimulatedModel:
             if avoid and keys[i] in avoid and rng.random() < self.avoid_obedience:
                 continue
             chosen.append(names[i])
+        return chosen
+
+    def _draw_focused(
+        self, request: PromptRequest, order: list[int], avoid: set[str], rng: random.Random
+    ) -> list[str]:
+        """Partition obedience: each line is off the focus with probability
+        ``1 - partition_obedience``; off-focus items pad the answer once the focus is
+        exhausted. Both streams keep the draw order and skip avoided items as usual."""
+        names, keys = _universe(request.topic, self.universe_size)
+        assert request.partition is not None
+        fits = self._fits(request.topic, request.partition)
+        focus: list[str] = []
+        other: list[str] = []
+        for i in order:
+            if len(focus) >= request.count and len(other) >= request.count:
+                break
+            if avoid and keys[i] in avoid and rng.random() < self.avoid_obedience:
+                continue
+            (focus if fits[i] else other).append(names[i])
+        chosen: list[str] = []
+        f = o = 0
+        slip = 1.0 - self.partition_obedience
+        while len(chosen) < request.count and (f < len(focus) or o < len(other)):
+            if f < len(focus) and (o >= len(other) or rng.random() >= slip):
+                chosen.append(focus[f])
+                f += 1
+            else:
+                chosen.append(other[o])
+                o += 1
         return chosen
 
     def _variant(self, item: str, rng: random.Random) -> str:
@@ -318,5 +419,5 @@ class SimulatedModel:
             input_tokens=max(1, len(prompt) // 4),
             output_tokens=max(1, len(text) // 4),
             finish_reason="stop",
-            model=self.MODEL_NAME,
+            model=self.model_name,
         )

@@ -6,15 +6,20 @@ import asyncio
 import time
 
 from system.providers.base import Completion
-from system.providers.simulated import SimulatedModel
+from system.providers.simulated import DEFAULT_PROFILE, SimulatedModel
 
 
 class TestProvider:
     name = "simulated"
 
-    def __init__(self, latency_ms: float = 0.0, model: SimulatedModel | None = None) -> None:
-        self._model = model or SimulatedModel()
-        self.model = self._model.MODEL_NAME
+    def __init__(
+        self,
+        latency_ms: float = 0.0,
+        model: SimulatedModel | None = None,
+        profile: str = DEFAULT_PROFILE,
+    ) -> None:
+        self._model = model or SimulatedModel(profile=profile)
+        self.model = self._model.model_name
         self.latency_ms = latency_ms
 
     async def complete(self, prompt: str, *, seed: int) -> Completion:

@@ -113,6 +113,7 @@ class OrchestratorRun:
     wall_s: float  # the whole process, as seen from here
     run_duration_s: float  # run.json timings.duration_s
     candidates: int
+    sustained_candidates_per_s: float  # run.json timings.candidates_per_s (first to last batch)
     unique: int
     batches: int
     orch_cpu_s: float  # the orchestrator process alone (user + system)
@@ -204,6 +205,7 @@ def run_orchestrator(
         wall_s=wall,
         run_duration_s=summary["timings"]["duration_s"],
         candidates=counts["candidates"],
+        sustained_candidates_per_s=summary["timings"].get("candidates_per_s", 0.0),
         unique=counts["unique"],
         batches=counts["batches"],
         orch_cpu_s=probe["self_user_s"] + probe["self_system_s"],

@@ -6,7 +6,8 @@
 For 1, 2, 4 and 8 producers, tracing off and on (to the tester's embedded
 collector), each config processes the same number of batches in total. It
 reports candidates/s end to end (run.json counts / run.json duration, which
-includes spawning producers and stopping them), the orchestrator's own CPU
+includes spawning producers and stopping them), the sustained rate (run.json
+timings.candidates_per_s: from the first batch to the last), the orchestrator's own CPU
 time per candidate (os.times() of the orchestrator process, see
 _orchestrator_probe.py), the marginal CPU per candidate (minus the CPU of
 a one-candidate run: imports, spawning, shutdown) and the rate that marginal
@@ -210,6 +211,7 @@ def main() -> None:
                 r["candidates"],
                 r["run_duration_s"],
                 round(r["candidates_per_s"]),
+                round(r["sustained_candidates_per_s"]),
                 r["orch_us_per_candidate"],
                 r["orch_marginal_us_per_candidate"],
                 # a marginal of 0 (short runs, CPU within the baseline's noise): no bound
@@ -230,6 +232,7 @@ def main() -> None:
             "candidates",
             "run s",
             "candidates/s end to end",
+            "sustained candidates/s",
             "orch CPU µs/cand",
             "marginal µs/cand",
             "orch-CPU-bound cand/s",
@@ -272,12 +275,14 @@ def main() -> None:
         ],
         micro_rows,
     )
-    traced_rates = [r["candidates_per_s"] for r in runs if r["extra"]["mode"] == "on"]
-    best_traced = max(traced_rates) if traced_rates else 0.0
-    met = "met" if best_traced >= TARGET_CANDIDATES_PER_S else "NOT met"
+    traced = [r for r in runs if r["extra"]["mode"] == "on"]
+    best_traced = max((r["candidates_per_s"] for r in traced), default=0.0)
+    best_sustained = max((r["sustained_candidates_per_s"] for r in traced), default=0.0)
+    met = "met" if best_sustained >= TARGET_CANDIDATES_PER_S else "NOT met"
     verdict = (
-        f"best end-to-end rate with tracing on: {best_traced:,.0f} candidates/s; "
-        f"target {TARGET_CANDIDATES_PER_S:,}: {met}"
+        f"best rate with tracing on: {best_sustained:,.0f} candidates/s sustained "
+        f"(first to last batch), {best_traced:,.0f} over the whole run including "
+        f"producer start-up; target {TARGET_CANDIDATES_PER_S:,} sustained: {met}"
     )
     print(f"machine: {info['cores']} cores, {info['cpu_model']}, {info['memory_gib']} GiB, "
           f"load {info['load_average_at_start']}")  # fmt: skip

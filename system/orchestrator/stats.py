@@ -66,6 +66,30 @@ class RunStats:
     rejected_connections: int = 0
     producers: dict[int, ProducerStats] = field(default_factory=dict)
     providers: dict[str, ProviderStats] = field(default_factory=dict)
+    first_batch_monotonic: float | None = None
+    last_batch_monotonic: float | None = None
+    first_batch_candidates: int = 0
+
+    def mark_batch(self, candidates: int) -> None:
+        """Note a batch's arrival time: the ingest window runs from the first to the last."""
+        now = time.monotonic()
+        if self.first_batch_monotonic is None:
+            self.first_batch_monotonic = now
+            self.first_batch_candidates = candidates
+        self.last_batch_monotonic = now
+
+    def ingest(self) -> dict[str, float]:
+        """The sustained rate: candidates after the first batch over first-to-last batch time.
+
+        Spawning and stopping producers are outside this window, unlike the
+        run's duration.
+        """
+        if self.first_batch_monotonic is None or self.last_batch_monotonic is None:
+            return {"ingest_s": 0.0, "candidates_per_s": 0.0}
+        window = self.last_batch_monotonic - self.first_batch_monotonic
+        after_first = self.candidates - self.first_batch_candidates
+        rate = after_first / window if window > 0 else 0.0
+        return {"ingest_s": round(window, 3), "candidates_per_s": round(rate, 1)}
 
     def count_batch(
         self, provider: str, candidates: int, new: int, tokens: tuple[int, int]

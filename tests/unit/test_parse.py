@@ -160,3 +160,52 @@ def test_limit() -> None:
 
 def test_windows_line_endings_and_tilde_fences() -> None:
     assert parse_response("~~~\r\nLouvre\r\nOrsay.\r\n~~~\r\n") == ["Louvre", "Orsay"]
+
+
+def _parse_without_memo(text: str) -> list[str]:
+    """The documented rules applied line by line, with no memo and no numbered shortcut."""
+    from system.dedup.normalize import clean_display
+    from system.producer.parse import _COMMENTARY, _FENCE
+
+    out = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or len(line) > MAX_LINE or _FENCE.match(line) or is_commentary(line):
+            continue
+        cleaned = clean_display(line)
+        if cleaned and not _COMMENTARY.match(cleaned):
+            out.append(cleaned)
+    return out
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "12. Eiffel Tower",
+        "3) Sure, thing",
+        "4. Here are more:",
+        "5. Note : x",
+        "6. - 7. **'Musée d'Orsay'**.",
+        "7.  OK",
+        "8. 1.5 km Walk",
+        "9. " + "x" * (MAX_LINE - 3),
+        "10. " + "x" * (MAX_LINE - 3),
+        "11. ```",
+        "12. \"A\" and \"B\"",
+        "13.",
+        "14. ...",
+    ],
+)
+def test_numbered_lines_get_the_same_verdict_as_without_the_memo(line: str) -> None:
+    for text in (line, line + "\n" + line, "  " + line + "  "):
+        assert parse_response(text) == _parse_without_memo(text)
+
+
+def test_memoized_parse_agrees_with_the_rules_on_simulated_answers() -> None:
+    from system.providers.simulated import SimulatedModel
+
+    model = SimulatedModel()
+    prompt = build_prompt("Memo harbours", 40)
+    for seed in range(300):
+        text = model.complete(prompt, seed).text
+        assert parse_response(text) == _parse_without_memo(text)

@@ -10,9 +10,20 @@ that fits ``budget_tokens`` (about 4 characters per token):
    hits: the items a model keeps repeating are the ones worth forbidding),
 3. then the earliest found (popular items turn up first).
 
-Items outside the partition fill what budget is left. At most ``capacity``
-items are kept (the earliest found); later ones still count in the
-pre-filter.
+Items outside the partition fill what budget is left, but only those the
+model has repeated at least once (``hit``): a model kept to its part of the
+topic names an item from elsewhere only when it strays, and then it strays
+to the items it has already shown it repeats. Naming other out-of-partition
+items costs input tokens on every request for items the model was not going
+to produce (without a partition every item fits, so nothing changes there).
+
+The producer's own answers count at once (``produced``): everything the
+model just answered is found (or a duplicate of something found), so the
+next prompt can name it without waiting for the orchestrator's delta, which
+arrives after the next request when requests are fast.
+
+At most ``capacity`` items are kept (the earliest found); later ones still
+count in the pre-filter.
 """
 
 from __future__ import annotations
@@ -53,6 +64,12 @@ class AvoidList:
                 self._display_of[folded] = display
                 self._order[display] = len(self._order)
 
+    def produced(self, items: Iterable[str]) -> None:
+        """The model answered these: known ones count a hit, new ones are known now."""
+        items = list(items)
+        self.hit(items)
+        self.add(items)
+
     def hit(self, items: Iterable[str]) -> None:
         """The model produced these known items again."""
         for item in items:
@@ -67,7 +84,8 @@ class AvoidList:
         fits = partition_matcher(partition)
         hits, order = self._hits, self._order
         ranked = sorted(
-            order, key=lambda d: (not fits(d), -hits.get(d, 0), order[d])
+            (d for d in order if partition is None or hits.get(d, 0) > 0 or fits(d)),
+            key=lambda d: (not fits(d), -hits.get(d, 0), order[d]),
         )
         budget_chars = budget_tokens * CHARS_PER_TOKEN
         chosen: list[str] = []

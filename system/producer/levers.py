@@ -1,7 +1,8 @@
 """A producer's share of the efficiency levers, set by StartTopic.settings["levers"].
 
-* shared state: the avoid list (``avoid``), fed by the orchestrator's deltas;
-  ``avoid_budget`` tokens of it go into each prompt (0 = none);
+* shared state: the avoid list (``avoid``), fed by the orchestrator's deltas
+  and by the producer's own answers (``AvoidList.produced``); ``avoid_budget``
+  tokens of it go into each prompt (0 = none);
 * pre-filter (``prefilter``): known candidates are dropped before sending and
   the rest carry their keys;
 * strategy: the adaptive strategy's name, echoed on every batch so the
@@ -84,10 +85,11 @@ class ProducerLevers:
         """Drop what is known (pre-filter on) and note what the model repeated."""
         if self.prefilter is None:
             if self.avoid is not None:
-                self.avoid.hit(candidates)  # unknown ones are ignored
+                self.avoid.produced(candidates)
             return Prepared(candidates, None, 0)
         result: FilterResult = self.prefilter.filter(candidates)
-        if self.avoid is not None and result.dropped:
-            self.avoid.hit(result.dropped)
+        if self.avoid is not None:
+            if result.dropped:
+                self.avoid.hit(result.dropped)
+            self.avoid.produced(result.kept)  # found now: name them in the next prompt
         return Prepared(result.kept, result.keys, len(result.dropped))
-

@@ -19,7 +19,22 @@ def test_partition_items_come_first_then_repeated_then_earliest():
     avoid.add(["Zeta Hall", "Alpha Gate", "Beta Park", "Zulu Pier", "Azure Bay"])
     avoid.hit(["beta park", "Beta Park.", "Zulu Pier"])
     chosen = avoid.select("A-F", 1000)
-    assert chosen == ["Beta Park", "Alpha Gate", "Azure Bay", "Zulu Pier", "Zeta Hall"]
+    # outside the partition only what the model repeated: "Zeta Hall" is not worth the tokens
+    assert chosen == ["Beta Park", "Alpha Gate", "Azure Bay", "Zulu Pier"]
+    assert avoid.select(None, 1000) == [
+        "Beta Park", "Zulu Pier", "Zeta Hall", "Alpha Gate", "Azure Bay",
+    ]  # fmt: skip
+
+
+def test_own_answers_are_named_at_once():
+    avoid = AvoidList()
+    avoid.add(["Louvre"])
+    avoid.produced(["louvre", "Orsay", "Pantheon"])  # one known (a hit), two new
+    assert len(avoid) == 3
+    assert avoid.select(None, 1000) == ["Louvre", "Orsay", "Pantheon"]
+    avoid.produced(["Orsay"])
+    avoid.produced(["Orsay."])
+    assert avoid.select(None, 1000)[0] == "Orsay"  # repeated most now
 
 
 def test_duplicates_and_empty_items_are_kept_once():

@@ -19,6 +19,7 @@ from system.orchestrator.config import LeverConfig
 from system.orchestrator.partitions import PartitionDecision, PartitionManager
 from system.orchestrator.saturation import SaturationDetector
 from system.orchestrator.strategy import StrategySelector
+from system.producer.avoid import CHARS_PER_TOKEN
 from system.protocol import AttributeBatch, UpdateConfiguration
 from system.telemetry import schema as s
 
@@ -55,12 +56,19 @@ class Discovery:
             else None
         )
         # partitions retire at the saturation threshold (or 2% when saturation is off)
+        use_avoid = levers.shared_state and levers.avoid_budget > 0
+        # partitions are split to fit what the avoid list can name (partitions.py)
         self.partitions = (
-            PartitionManager(producer_ids, threshold=levers.saturation or 0.02, window=window)
+            PartitionManager(
+                producer_ids,
+                threshold=levers.saturation or 0.02,
+                window=window,
+                avoid_chars=levers.avoid_budget * CHARS_PER_TOKEN if use_avoid else 0,
+                move_on_window=2 * request_size,
+            )
             if levers.partitions
             else None
         )
-        use_avoid = levers.shared_state and levers.avoid_budget > 0
         self.strategy = (
             StrategySelector(producer_ids, levers.avoid_budget)
             if levers.adaptive and use_avoid
@@ -140,7 +148,9 @@ class Discovery:
                 self._apply_partition(decision, effects)
         if self.strategy is not None:
             tokens = batch.input_tokens + batch.output_tokens
-            decision = self.strategy.record(batch.strategy, len(new), tokens)
+            decision = self.strategy.record(
+                batch.strategy, len(new), tokens, input_tokens=batch.input_tokens
+            )
             if decision is not None:
                 effects.events.append(
                     (

@@ -12,6 +12,27 @@ uniques per generated candidate from the producers working on it):
 * when every partition is retired, producers go back to the whole topic (the
   empty label), which also catches attributes that start with no letter A-Z.
 
+Two rules keep each request's part of the topic small enough for the avoid
+list (``avoid_chars``, the characters a prompt's avoid list may hold, and
+``move_on_window``, about two requests' worth of candidates):
+
+* **split to fit the avoid list**: when the items found in a partition's
+  letters no longer fit the avoid list, the partition is split in two by the
+  found items' first letters; its producers are shared between the halves
+  and a half left without one waits, **idle**, for the next producer that
+  moves. A model told to avoid everything found in its part of the topic
+  answers with new items; once that list no longer fits, it repeats the
+  found items the prompt could not name, whatever the model.
+* **move on**: a producer leaves its partition when the partition's yield
+  over its last ``move_on_window`` candidates is below half of what an idle
+  partition is expected to yield (a never-worked one: the yield measured on
+  the first requests of every partition so far; one left earlier: its yield
+  when it was left). The partition it leaves stays active and idle, to be
+  taken up again when it is the best place left; it is retired only by the
+  saturation threshold, as above. Exhausting a part of the topic costs
+  requests whose answers are mostly padding; fresh parts are cheaper first,
+  and the order does not change what a part costs in the end.
+
 Every change is returned as a ``PartitionDecision`` for the caller to send
 (``UpdateConfiguration.partition``) and to record in the trace.
 """
@@ -24,6 +45,7 @@ from dataclasses import dataclass, field
 
 from system.dedup.partition_match import first_letter
 from system.orchestrator.saturation import Novelty
+from system.producer.avoid import LINE_OVERHEAD as AVOID_LINE_OVERHEAD
 
 __all__ = ["Partition", "PartitionDecision", "PartitionManager", "split_letters"]
 
@@ -75,6 +97,8 @@ class Partition:
     producers: set[int] = field(default_factory=set)
     state: str = "active"  # active | retired
     found: int = 0
+    recent: Novelty | None = None  # the last ``move_on_window`` candidates since it was taken up
+    left_rate: float | None = None  # its recent yield when its producers moved on
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -97,11 +121,24 @@ class PartitionDecision:
 
 class PartitionManager:
     def __init__(
-        self, producer_ids: list[int], *, threshold: float, window: int, max_partitions: int = 64
+        self,
+        producer_ids: list[int],
+        *,
+        threshold: float,
+        window: int,
+        max_partitions: int = 64,
+        avoid_chars: int = 0,
+        move_on_window: int = 0,
     ) -> None:
         self.threshold = threshold
         self.window = window
         self.max_partitions = max_partitions
+        self.avoid_chars = avoid_chars  # 0: never split to fit the avoid list
+        self.move_on_window = move_on_window  # 0: never move on before retiring
+        #: characters an avoid list needs for the found items, per first letter
+        self.letter_chars: Counter[str] = Counter()
+        #: (candidates, new) of every partition's first ``move_on_window`` candidates
+        self._fresh = [0, 0]
         self.partitions: dict[str, Partition] = {}
         self.assignment: dict[int, str] = {}
         self.letter_counts: Counter[str] = Counter()
@@ -120,8 +157,23 @@ class PartitionManager:
 
     def _add(self, letters: str) -> Partition:
         part = Partition(_label(letters), letters, Novelty(self.window))
+        if self.move_on_window:
+            part.recent = Novelty(self.move_on_window)
         self.partitions[part.label] = part
         return part
+
+    @property
+    def fresh_yield(self) -> float:
+        """New per candidate on the first requests of partitions (1.0 before any)."""
+        candidates, new = self._fresh
+        return new / candidates if candidates else 1.0
+
+    def _expected(self, part: Partition) -> float:
+        """What an idle partition is expected to yield per candidate."""
+        return self.fresh_yield if part.left_rate is None else part.left_rate
+
+    def found_chars(self, part: Partition) -> int:
+        return sum(self.letter_chars[ch] for ch in part.letters)
 
     def partition_of(self, producer_id: int) -> str:
         return self.assignment.get(producer_id, WHOLE_TOPIC)
@@ -143,15 +195,74 @@ class PartitionManager:
             letter = first_letter(item)
             if letter:
                 self.letter_counts[letter] += 1
+                self.letter_chars[letter] += len(item) + AVOID_LINE_OVERHEAD
         part = self.partitions.get(label or "")
         if part is None:
             self.whole_topic.add(generated, len(new_items))
             return []
+        if part.novelty.total_candidates < self.move_on_window:
+            self._fresh[0] += generated
+            self._fresh[1] += len(new_items)
         part.novelty.add(generated, len(new_items))
+        if part.recent is not None:
+            part.recent.add(generated, len(new_items))
         part.found += len(new_items)
-        if part.state == "active" and part.novelty.full and part.novelty.rate < self.threshold:
+        if part.state != "active":
+            return []
+        if part.novelty.full and part.novelty.rate < self.threshold:
             return self._retire(part)
+        if (
+            self.avoid_chars
+            and part.producers
+            and len(part.letters) >= 2
+            and len(self.partitions) + 2 <= self.max_partitions
+            and self.found_chars(part) > self.avoid_chars
+        ):
+            return [self._split_to_fit(part)]
+        if part.recent is not None and part.recent.full and part.producers:
+            idle = [p for p in self.active if not p.producers and p is not part]
+            best = max(idle, key=self._expected, default=None)
+            if best is not None and part.recent.rate < 0.5 * self._expected(best):
+                return self._move_on(part, best)
         return []
+
+    def _split_to_fit(self, target: Partition) -> PartitionDecision:
+        """Split a partition whose found items outgrew the avoid list; an unmanned half idles."""
+        first, second = split_letters(target.letters, 2, self._weights())
+        target.state = "retired"
+        halves = (self._add(first), self._add(second))
+        changes: dict[int, str] = {}
+        for n, pid in enumerate(sorted(target.producers)):
+            half = halves[n % 2]
+            half.producers.add(pid)
+            self.assignment[pid] = half.label
+            changes[pid] = half.label
+        target.producers.clear()
+        return PartitionDecision(
+            "split",
+            target.label,
+            changes,
+            f"{target.label}: found items need {self.found_chars(target)} characters, the avoid "
+            f"list holds {self.avoid_chars} -> {halves[0].label} + {halves[1].label}",
+        )
+
+    def _move_on(self, part: Partition, target: Partition) -> list[PartitionDecision]:
+        """The producers of a partition yielding less than half of an idle one move there."""
+        assert part.recent is not None
+        rate = part.recent.rate
+        part.left_rate = rate
+        freed = sorted(part.producers)
+        part.producers.clear()
+        decisions = []
+        for pid in freed:
+            decision = self._assign(pid, target)
+            decision.detail = (
+                "move on: "
+                f"{part.label} yields {rate:.3f} < half of {target.label}'s expected "
+                f"{self._expected(target):.3f}"
+            )
+            decisions.append(decision)
+        return decisions
 
     def _weights(self) -> dict[str, float]:
         if sum(self.letter_counts.values()) >= 50:
@@ -182,7 +293,10 @@ class PartitionManager:
             )
         idle = [p for p in active if not p.producers]
         if idle:
-            target = max(idle, key=lambda p: p.novelty.rate)
+            if self.move_on_window:
+                target = max(idle, key=self._expected)
+            else:
+                target = max(idle, key=lambda p: p.novelty.rate)
             return self._assign(pid, target)
         target = max(active, key=lambda p: (p.novelty.rate, -len(p.producers)))
         if len(target.letters) >= 2 and len(self.partitions) + 2 <= self.max_partitions:
@@ -190,6 +304,8 @@ class PartitionManager:
         return self._assign(pid, target)
 
     def _assign(self, pid: int, target: Partition) -> PartitionDecision:
+        if not target.producers and target.recent is not None:
+            target.recent = Novelty(self.move_on_window)  # judged on its new requests only
         target.producers.add(pid)
         self.assignment[pid] = target.label
         return PartitionDecision("assign", target.label, {pid: target.label})

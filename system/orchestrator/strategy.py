@@ -5,9 +5,25 @@ budget, a quarter of it, or none. An avoid list costs input tokens and a
 model may ignore it, so which one pays depends on the model and the topic.
 Each batch is charged to the strategy it was made with (``AttributeBatch.
 strategy``); every ``every`` batches the orchestrator compares the arms over
-their latest ``window`` batches by new uniques per 1,000 tokens (input and
-output), gives the best one to all producers but one, and lets that one
+their latest batches by new uniques per 1,000 tokens of cost (below),
+gives the best one to all producers but one, and lets that one
 (rotating) explore another arm. Each decision is returned for the trace.
+
+Arms are compared on the same stretch of the run: a batch counts only while
+it is among the run's latest ``horizon`` batches (4 decision intervals). A
+topic's yield falls as it is enumerated, whatever the prompt, so an arm that
+was explored long ago would otherwise be judged on the rich early batches
+and win against the arm in use, which is judged on the lean recent ones.
+An arm with fewer than 2 batches in the horizon is unmeasured and is
+explored first.
+
+Yield is new uniques per 1,000 tokens of *cost*: input tokens count a
+quarter of output tokens (``INPUT_PRICE_RATIO``), as real providers price
+them (gpt-4o-mini 1/4, claude-haiku-4-5 1/5, gemini-2.5-flash about 1/8).
+Counted at par, a prompt without an avoid list looks cheaper per unique on
+every comparison, because it skims the popular items still left and leaves
+the tail, which the avoid list is for, to later requests; it takes more
+requests to reach the same coverage.
 """
 
 from __future__ import annotations
@@ -15,32 +31,51 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-__all__ = ["Arm", "StrategyDecision", "StrategySelector"]
+__all__ = ["INPUT_PRICE_RATIO", "Arm", "StrategyDecision", "StrategySelector"]
+
+#: an output token costs this many input tokens
+INPUT_PRICE_RATIO = 4.0
 
 
 @dataclass
 class Arm:
     name: str
     avoid_budget: int
-    batches: deque[tuple[int, int]] = field(default_factory=lambda: deque(maxlen=30))
+    #: (run batch number, new, tokens, cost in output-token equivalents) of its latest batches
+    batches: deque[tuple[int, int, int, float]] = field(default_factory=lambda: deque(maxlen=30))
     requests: int = 0
     new: int = 0
     tokens: int = 0
+    since: int = 0  # only batches after this run batch number count (the horizon)
 
-    def add(self, new: int, tokens: int) -> None:
-        self.batches.append((new, tokens))
+    def add(self, new: int, tokens: int, seq: int = 0, cost: float | None = None) -> None:
+        self.batches.append((seq, new, tokens, tokens if cost is None else cost))
         self.requests += 1
         self.new += new
         self.tokens += tokens
 
     @property
+    def recent(self) -> list[tuple[int, int, int, float]]:
+        return [b for b in self.batches if b[0] > self.since]
+
+    @property
     def per_1k_tokens(self) -> float:
-        tokens = sum(t for _, t in self.batches)
-        return 1000 * sum(n for n, _ in self.batches) / tokens if tokens else 0.0
+        """New per 1,000 tokens (input and output at par) in the horizon."""
+        recent = self.recent
+        tokens = sum(b[2] for b in recent)
+        return 1000 * sum(b[1] for b in recent) / tokens if tokens else 0.0
+
+    @property
+    def per_1k_cost(self) -> float:
+        """New per 1,000 tokens of cost (output-token equivalents) in the horizon: the yield."""
+        recent = self.recent
+        cost = sum(b[3] for b in recent)
+        return 1000 * sum(b[1] for b in recent) / cost if cost else 0.0
 
     @property
     def per_request(self) -> float:
-        return sum(n for n, _ in self.batches) / len(self.batches) if self.batches else 0.0
+        recent = self.recent
+        return sum(b[1] for b in recent) / len(recent) if recent else 0.0
 
     def to_dict(self) -> dict[str, float | int]:
         return {
@@ -50,6 +85,7 @@ class Arm:
             "tokens": self.tokens,
             "recent_new_per_request": round(self.per_request, 3),
             "recent_new_per_1k_tokens": round(self.per_1k_tokens, 3),
+            "recent_new_per_1k_cost": round(self.per_1k_cost, 3),
         }
 
 
@@ -75,6 +111,8 @@ class StrategySelector:
             for i, pid in enumerate(self.producer_ids)
         }
         self.every = every or max(6, 3 * len(self.producer_ids))
+        self.horizon = 4 * self.every
+        self._seq = 0
         self._since = 0
         self._decisions = 0
         self.decisions: deque[StrategyDecision] = deque(maxlen=20)
@@ -86,11 +124,18 @@ class StrategySelector:
     def budget_of(self, name: str) -> int:
         return self.arms[name].avoid_budget
 
-    def record(self, strategy: str | None, new: int, tokens: int) -> StrategyDecision | None:
+    def record(
+        self, strategy: str | None, new: int, tokens: int, input_tokens: int | None = None
+    ) -> StrategyDecision | None:
+        """Count a batch; ``input_tokens`` (part of ``tokens``) are priced at 1/4."""
         arm = self.arms.get(strategy or "")
         if arm is None:
             return None
-        arm.add(new, tokens)
+        self._seq += 1
+        cost = None
+        if input_tokens is not None:
+            cost = tokens - input_tokens + input_tokens / INPUT_PRICE_RATIO
+        arm.add(new, tokens, self._seq, cost)
         self._since += 1
         if self._since < self.every:
             return None
@@ -98,13 +143,15 @@ class StrategySelector:
         return self._decide()
 
     def _decide(self) -> StrategyDecision | None:
-        measured = [a for a in self.arms.values() if len(a.batches) >= 2]
+        for arm in self.arms.values():
+            arm.since = self._seq - self.horizon
+        measured = [a for a in self.arms.values() if len(a.recent) >= 2]
         if not measured:
             return None
-        best = max(measured, key=lambda a: a.per_1k_tokens)
+        best = max(measured, key=lambda a: a.per_1k_cost)
         # unmeasured arms are explored first, then the others in turn
         others = [a for a in self.arms.values() if a is not best]
-        others.sort(key=lambda a: len(a.batches))
+        others.sort(key=lambda a: len(a.recent))
         self._decisions += 1
         self.evaluations += 1
         assignment = {pid: best.name for pid in self.producer_ids}

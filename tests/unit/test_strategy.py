@@ -18,3 +18,34 @@ def test_producers_shift_to_the_strategy_with_the_best_yield_per_token():
 def test_unknown_strategies_are_ignored():
     sel = StrategySelector([1], avoid_budget=100)
     assert sel.record(None, 5, 100) is None and sel.record("other", 5, 100) is None
+
+
+def test_arms_are_compared_on_recent_batches_only():
+    sel = StrategySelector([1, 2], avoid_budget=400, every=6)
+    # early: no_avoid explored while the topic was rich
+    for _ in range(3):
+        sel.record("no_avoid", 20, 1000)
+        sel.record("avoid_full", 20, 1000)
+    # later the topic is leaner: avoid_full yields 10, no_avoid is no longer measured
+    decision = None
+    for _ in range(60):
+        decision = sel.record("avoid_full", 10, 1000) or decision
+    assert sel.arms["no_avoid"].recent == []  # its rich early batches have aged out
+    assert sel.summary()["last_decisions"][-1] == "avoid_full"
+    assert sel.assignment[1] == "avoid_full" or sel.assignment[2] == "avoid_full"
+
+
+def test_input_tokens_cost_a_quarter_of_output_tokens():
+    sel = StrategySelector([1, 2, 3], avoid_budget=400, every=6)
+    decision = None
+    for _ in range(4):
+        # the avoid list doubles the yield for 3x the tokens, all of them input
+        decision = sel.record("avoid_full", 20, 600, input_tokens=500) or decision
+        decision = sel.record("avoid_quarter", 12, 300, input_tokens=200) or decision
+        decision = sel.record("no_avoid", 10, 200, input_tokens=100) or decision
+    assert decision is not None and decision.best == "avoid_full"
+    yields = decision.yields
+    assert yields["no_avoid"]["recent_new_per_1k_tokens"] > yields["avoid_full"][
+        "recent_new_per_1k_tokens"
+    ]  # at par, no avoid list would look better
+    assert yields["avoid_full"]["recent_new_per_1k_cost"] == round(1000 * 20 / 225, 3)

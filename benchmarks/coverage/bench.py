@@ -8,10 +8,13 @@ collects every run's spans in the tester's embedded OTLP collector. Each
 ``attributes.txt``, so the coverage after every request is the share of the
 topic's universe (``SimulatedModel.universe``, deterministic) found so far.
 
-    .venv/bin/python benchmarks/coverage/bench.py            # full run, ~5 minutes
+    .venv/bin/python benchmarks/coverage/bench.py --sim-profile weak     # ~2 minutes
+    .venv/bin/python benchmarks/coverage/bench.py --sim-profile strong
     .venv/bin/python benchmarks/coverage/bench.py --quick    # smaller cap, for a smoke test
 
-Writes benchmarks/coverage/results/coverage.json, coverage.md and coverage.png.
+``--sim-profile`` picks the simulated model (``weak``: follows avoid lists and
+partitions only partly; ``strong``: a large instruction-following model).
+Writes benchmarks/coverage/results/coverage-<profile>.json, .md and .png.
 """
 
 from __future__ import annotations
@@ -93,13 +96,16 @@ def run_config(
     iterations: int | None,
     workdir: Path,
     universe_keys: set[str],
+    sim_profile: str = "weak",
+    sim_latency_ms: float = 0.0,
 ) -> Curve:
     out = workdir / name.replace(" ", "_").replace("+", "and")
     argv = [
         sys.executable, "-m", "system.orchestrator", "--topic", TOPIC,
         "--producers", str(producers), "--request-size", str(request_size),
         "--output", str(out), "--trace-ep", collector.http_endpoint, "--no-progress",
-        "--log-level", "warn", *flags,
+        "--log-level", "warn", "--sim-profile", sim_profile,
+        "--sim-latency-ms", str(sim_latency_ms), *flags,
     ]  # fmt: skip
     if iterations is not None:
         argv += ["--iterations", str(iterations)]
@@ -167,7 +173,9 @@ def table(curves: list[Curve], universe: int, request_size: int) -> str:
     return "\n".join(rows)
 
 
-def plot(curves: list[Curve], universe: int, request_size: int, path: Path) -> None:
+def plot(
+    curves: list[Curve], universe: int, request_size: int, path: Path, sim_profile: str
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -182,7 +190,9 @@ def plot(curves: list[Curve], universe: int, request_size: int, path: Path) -> N
     ax.set_xscale("log")
     ax.set_xlabel("LLM requests (log scale)")
     ax.set_ylabel(f"coverage of the {universe}-item universe (%)")
-    ax.set_title(f"Coverage vs requests: simulated LLM, request size {request_size}")
+    ax.set_title(
+        f"Coverage vs requests: simulated LLM ({sim_profile} profile), request size {request_size}"
+    )
     for t in TARGETS:
         ax.axhline(100 * t, color="grey", linewidth=0.5)
     ax.legend(fontsize=8, loc="lower right")
@@ -199,6 +209,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="cap 200 requests, 3 configurations")
     p.add_argument("--only", action="append", default=[], help="run only these configurations")
     p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument(
+        "--sim-latency-ms", type=float, default=20.0,
+        help="simulated LLM latency (default 20: at 0 the producers' loops starve the delivery "
+        "of deltas and partition updates, which real latencies of seconds never do)",
+    )  # fmt: skip
+    p.add_argument(
+        "--sim-profile", choices=("weak", "strong"), default="weak",
+        help="simulated model: weak (partial instruction follower) or strong",
+    )  # fmt: skip
     args = p.parse_args(argv)
     configs = dict(CONFIGS)
     if args.quick:
@@ -216,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
             curve = run_config(
                 collector, name, flags, producers=args.producers,
                 request_size=args.request_size, iterations=iterations,
-                workdir=Path(tmp), universe_keys=universe_keys,
+                workdir=Path(tmp), universe_keys=universe_keys, sim_profile=args.sim_profile,
+                sim_latency_ms=args.sim_latency_ms,
             )  # fmt: skip
             curves.append(curve)
             print(f"{name:32s} requests {curve.requests[-1]:5d}  coverage "
@@ -226,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
             collector, "all levers, saturation stop",
             ["--saturation", "0.02", "--saturation-patience", "0"],
             producers=args.producers, request_size=args.request_size, iterations=None,
-            workdir=Path(tmp), universe_keys=universe_keys,
+            workdir=Path(tmp), universe_keys=universe_keys, sim_profile=args.sim_profile,
+            sim_latency_ms=args.sim_latency_ms,
         )  # fmt: skip
     md = table(curves, len(universe), args.request_size)
     sat = (
@@ -239,6 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     info = {
         "machine": machine(),
         "topic": TOPIC,
+        "sim_profile": args.sim_profile,
+        "sim_latency_ms": args.sim_latency_ms,
         "universe": len(universe),
         "producers": args.producers,
         "request_size": args.request_size,
@@ -250,10 +273,12 @@ def main(argv: list[str] | None = None) -> int:
             "coverage": stop.coverage[-1], "reason": stop.stop_reason,
         },
     }
-    suffix = ".quick" if args.quick else ""
-    (args.out / f"coverage{suffix}.json").write_text(json.dumps(info, indent=1))
-    (args.out / f"coverage{suffix}.md").write_text(md + "\n\n" + sat + "\n")
-    plot(curves, len(universe), args.request_size, args.out / f"coverage{suffix}.png")
+    stem = f"coverage-{args.sim_profile}" + (".quick" if args.quick else "")
+    (args.out / f"{stem}.json").write_text(json.dumps(info, indent=1))
+    (args.out / f"{stem}.md").write_text(
+        f"Simulated model profile: {args.sim_profile}\n\n" + md + "\n\n" + sat + "\n"
+    )
+    plot(curves, len(universe), args.request_size, args.out / f"{stem}.png", args.sim_profile)
     return 0
 
 

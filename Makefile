@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m compileall -q system tester  # producers start without compiling
 	touch $(STAMP)
 
 demo: $(STAMP)  ## run the basic scenario on the embedded defaults

@@ -22,6 +22,10 @@ from opentelemetry import trace
 log = logging.getLogger(__name__)
 
 _SUPPORTED_PROTOCOLS = ("http/protobuf", "grpc")
+#: export every second (the SDK's default is 5 s): spans leave while the process
+#: waits on its LLM, so little is left to flush on the way out; the standard
+#: OTEL_BSP_SCHEDULE_DELAY still wins
+DEFAULT_EXPORT_DELAY_MS = 1000
 
 
 class TracingConfigError(ValueError):
@@ -125,11 +129,16 @@ def configure_tracing(
 
         exporter = OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
     else:
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-            OTLPSpanExporter as HttpExporter,
-        )
+        from system.telemetry.deferred import DeferredExporter
 
-        exporter = HttpExporter(endpoint=endpoint)
+        def http_exporter() -> Any:
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+                OTLPSpanExporter as HttpExporter,
+            )
+
+            return HttpExporter(endpoint=endpoint)
+
+        exporter = DeferredExporter(http_exporter)
 
     attributes: dict[str, Any] = {
         "service.name": service_name,
@@ -139,7 +148,8 @@ def configure_tracing(
     }
     attributes.update(resource_attributes or {})
     provider = TracerProvider(resource=Resource.create(attributes))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    delay = None if env.get("OTEL_BSP_SCHEDULE_DELAY") else DEFAULT_EXPORT_DELAY_MS
+    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
     trace.set_tracer_provider(provider)
     telemetry.endpoint, telemetry.protocol, telemetry._provider = endpoint, protocol, provider
     log.debug("tracing to %s over %s", endpoint, protocol)

@@ -24,7 +24,7 @@ from system.providers.catalog import (
 )
 from system.providers.spec import ProviderSpec
 
-MAX_PRODUCERS = 64
+MAX_PRODUCERS = 256  # one run from the command line (each producer is a process)
 MAX_REQUEST_SIZE = 1000
 MAX_ITERATIONS = 10_000_000
 MAX_TOPIC_LENGTH = 200
@@ -185,10 +185,11 @@ def build_run_config(
     record_content: bool = False,
     adaptive_weights: bool = False,
     levers: LeverConfig | None = None,
+    max_producers: int = MAX_PRODUCERS,
 ) -> RunConfig:
     topic = validate_topic(topic)
     levers = validate_levers(levers or LeverConfig())
-    _int_in_range("producers", producers, 1, MAX_PRODUCERS)
+    _int_in_range("producers", producers, 1, max_producers)
     if iterations is not None:
         _int_in_range("iterations", iterations, 1, MAX_ITERATIONS)
     _int_in_range("request size", request_size, 1, MAX_REQUEST_SIZE)

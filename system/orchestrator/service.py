@@ -22,7 +22,6 @@ from opentelemetry.context import Context
 
 from system.orchestrator.config import (
     DEFAULT_ENV_FILE,
-    MAX_PRODUCERS,
     ConfigError,
     build_run_config,
     provider_environment,
@@ -34,6 +33,8 @@ from system.telemetry import Telemetry
 log = logging.getLogger(__name__)
 
 MAX_ACTIVE_RUNS = 4
+#: producers across all active runs of a web-mode orchestrator (and so per run)
+MAX_PRODUCERS = 64
 MAX_FINISHED_RUNS = 100
 SNAPSHOT_INTERVAL_S = 0.5
 ATTRIBUTE_EVENT_ITEMS = 50
@@ -113,6 +114,7 @@ class RunService:
             config = build_run_config(
                 topic=args.get("topic"),
                 output_root=self.output_root,
+                max_producers=MAX_PRODUCERS,
                 **fields,
                 **self._run_options,
             )

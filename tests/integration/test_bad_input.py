@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
         (["--topic", "../../etc"], "'..'"),
         (["--topic", "a/b"], "'/'"),
         (["--topic", "bad\ttopic"], "control characters"),
-        (["--topic", "ok", "--producers", "0"], "producers must be between 1 and 64"),
+        (["--topic", "ok", "--producers", "0"], "producers must be between 1 and 256"),
         (["--topic", "ok", "--producers", "-3"], "producers must be between"),
         (["--topic", "ok", "--producers", "100000"], "producers must be between"),
         (["--topic", "ok", "--producers", "many"], "invalid int value"),

@@ -17,6 +17,14 @@ and win against the arm in use, which is judged on the lean recent ones.
 An arm with fewer than 2 batches in the horizon is unmeasured and is
 explored first.
 
+Exploring costs requests: with 4 producers, one exploring is a quarter of
+the run on arms already known to be worse. Once the evidence is decisive --
+the best arm's yield is at least ``DECISIVE_LEAD`` times every other arm's
+latest measured yield (an arm that has left the horizon keeps the yield it
+had then, measured on richer batches, so the comparison only errs towards
+exploring) -- an explorer is sent only every ``DECISIVE_EXPLORE_EVERY``-th
+decision, which still keeps one explored stretch inside the horizon.
+
 Yield is new uniques per 1,000 tokens of *cost*: input tokens count a
 quarter of output tokens (``INPUT_PRICE_RATIO``), as real providers price
 them (gpt-4o-mini 1/4, claude-haiku-4-5 1/5, gemini-2.5-flash about 1/8).
@@ -35,6 +43,10 @@ __all__ = ["INPUT_PRICE_RATIO", "Arm", "StrategyDecision", "StrategySelector"]
 
 #: an output token costs this many input tokens
 INPUT_PRICE_RATIO = 4.0
+#: the best arm leads decisively at this many times every other arm's yield
+DECISIVE_LEAD = 1.5
+#: with a decisive lead, explore at one decision in this many (horizon = 4 decisions)
+DECISIVE_EXPLORE_EVERY = 4
 
 
 @dataclass
@@ -47,6 +59,7 @@ class Arm:
     new: int = 0
     tokens: int = 0
     since: int = 0  # only batches after this run batch number count (the horizon)
+    last_yield: float | None = None  # per_1k_cost when it was last measured
 
     def add(self, new: int, tokens: int, seq: int = 0, cost: float | None = None) -> None:
         self.batches.append((seq, new, tokens, tokens if cost is None else cost))
@@ -148,17 +161,27 @@ class StrategySelector:
         measured = [a for a in self.arms.values() if len(a.recent) >= 2]
         if not measured:
             return None
+        for arm in measured:
+            arm.last_yield = arm.per_1k_cost
         best = max(measured, key=lambda a: a.per_1k_cost)
         # unmeasured arms are explored first, then the others in turn
         others = [a for a in self.arms.values() if a is not best]
         others.sort(key=lambda a: len(a.recent))
         self._decisions += 1
         self.evaluations += 1
+        decisive = all(
+            o.last_yield is not None and best.per_1k_cost >= DECISIVE_LEAD * o.last_yield
+            for o in others
+        )
+        explore_now = (
+            not decisive or self._decisions % DECISIVE_EXPLORE_EVERY == 0
+            if len(self.producer_ids) > 1
+            else self._decisions % 4 == 0
+        )
         assignment = {pid: best.name for pid in self.producer_ids}
-        if others:
+        if others and explore_now:
             explorer = self.producer_ids[self._decisions % len(self.producer_ids)]
-            if len(self.producer_ids) > 1 or self._decisions % 4 == 0:
-                assignment[explorer] = others[0].name
+            assignment[explorer] = others[0].name
         changed = assignment != self.assignment
         self.assignment = assignment
         decision = StrategyDecision(

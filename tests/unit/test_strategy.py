@@ -10,7 +10,7 @@ def test_producers_shift_to_the_strategy_with_the_best_yield_per_token():
             decision = sel.record(name, new, 1000) or decision
     assert decision is not None and decision.best == "avoid_full"
     values = list(sel.assignment.values())
-    assert values.count("avoid_full") == 2  # one producer keeps exploring
+    assert values.count("avoid_full") == 3  # a decisive lead: nobody explores this time
     assert decision.yields["avoid_full"]["recent_new_per_1k_tokens"] == 30.0
     assert sel.budget_of("avoid_quarter") == 100 and sel.budget_of("no_avoid") == 0
 
@@ -49,3 +49,24 @@ def test_input_tokens_cost_a_quarter_of_output_tokens():
         "recent_new_per_1k_tokens"
     ]  # at par, no avoid list would look better
     assert yields["avoid_full"]["recent_new_per_1k_cost"] == round(1000 * 20 / 225, 3)
+
+
+def test_a_close_race_keeps_one_producer_exploring_a_decisive_lead_explores_rarely():
+    close = StrategySelector([1, 2, 3, 4], avoid_budget=400, every=8)
+    lead = StrategySelector([1, 2, 3, 4], avoid_budget=400, every=8)
+    explored = {"close": 0, "lead": 0}
+    for _ in range(40):  # 40 decisions
+        for _ in range(8):
+            for sel, key, yields in (
+                (close, "close", {"avoid_full": 12, "avoid_quarter": 10, "no_avoid": 9}),
+                (lead, "lead", {"avoid_full": 30, "avoid_quarter": 10, "no_avoid": 5}),
+            ):
+                names = list(sel.assignment.values())
+                name = names[sel._seq % len(names)]
+                sel.record(name, yields[name], 1000)
+        for sel, key in ((close, "close"), (lead, "lead")):
+            explored[key] += sum(v != "avoid_full" for v in sel.assignment.values())
+    assert explored["close"] >= 35  # one explorer at nearly every decision
+    assert 5 <= explored["lead"] <= 15  # about one decision in four
+    assert close.summary()["last_decisions"][-1] == "avoid_full"
+    assert lead.summary()["last_decisions"][-1] == "avoid_full"

@@ -22,10 +22,6 @@ from opentelemetry import trace
 log = logging.getLogger(__name__)
 
 _SUPPORTED_PROTOCOLS = ("http/protobuf", "grpc")
-#: export every second (the SDK's default is 5 s): spans leave while the process
-#: waits on its LLM, so little is left to flush on the way out; the standard
-#: OTEL_BSP_SCHEDULE_DELAY still wins
-DEFAULT_EXPORT_DELAY_MS = 1000
 
 
 class TracingConfigError(ValueError):
@@ -148,8 +144,7 @@ def configure_tracing(
     }
     attributes.update(resource_attributes or {})
     provider = TracerProvider(resource=Resource.create(attributes))
-    delay = None if env.get("OTEL_BSP_SCHEDULE_DELAY") else DEFAULT_EXPORT_DELAY_MS
-    provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=delay))
+    provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
     telemetry.endpoint, telemetry.protocol, telemetry._provider = endpoint, protocol, provider
     log.debug("tracing to %s over %s", endpoint, protocol)

@@ -93,3 +93,23 @@ URL_SCHEME = "url.scheme"
 CONTROL_PREFIX = "control."
 CONTROL_OP = "control.op"
 CONTROL_STATUS = "control.status_code"
+
+# Efficiency levers (docs/tracing.md "Efficiency levers")
+GENERATION_PARTITION = "generation.partition"
+EVENT_PARTITION = "partition.change"
+PARTITION_ACTION = "partition.action"
+PARTITION_LABEL = "partition.label"
+PARTITION_PRODUCERS = "partition.producers"
+
+# --partition-by subtopics (docs/tracing.md "Sub-topic partitions")
+SUBTOPICS_PROPOSE = "subtopics.propose"
+SUBTOPICS_ROUND = "subtopics.round"
+SUBTOPICS_COUNT = "subtopics.count"
+SUBTOPICS_EXCLUDED = "subtopics.excluded"
+SUBTOPICS_LABELS = "subtopics.labels"
+SUBTOPICS_PROPOSED = "subtopics.proposed_count"
+SUBTOPICS_REASON = "subtopics.reason"
+SUBTOPICS_FALLBACK = "subtopics.fallback"
+EVENT_SUBTOPICS_REQUEST = "subtopics.request"
+EVENT_SUBTOPICS_PROPOSED = "subtopics.proposed"
+EVENT_SUBTOPICS_FAILED = "subtopics.failed"

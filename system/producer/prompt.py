@@ -10,6 +10,14 @@ Format (one item per line; the bracketed lines only when given)::
     - <item>
     - <item>]
 
+The sub-topic prompt (``--partition-by subtopics``)::
+
+    You are dividing a topic into parts that can each be enumerated on their own.
+    Topic: <topic>
+    Propose <count> short, distinct, non-overlapping sub-topics of this topic, one per line, ...
+    [These sub-topics are already taken; propose different ones:
+    - <label>]
+
 Line breaks and whitespace runs inside the topic, the partition and the
 avoided items are collapsed to single spaces so that every value stays on
 its own line; avoided items that are empty after that are left out.
@@ -19,12 +27,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["AVOID_HEADER", "FOCUS_PREFIX", "INTRO", "TOPIC_PREFIX", "build_prompt"]
+__all__ = [
+    "AVOID_HEADER",
+    "FOCUS_PREFIX",
+    "INTRO",
+    "SUBTOPICS_EXCLUDE_HEADER",
+    "SUBTOPICS_INTRO",
+    "TOPIC_PREFIX",
+    "build_prompt",
+    "build_subtopics_prompt",
+]
 
 INTRO = "You are enumerating every distinct item of a topic, as exhaustively as possible."
 TOPIC_PREFIX = "Topic: "
 FOCUS_PREFIX = "Focus on this part of the topic: "
 AVOID_HEADER = "Do not repeat any of these already-found items:"
+SUBTOPICS_INTRO = "You are dividing a topic into parts that can each be enumerated on their own."
+SUBTOPICS_EXCLUDE_HEADER = "These sub-topics are already taken; propose different ones:"
 
 
 def _one_line(text: str) -> str:
@@ -43,4 +62,20 @@ def build_prompt(
     if avoided:
         lines.append(AVOID_HEADER)
         lines.extend(f"- {item}" for item in avoided)
+    return "\n".join(lines)
+
+
+def build_subtopics_prompt(topic: str, count: int, exclude: Sequence[str] = ()) -> str:
+    """The prompt asking for ``count`` sub-topics of ``topic``, none of ``exclude``."""
+    lines = [
+        SUBTOPICS_INTRO,
+        f"{TOPIC_PREFIX}{_one_line(topic)}",
+        f"Propose {count} short, distinct, non-overlapping sub-topics of this topic, one per "
+        "line, each a few words naming a kind of item, together covering as much of the "
+        "topic as possible, with no numbering and no commentary.",
+    ]
+    taken = [label for label in map(_one_line, exclude) if label]
+    if taken:
+        lines.append(SUBTOPICS_EXCLUDE_HEADER)
+        lines.extend(f"- {label}" for label in taken)
     return "\n".join(lines)

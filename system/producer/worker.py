@@ -17,21 +17,24 @@ import signal
 from dataclasses import dataclass
 
 import xxhash
-from opentelemetry.trace import Status, StatusCode
+from opentelemetry.trace import Link, Status, StatusCode, get_current_span
 
 from system.producer.generation import call_llm, generate
 from system.producer.levers import ProducerLevers
 from system.producer.resilience.build import build_router
 from system.producer.resilience.router import ProvidersUnavailable, Router
+from system.producer.subtopics import propose
 from system.protocol import (
     AttributeBatch,
     FrameError,
     FrameReader,
     Hello,
     ProducerStatus,
+    ProposeSubtopics,
     ProtocolError,
     StartTopic,
     Stop,
+    SubtopicProposal,
     UpdateConfiguration,
     read_message,
     write_message,
@@ -115,6 +118,7 @@ class Producer:
         self._router: Router | None = None
         self._degraded = False
         self._levers = ProducerLevers()
+        self._side_tasks: set[asyncio.Task[None]] = set()
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -122,7 +126,9 @@ class Producer:
             log.info("stopping: %s", reason)
             self._stop.set()
 
-    async def _send(self, message: AttributeBatch | ProducerStatus | Hello) -> None:
+    async def _send(
+        self, message: AttributeBatch | ProducerStatus | Hello | SubtopicProposal
+    ) -> None:
         assert self._writer is not None
         async with self._write_lock:
             await write_message(self._writer, message)
@@ -212,7 +218,7 @@ class Producer:
             if self._stdin is not None:
                 tasks.append(asyncio.create_task(self._watch_stdin(self._stdin)))
             await self._stop.wait()
-            for task in tasks:
+            for task in tasks + list(self._side_tasks):
                 task.cancel()
             results = await asyncio.gather(*tasks, return_exceptions=True)
             for route in router.routes.values():
@@ -259,8 +265,62 @@ class Producer:
                     if message.new_uniques:
                         self._levers.learn(message.new_uniques)
                     self._levers.set_strategy(message.strategy, message.avoid_budget)
+                elif isinstance(message, ProposeSubtopics) and self._assignment is not None:
+                    # answered beside the generation loop, which goes on meanwhile
+                    task = asyncio.create_task(self._propose_subtopics(message))
+                    self._side_tasks.add(task)
+                    task.add_done_callback(self._side_tasks.discard)
         except (ConnectionError, FrameError, ProtocolError) as exc:
             self.request_stop(f"connection to orchestrator lost: {exc}")
+
+    async def _propose_subtopics(self, request: ProposeSubtopics) -> None:
+        """Have the LLM propose sub-topics and answer the orchestrator (never raises)."""
+        assert self._assignment is not None and self._router is not None
+        start = self._assignment.start
+        answer = SubtopicProposal(producer_id=self.producer_id, request_id=request.request_id)
+        with self._tracer.start_as_current_span(
+            s.SPAN_SUBTOPICS_PROPOSE,
+            links=_links(request.trace_context),
+            attributes={
+                s.PRODUCER_ID: self.producer_id,
+                s.SUBTOPICS_ROUND: request.request_id,
+                s.SUBTOPICS_COUNT: request.count,
+                s.SUBTOPICS_EXCLUDED: len(request.exclude),
+            },
+        ) as span:
+            try:
+                result = await propose(
+                    self._router,
+                    topic=start.topic,
+                    count=request.count,
+                    exclude=request.exclude,
+                    seed=xxhash.xxh64_intdigest(
+                        f"{start.run_id}:{self.producer_id}:subtopics:{request.request_id}".encode()
+                    ),
+                )
+            except Exception as exc:  # ProviderError, ProvidersUnavailable, a provider bug
+                answer.error = f"{type(exc).__name__}: {exc}"[:500]
+                span.set_attribute(s.ERROR_TYPE, getattr(exc, "error_type", type(exc).__name__))
+                span.set_status(Status(StatusCode.ERROR, answer.error))
+                log.warning("sub-topic proposal failed: %s", answer.error)
+            else:
+                answer.labels = result.labels
+                answer.provider = str(getattr(result.provider, "key", result.provider.name))
+                answer.model = result.completion.model
+                answer.input_tokens = result.completion.input_tokens
+                answer.output_tokens = result.completion.output_tokens
+                span.set_attributes(
+                    {
+                        s.SUBTOPICS_LABELS: json.dumps(result.labels),
+                        s.SUBTOPICS_PROPOSED: len(result.labels),
+                        s.CYCLE_PROVIDER: answer.provider,
+                        s.CYCLE_ATTEMPTS: result.attempts,
+                    }
+                )
+                log.info("proposed %d sub-topics: %s", len(result.labels), result.labels)
+            answer.trace_context = current_context_carrier()
+            with contextlib.suppress(ConnectionError):
+                await self._send(answer)
 
     async def _watch_stdin(self, stdin: asyncio.StreamReader) -> None:
         while await stdin.read(4096):
@@ -376,6 +436,12 @@ class Producer:
             )
         )
         log.info("finished %d iterations; waiting for stop", self.iterations_done)
+
+
+def _links(carrier: dict[str, str]) -> list[Link]:
+    """A link to the span that sent a request (its trace context), when valid."""
+    ctx = get_current_span(context_from(carrier)).get_span_context()
+    return [Link(ctx)] if ctx.is_valid else []
 
 
 def install_signal_handlers(producer: Producer) -> None:

@@ -5,9 +5,17 @@ fields, and ``tc``: the W3C trace context (``traceparent``/``tracestate``) of
 the sender's current span, so that one topic run is one connected trace.
 
 Producer -> orchestrator: Hello (first frame, presents the run token),
-AttributeBatch, ProducerStatus.
+AttributeBatch, ProducerStatus, SubtopicProposal (the answer to a
+ProposeSubtopics).
 Orchestrator -> producer: StartTopic (answer to a valid Hello),
-UpdateConfiguration, Stop.
+UpdateConfiguration, ProposeSubtopics (``--partition-by subtopics``: ask one
+producer to have its LLM propose sub-topics of the topic), Stop.
+
+Adding a message type is a compatible change within the same protocol
+version as long as it is only sent to peers that asked for the feature: the
+orchestrator sends ProposeSubtopics only with ``--partition-by subtopics``,
+and a receiver that decodes a known type it does not handle logs it and
+ignores it (a type it does not know is a ``ProtocolError``).
 """
 
 from __future__ import annotations
@@ -75,6 +83,16 @@ class Stop(Message):
 
 
 @dataclass
+class ProposeSubtopics(Message):
+    """Ask a producer for ``count`` sub-topics of the topic, none of ``exclude``."""
+
+    TYPE: ClassVar[str] = "propose_subtopics"
+    request_id: int  # the orchestrator's round number, echoed in the answer
+    count: int
+    exclude: list[str] = field(default_factory=list)
+
+
+@dataclass
 class AttributeBatch(Message):
     TYPE: ClassVar[str] = "attribute_batch"
     producer_id: int
@@ -103,9 +121,33 @@ class ProducerStatus(Message):
     detail: str = ""
 
 
+@dataclass
+class SubtopicProposal(Message):
+    """A producer's answer to ProposeSubtopics: the labels, or why there are none."""
+
+    TYPE: ClassVar[str] = "subtopic_proposal"
+    producer_id: int
+    request_id: int
+    labels: list[str] = field(default_factory=list)
+    error: str | None = None  # set when the LLM call failed; labels are then empty
+    provider: str | None = None
+    model: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
 _TYPES: dict[str, type[Message]] = {
     cls.TYPE: cls
-    for cls in (Hello, StartTopic, UpdateConfiguration, Stop, AttributeBatch, ProducerStatus)
+    for cls in (
+        Hello,
+        StartTopic,
+        UpdateConfiguration,
+        ProposeSubtopics,
+        Stop,
+        AttributeBatch,
+        ProducerStatus,
+        SubtopicProposal,
+    )
 }
 
 _FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {}

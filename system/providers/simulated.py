@@ -49,6 +49,28 @@ well the model follows instructions; everything else is the same:
   values were chosen for those reasons before any benchmark run, not fitted
   to the benchmark's targets.
 
+Sub-topic prompts (``system.producer.prompt.build_subtopics_prompt``,
+recognised by their "Propose N ... sub-topics" line; ``--partition-by
+subtopics``) are answered from the universe too: its vocabulary is the nouns
+and kinds of the item names ("Mill", "Gardens"), ranked by how many items
+each names; words of the labels the prompt says are taken are skipped, so a
+later round proposes the next ones. The answer carries the list answers'
+noise (numbering or bullets, preamble, closing remark) but no item variants.
+
+* ``strong`` proposes ``N`` labels of two words each ("Halls and
+  pavilions"), pairing the most frequent word left with the least frequent
+  of the ``2N`` taken, so every label names a similar share of the universe
+  (a few percent each) and the labels together cover much of it. That is
+  what a large model does with "N distinct, non-overlapping sub-topics":
+  concrete kinds of item, balanced.
+* ``weak`` proposes single words for only half of the ``N`` labels and pads
+  the rest with vague categories ("Popular attractions", "Hidden gems") that
+  name no kind of item, so they match few or no item names and a producer
+  focused on one works much as on the whole topic. Small models follow the
+  letter of such a request (N lines) more than its intent (a partition of
+  the topic), and fall back on generic travel-guide categories; the share is
+  a judgement, like the profiles' obedience, not fitted to a benchmark.
+
 Everything is a function of ``(prompt, seed)``: ``complete`` uses
 ``random.Random(seed ^ topic_hash)``.
 """
@@ -72,7 +94,9 @@ __all__ = [
     "PromptRequest",
     "SimulatedCompletion",
     "SimulatedModel",
+    "SubtopicsRequest",
     "parse_prompt",
+    "parse_subtopics_prompt",
     "topic_hash",
 ]
 
@@ -112,6 +136,14 @@ _PLACES = (
 )  # fmt: skip
 
 AVOID_HEADER = "Do not repeat any of these already-found items:"
+SUBTOPICS_EXCLUDE_HEADER = "These sub-topics are already taken; propose different ones:"
+_SUBTOPICS_COUNT = re.compile(r"^\s*Propose\s+(\d+)\s+.*\bsub-topics\b", re.MULTILINE)
+#: what a small model pads a sub-topic answer with: categories no item name reads as
+_VAGUE_SUBTOPICS = (
+    "Popular attractions", "Hidden gems", "Historic sites", "Local favourites",
+    "Famous landmarks", "Seasonal highlights", "Family outings", "Cultural experiences",
+    "Must-see places", "Lesser-known spots",
+)  # fmt: skip
 _TOPIC = re.compile(r"^\s*Topic:[ \t]*(\S.*?)\s*$", re.MULTILINE)
 _COUNT = re.compile(r"^\s*List\s+(\d+)\b", re.MULTILINE)
 _FOCUS = re.compile(r"^\s*Focus on this part of the topic:[ \t]*(\S.*?)\s*$", re.MULTILINE)
@@ -185,6 +217,75 @@ def parse_prompt(prompt: str) -> PromptRequest:
             if stripped.startswith("- ") and stripped[2:].strip():
                 avoid.append(stripped[2:].strip())
     return PromptRequest(topic, count, tuple(avoid), focus.group(1) if focus else None)
+
+
+@dataclass(frozen=True)
+class SubtopicsRequest:
+    topic: str
+    count: int
+    exclude: tuple[str, ...]
+
+
+def parse_subtopics_prompt(prompt: str) -> SubtopicsRequest | None:
+    """The sub-topic request in a ``build_subtopics_prompt`` prompt; None for any other."""
+    count_match = _SUBTOPICS_COUNT.search(prompt)
+    if count_match is None:
+        return None
+    topic_match = _TOPIC.search(prompt)
+    topic = topic_match.group(1) if topic_match else ""
+    exclude: list[str] = []
+    _, header, rest = prompt.partition(SUBTOPICS_EXCLUDE_HEADER)
+    if header:
+        for line in rest.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("- ") and stripped[2:].strip():
+                exclude.append(stripped[2:].strip())
+    return SubtopicsRequest(topic, max(1, int(count_match.group(1))), tuple(exclude))
+
+
+def _dress(items: list[str], rng: random.Random, topic: str) -> str:
+    """An answer's noise around its lines: numbering or bullets, preamble, closing."""
+    style = rng.random()
+    if style < 0.5:
+        lines = items
+    elif style < 0.75:
+        lines = [f"{n}. {item}" for n, item in enumerate(items, 1)]
+    else:
+        bullet = rng.choice(("-", "*", "•"))
+        lines = [f"{bullet} {item}" for item in items]
+    if rng.random() < 0.3:
+        preamble = rng.choice(_PREAMBLES)
+        lines.insert(0, preamble.format(n=len(items), topic=topic))
+    if rng.random() < 0.1:
+        lines.append(rng.choice(_CLOSINGS))
+    return "\n".join(lines)
+
+
+def _stem(word: str) -> str:
+    """How the partition matcher reads a label's word: case-folded, plural s dropped."""
+    return word.casefold().rstrip("s")
+
+
+def _plural(word: str) -> str:
+    """A label's plural that the matcher still reads as the word ("Mill" -> "Mills")."""
+    if word.endswith(("s", "y", "ch", "sh", "x", "z")):
+        return word
+    return word + "s"
+
+
+@lru_cache(maxsize=64)
+def _vocabulary(names: tuple[str, ...]) -> tuple[str, ...]:
+    """The kinds and nouns of the item names, by how many items they name (most first)."""
+    forms: dict[str, str] = {}
+    for word in (w for entry in _NOUNS + _KINDS for w in entry.split()):
+        forms.setdefault(_stem(word), word)
+    counts: dict[str, int] = dict.fromkeys(forms, 0)
+    for name in names:
+        for stem in {_stem(w) for w in _WORD.findall(name)}:
+            if stem in counts:
+                counts[stem] += 1
+    ranked = sorted((stem for stem in forms if counts[stem]), key=lambda st: (-counts[st], st))
+    return tuple(forms[stem] for stem in ranked)
 
 
 @dataclass(frozen=True)
@@ -381,6 +482,43 @@ class SimulatedModel:
                 o += 1
         return chosen
 
+    # ------------------------------------------------------------- sub-topics
+    def subtopics(self, request: SubtopicsRequest) -> list[str]:
+        """The sub-topic labels this profile proposes (before the answer's noise)."""
+        names = _universe(request.topic, self.universe_size)[0]
+        taken = {_stem(w) for label in request.exclude for w in _WORD.findall(label)}
+        taken_labels = {" ".join(label.split()).casefold() for label in request.exclude}
+        words = [w for w in _vocabulary(names) if _stem(w) not in taken]
+        count = max(1, request.count)
+        if self.profile == "weak":
+            concrete = [_plural(w) for w in words[: (count + 1) // 2]]
+            vague = [v for v in _VAGUE_SUBTOPICS if v.casefold() not in taken_labels]
+            return (concrete + vague)[:count]
+        pairs = words[: 2 * count]
+        half = (len(pairs) + 1) // 2
+        labels = []
+        for i in range(half):
+            j = len(pairs) - 1 - i
+            if j > i:
+                labels.append(f"{_plural(pairs[i])} and {_plural(pairs[j]).lower()}")
+            else:
+                labels.append(_plural(pairs[i]))
+        return labels
+
+    def _complete_subtopics(
+        self, prompt: str, request: SubtopicsRequest, seed: int
+    ) -> SimulatedCompletion:
+        rng = random.Random(seed ^ topic_hash(request.topic))
+        labels = self.subtopics(request)
+        text = _dress(labels, rng, request.topic) if labels else rng.choice(_CLOSINGS)
+        return SimulatedCompletion(
+            text=text,
+            input_tokens=max(1, len(prompt) // 4),
+            output_tokens=max(1, len(text) // 4),
+            finish_reason="stop",
+            model=self.model_name,
+        )
+
     def _variant(self, item: str, rng: random.Random) -> str:
         if rng.random() >= self.noise:
             return item
@@ -397,23 +535,13 @@ class SimulatedModel:
 
     def complete(self, prompt: str, seed: int) -> SimulatedCompletion:
         """The model's answer to ``prompt``; a pure function of ``(prompt, seed)``."""
+        subtopics = parse_subtopics_prompt(prompt)
+        if subtopics is not None:
+            return self._complete_subtopics(prompt, subtopics, seed)
         request = parse_prompt(prompt)
         rng = random.Random(seed ^ topic_hash(request.topic))
         items = [self._variant(item, rng) for item in self._draw(request, rng)]
-        style = rng.random()
-        if style < 0.5:
-            lines = items
-        elif style < 0.75:
-            lines = [f"{n}. {item}" for n, item in enumerate(items, 1)]
-        else:
-            bullet = rng.choice(("-", "*", "•"))
-            lines = [f"{bullet} {item}" for item in items]
-        if rng.random() < 0.3:
-            preamble = rng.choice(_PREAMBLES)
-            lines.insert(0, preamble.format(n=len(items), topic=request.topic))
-        if rng.random() < 0.1:
-            lines.append(rng.choice(_CLOSINGS))
-        text = "\n".join(lines)
+        text = _dress(items, rng, request.topic)
         return SimulatedCompletion(
             text=text,
             input_tokens=max(1, len(prompt) // 4),

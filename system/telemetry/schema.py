@@ -141,3 +141,17 @@ SATURATION_WINDOW = "saturation.window_candidates"
 # --adaptive-weights: an event on topic.run each time the weights move
 EVENT_PROVIDERS_REWEIGHT = "providers.reweight"
 PROVIDER_WEIGHTS = "providers.weights"  # JSON: provider name -> weight
+
+# --partition-by subtopics (docs/tracing.md "Sub-topic partitions")
+SPAN_SUBTOPICS_PROPOSE = "subtopics.propose"  # producer: one LLM request for sub-topics
+SUBTOPICS_ROUND = "subtopics.round"  # 1, 2, ... (the request id)
+SUBTOPICS_COUNT = "subtopics.count"  # sub-topics asked for
+SUBTOPICS_EXCLUDED = "subtopics.excluded"  # labels the prompt says are taken
+SUBTOPICS_LABELS = "subtopics.labels"  # JSON list of the labels proposed
+SUBTOPICS_PROPOSED = "subtopics.proposed_count"  # usable labels in the answer
+SUBTOPICS_REASON = "subtopics.reason"  # why a request failed
+SUBTOPICS_FALLBACK = "subtopics.fallback"  # letters | none
+# events on topic.run
+EVENT_SUBTOPICS_REQUEST = "subtopics.request"
+EVENT_SUBTOPICS_PROPOSED = "subtopics.proposed"
+EVENT_SUBTOPICS_FAILED = "subtopics.failed"

@@ -22,11 +22,13 @@ from system.logsetup import LEVELS, configure_logging
 from system.orchestrator.config import (
     DEFAULT_AVOID_BUDGET,
     DEFAULT_MAX_RESTARTS,
+    DEFAULT_PARTITION_BY,
     DEFAULT_PATIENCE_S,
     DEFAULT_PRODUCERS,
     DEFAULT_REQUEST_SIZE,
     DEFAULT_SATURATION,
     DEFAULT_SIM_PROFILE,
+    PARTITION_BY,
     SIM_PROFILES,
     ConfigError,
     LeverConfig,
@@ -59,6 +61,7 @@ RUN_OPTIONS = (
     "no_shared_state",
     "avoid_budget",
     "no_partitions",
+    "partition_by",
     "no_prefilter",
     "saturation",
     "saturation_window",
@@ -173,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-partitions", action="store_true", help="do not split the topic among producers"
     )
     lv.add_argument(
+        "--partition-by",
+        choices=PARTITION_BY,
+        default=DEFAULT_PARTITION_BY,
+        help="letters: alphabetical ranges; subtopics: sub-topics a producer's LLM proposes "
+        "(the whole topic until they arrive, letters if that fails) "
+        f"(default {DEFAULT_PARTITION_BY})",
+    )
+    lv.add_argument(
         "--no-prefilter",
         action="store_true",
         help="producers send every candidate (no Bloom pre-filter, no keys)",
@@ -247,6 +258,7 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
         shared_state=not args.no_shared_state,
         avoid_budget=args.avoid_budget,
         partitions=not args.no_partitions,
+        partition_by=args.partition_by,
         prefilter=not args.no_prefilter,
         saturation=args.saturation,
         saturation_window=args.saturation_window,

@@ -34,6 +34,9 @@ DEFAULT_MAX_RESTARTS = 3
 DEFAULT_AVOID_BUDGET = 400
 DEFAULT_SATURATION = 0.02
 DEFAULT_PATIENCE_S = 10.0
+#: how the topic is split among producers (--partition-by)
+PARTITION_BY = ("letters", "subtopics")
+DEFAULT_PARTITION_BY = "letters"
 AVAILABLE_PROVIDERS = ("test", "env")
 #: the simulated LLM's profiles (system.providers.simulated.PROFILES)
 SIM_PROFILES = ("weak", "strong")
@@ -58,6 +61,8 @@ class LeverConfig:
     saturation_patience_s: float = DEFAULT_PATIENCE_S
     adaptive: bool = True  # measure strategies' yield, shift producers to the best
     near_duplicates: bool = False  # similarity check after the exact key
+    #: letters: alphabetical ranges; subtopics: labels an LLM proposes (partitions on)
+    partition_by: str = DEFAULT_PARTITION_BY
 
     def window_for(self, request_size: int) -> int:
         return self.saturation_window or max(200, 20 * request_size)
@@ -68,6 +73,7 @@ class LeverConfig:
             for name, on in (
                 ("shared_state", self.shared_state and self.avoid_budget > 0),
                 ("partitions", self.partitions),
+                ("subtopics", self.partitions and self.partition_by == "subtopics"),
                 ("prefilter", self.prefilter),
                 ("saturation", self.saturation > 0),
                 ("adaptive", self.adaptive),
@@ -240,6 +246,15 @@ def validate_levers(levers: LeverConfig) -> LeverConfig:
         raise ConfigError("saturation threshold must be at least 0 and below 1")
     if not 0.0 <= levers.saturation_patience_s <= 86_400:
         raise ConfigError("saturation patience must be between 0 and 86400 s")
+    if levers.partition_by not in PARTITION_BY:
+        raise ConfigError(
+            f"unknown partitioning {levers.partition_by!r}; choose one of: "
+            + ", ".join(PARTITION_BY)
+        )
+    if levers.partition_by != DEFAULT_PARTITION_BY and not levers.partitions:
+        raise ConfigError(
+            f"--partition-by {levers.partition_by} needs partitions: drop --no-partitions"
+        )
     return levers
 
 

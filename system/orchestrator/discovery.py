@@ -6,6 +6,12 @@ strategy), events for the ``topic.run`` span, and whether the run is
 saturated. New uniques wait in a delta buffer that the run's outbox task
 pushes to every producer as one ``UpdateConfiguration.new_uniques`` per
 interval (``take_delta``), never one message per item.
+
+With ``--partition-by subtopics`` the updates include ``ProposeSubtopics``
+requests (``subtopics``: round 1 when the first producer connects, later
+rounds when the partitions want more); the run hands back the answers
+(``on_subtopics``), timeouts (``subtopics_timeout``) and producers that went
+away (``producer_gone``).
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from system.orchestrator.config import LeverConfig
 from system.orchestrator.partitions import PartitionDecision, PartitionManager
 from system.orchestrator.saturation import SaturationDetector
 from system.orchestrator.strategy import StrategySelector
+from system.orchestrator.subtopics import SubtopicPlanner, SubtopicRound
 from system.producer.avoid import CHARS_PER_TOKEN
-from system.protocol import AttributeBatch, UpdateConfiguration
+from system.protocol import AttributeBatch, Message, SubtopicProposal, UpdateConfiguration
 from system.telemetry import schema as s
 
 __all__ = ["BatchEffects", "Discovery"]
@@ -33,8 +40,10 @@ MAX_KNOWN_KEYS_BYTES = 4 * 1024 * 1024
 
 @dataclass
 class BatchEffects:
-    updates: list[tuple[int, UpdateConfiguration]] = field(default_factory=list)
+    updates: list[tuple[int, Message]] = field(default_factory=list)
     events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: ids of ProposeSubtopics requests just queued: the run times each out
+    subtopic_requests: list[int] = field(default_factory=list)
     saturated: str | None = None  # the stop reason when the run is saturated
     near_duplicates: list[tuple[str, str]] = field(default_factory=list)
 
@@ -65,8 +74,14 @@ class Discovery:
                 window=window,
                 avoid_chars=levers.avoid_budget * CHARS_PER_TOKEN if use_avoid else 0,
                 move_on_window=2 * request_size,
+                letters=levers.partition_by != "subtopics",
             )
             if levers.partitions
+            else None
+        )
+        self.subtopics = (
+            SubtopicPlanner(len(producer_ids))
+            if levers.partitions and levers.partition_by == "subtopics"
             else None
         )
         self.strategy = (
@@ -146,6 +161,8 @@ class Discovery:
             label = batch.partition or ""
             for decision in self.partitions.record(producer_id, label, generated, new):
                 self._apply_partition(decision, effects)
+            if self.partitions.wants_more:
+                self._request_subtopics(producer_id, effects)
         if self.strategy is not None:
             tokens = batch.input_tokens + batch.output_tokens
             decision = self.strategy.record(
@@ -191,6 +208,99 @@ class Discovery:
                     )
                 )
         return effects
+
+    # ------------------------------------------------------------- sub-topics
+    def on_connected(self, producer_id: int) -> BatchEffects:
+        """A producer got its StartTopic: the first one is asked for sub-topics."""
+        effects = BatchEffects()
+        if self.subtopics is not None and not self.subtopics.rounds:
+            self._request_subtopics(producer_id, effects)
+        return effects
+
+    def _request_subtopics(self, producer_id: int, effects: BatchEffects) -> None:
+        assert self.partitions is not None
+        self.partitions.wants_more = False
+        if self.subtopics is None or self.partitions.closed:
+            return
+        request = self.subtopics.request(producer_id)
+        if request is None:
+            return
+        effects.updates.append((producer_id, request))
+        effects.subtopic_requests.append(request.request_id)
+        effects.events.append(
+            (
+                s.EVENT_SUBTOPICS_REQUEST,
+                {
+                    s.SUBTOPICS_ROUND: request.request_id,
+                    s.PRODUCER_ID: producer_id,
+                    s.SUBTOPICS_COUNT: request.count,
+                    s.SUBTOPICS_EXCLUDED: len(request.exclude),
+                },
+            )
+        )
+
+    def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> BatchEffects:
+        """A producer's answer: the labels become partitions, or the run falls back."""
+        effects = BatchEffects()
+        if self.subtopics is None or self.partitions is None:
+            return effects
+        r = self.subtopics.answer(producer_id, proposal)
+        if r is None:  # late (timed out) or unasked: nothing waits for it any more
+            return effects
+        if r.status == "failed":
+            self._subtopics_failed(r, effects)
+            return effects
+        effects.events.append(
+            (
+                s.EVENT_SUBTOPICS_PROPOSED,
+                {
+                    s.SUBTOPICS_ROUND: r.round,
+                    s.PRODUCER_ID: producer_id,
+                    s.SUBTOPICS_LABELS: json.dumps(r.labels),
+                    s.SUBTOPICS_PROPOSED: len(r.labels),
+                },
+            )
+        )
+        for decision in self.partitions.add_subtopics(r.labels, f"sub-topics round {r.round}"):
+            self._apply_partition(decision, effects)
+        return effects
+
+    def subtopics_timeout(self, request_id: int) -> BatchEffects:
+        effects = BatchEffects()
+        if self.subtopics is not None:
+            r = self.subtopics.fail(request_id, f"no answer within {self.subtopics.timeout_s:g} s")
+            if r is not None:
+                self._subtopics_failed(r, effects)
+        return effects
+
+    def producer_gone(self, producer_id: int) -> BatchEffects:
+        effects = BatchEffects()
+        if self.subtopics is not None:
+            r = self.subtopics.producer_gone(producer_id)
+            if r is not None:
+                self._subtopics_failed(r, effects)
+        return effects
+
+    def _subtopics_failed(self, r: SubtopicRound, effects: BatchEffects) -> None:
+        """Round 1 failed: letters, as without sub-topics; a later one: carry on."""
+        assert self.partitions is not None and self.subtopics is not None
+        fallback = "none"
+        if not self.partitions.subtopic_mode and not self.partitions.closed:
+            fallback = "letters"
+            self.subtopics.fallback = r.reason
+            for decision in self.partitions.add_letters(f"sub-topics failed: {r.reason}"):
+                self._apply_partition(decision, effects)
+        effects.events.append(
+            (
+                s.EVENT_SUBTOPICS_FAILED,
+                {
+                    s.SUBTOPICS_ROUND: r.round,
+                    s.PRODUCER_ID: r.producer_id,
+                    s.SUBTOPICS_REASON: r.reason,
+                    s.SUBTOPICS_FALLBACK: fallback,
+                },
+            )
+        )
 
     def _apply_partition(self, decision: PartitionDecision, effects: BatchEffects) -> None:
         effects.events.append(
@@ -238,7 +348,10 @@ class Discovery:
                 "novelty": round(self.saturation.rate, 5),
             }
         if self.partitions is not None:
+            data["partition_by"] = self.levers.partition_by
             data["partitions"] = self.partitions.to_list()
+        if self.subtopics is not None:
+            data["subtopics"] = self.subtopics.summary()
         if self.strategy is not None:
             data["strategy"] = self.strategy.summary()
         return data

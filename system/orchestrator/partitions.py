@@ -33,6 +33,20 @@ list (``avoid_chars``, the characters a prompt's avoid list may hold, and
   requests whose answers are mostly padding; fresh parts are cheaper first,
   and the order does not change what a part costs in the end.
 
+With ``--partition-by subtopics`` the manager starts with no partition (every
+producer on the whole topic) and the caller adds the sub-topic labels an LLM
+proposed (``add_subtopics``), or the letter ranges when that failed
+(``add_letters``). A sub-topic is retired and assigned by the rules above,
+but it has no letters to split by:
+
+* a sub-topic whose found items no longer fit the avoid list is **retired**
+  (its items stay known; its producers move on as from a saturated one);
+* a producer that needs a partition when no sub-topic is idle shares the
+  best one, or takes the whole topic when none is active, and the manager
+  raises ``wants_more``: the caller may ask for another round of sub-topics,
+  which then take the producers on the whole topic and the extra ones of
+  shared sub-topics.
+
 Every change is returned as a ``PartitionDecision`` for the caller to send
 (``UpdateConfiguration.partition``) and to record in the trace.
 """
@@ -41,9 +55,10 @@ from __future__ import annotations
 
 import string
 from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from system.dedup.partition_match import first_letter
+from system.dedup.partition_match import first_letter, partition_matcher
 from system.orchestrator.saturation import Novelty
 from system.producer.avoid import LINE_OVERHEAD as AVOID_LINE_OVERHEAD
 
@@ -99,10 +114,15 @@ class Partition:
     found: int = 0
     recent: Novelty | None = None  # the last ``move_on_window`` candidates since it was taken up
     left_rate: float | None = None  # its recent yield when its producers moved on
+    kind: str = "letters"  # letters | subtopic
+    #: a sub-topic: characters an avoid list needs for the found items that fit it
+    found_chars: int = 0
+    fits: Callable[[str], bool] | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
             "label": self.label,
+            "kind": self.kind,
             "state": self.state,
             "producers": sorted(self.producers),
             "found": self.found,
@@ -129,7 +149,9 @@ class PartitionManager:
         max_partitions: int = 64,
         avoid_chars: int = 0,
         move_on_window: int = 0,
+        letters: bool = True,
     ) -> None:
+        """``letters`` False: no partition at first (sub-topics come later)."""
         self.threshold = threshold
         self.window = window
         self.max_partitions = max_partitions
@@ -142,18 +164,15 @@ class PartitionManager:
         self.partitions: dict[str, Partition] = {}
         self.assignment: dict[int, str] = {}
         self.letter_counts: Counter[str] = Counter()
-        ranges = split_letters(string.ascii_uppercase, len(producer_ids), LETTER_WEIGHTS)
-        if len(ranges) <= 1:
-            ranges = []
-        for letters in ranges:
-            self._add(letters)
-        labels = list(self.partitions)
-        for i, pid in enumerate(producer_ids):
-            label = labels[i % len(labels)] if labels else WHOLE_TOPIC
-            self.assignment[pid] = label
-            if label:
-                self.partitions[label].producers.add(pid)
+        #: sub-topic mode: a producer found no idle partition (the caller may ask for more)
+        self.wants_more = False
+        #: the whole run looked saturated (``retire_all``): no new partitions from then on
+        self.closed = False
         self.whole_topic = Novelty(window)
+        for pid in producer_ids:
+            self.assignment[pid] = WHOLE_TOPIC
+        if letters:
+            self.add_letters()
 
     def _add(self, letters: str) -> Partition:
         part = Partition(_label(letters), letters, Novelty(self.window))
@@ -161,6 +180,56 @@ class PartitionManager:
             part.recent = Novelty(self.move_on_window)
         self.partitions[part.label] = part
         return part
+
+    @property
+    def subtopic_mode(self) -> bool:
+        return any(p.kind == "subtopic" for p in self.partitions.values())
+
+    def add_letters(self, detail: str = "") -> list[PartitionDecision]:
+        """One letter range per producer on the whole topic (at start, or as a fallback)."""
+        if self.closed or self.partitions:
+            return []
+        on_whole = sorted(pid for pid, label in self.assignment.items() if not label)
+        ranges = split_letters(string.ascii_uppercase, len(self.assignment), LETTER_WEIGHTS)
+        if len(ranges) <= 1:
+            return []
+        parts = [self._add(letters) for letters in ranges]
+        decisions = []
+        for i, pid in enumerate(on_whole):
+            decision = self._assign(pid, parts[i % len(parts)])
+            decision.detail = detail
+            decisions.append(decision)
+        return decisions
+
+    def add_subtopics(self, labels: Sequence[str], detail: str = "") -> list[PartitionDecision]:
+        """New sub-topic partitions; producers on the whole topic, then the extra producers
+        of shared partitions, take the idle ones."""
+        if self.closed:
+            return []
+        added: list[Partition] = []
+        for label in labels:
+            if not label or label in self.partitions or len(self.partitions) >= self.max_partitions:
+                continue
+            part = Partition(label, "", Novelty(self.window), kind="subtopic")
+            part.fits = partition_matcher(label)
+            if self.move_on_window:
+                part.recent = Novelty(self.move_on_window)
+            self.partitions[label] = part
+            added.append(part)
+        movers = sorted(pid for pid, label in self.assignment.items() if not label)
+        for part in self.active:
+            movers.extend(sorted(part.producers)[1:])
+        decisions = []
+        for pid, target in zip(movers, added, strict=False):
+            old = self.partitions.get(self.assignment.get(pid, WHOLE_TOPIC))
+            if old is not None:
+                old.producers.discard(pid)
+            decision = self._assign(pid, target)
+            decision.detail = detail
+            decisions.append(decision)
+        if added:
+            self.wants_more = False
+        return decisions
 
     @property
     def fresh_yield(self) -> float:
@@ -191,11 +260,15 @@ class PartitionManager:
         self, producer_id: int, label: str | None, generated: int, new_items: list[str]
     ) -> list[PartitionDecision]:
         """Count a batch made under ``label``; return the changes it triggers."""
+        subtopics = [p for p in self.active if p.fits is not None]
         for item in new_items:
             letter = first_letter(item)
             if letter:
                 self.letter_counts[letter] += 1
                 self.letter_chars[letter] += len(item) + AVOID_LINE_OVERHEAD
+            for sub in subtopics:
+                if sub.fits is not None and sub.fits(item):
+                    sub.found_chars += len(item) + AVOID_LINE_OVERHEAD
         part = self.partitions.get(label or "")
         if part is None:
             self.whole_topic.add(generated, len(new_items))
@@ -219,6 +292,12 @@ class PartitionManager:
             and self.found_chars(part) > self.avoid_chars
         ):
             return [self._split_to_fit(part)]
+        if self.avoid_chars and part.kind == "subtopic" and part.found_chars > self.avoid_chars:
+            return self._retire(
+                part,
+                f"found items need {part.found_chars} characters, the avoid list holds "
+                f"{self.avoid_chars}; a sub-topic has no letters to split by",
+            )
         if part.recent is not None and part.recent.full and part.producers:
             idle = [p for p in self.active if not p.producers and p is not part]
             best = max(idle, key=self._expected, default=None)
@@ -269,7 +348,7 @@ class PartitionManager:
             return {ch: float(self.letter_counts.get(ch, 0)) + 0.5 for ch in string.ascii_uppercase}
         return LETTER_WEIGHTS
 
-    def _retire(self, part: Partition) -> list[PartitionDecision]:
+    def _retire(self, part: Partition, detail: str = "") -> list[PartitionDecision]:
         part.state = "retired"
         freed = sorted(part.producers)
         part.producers.clear()
@@ -277,7 +356,7 @@ class PartitionManager:
             PartitionDecision(
                 "retire",
                 part.label,
-                detail=f"novelty {part.novelty.rate:.4f} < {self.threshold:g}",
+                detail=detail or f"novelty {part.novelty.rate:.4f} < {self.threshold:g}",
             )
         ]
         for pid in freed:
@@ -286,6 +365,8 @@ class PartitionManager:
 
     def _place(self, pid: int) -> PartitionDecision:
         active = self.active
+        if self.subtopic_mode and not any(not p.producers for p in active):
+            self.wants_more = True  # no idle sub-topic left for this producer
         if not active:
             self.assignment[pid] = WHOLE_TOPIC
             return PartitionDecision(
@@ -333,6 +414,8 @@ class PartitionManager:
 
     def retire_all(self, detail: str) -> list[PartitionDecision]:
         """The whole run looks saturated: every producer goes to the whole topic."""
+        self.closed = True
+        self.wants_more = False
         decisions: list[PartitionDecision] = []
         for part in self.active:
             part.state = "retired"

@@ -39,6 +39,7 @@ from system.protocol import (
     ProducerStatus,
     StartTopic,
     Stop,
+    SubtopicProposal,
     UpdateConfiguration,
 )
 from system.telemetry import Telemetry, context_from, current_context_carrier
@@ -116,7 +117,7 @@ class TopicRun:
             request_size=config.request_size,
             open_ended=config.iterations is None,
         )
-        self._updates: list[tuple[int, UpdateConfiguration]] = []
+        self._updates: list[tuple[int, Message]] = []
         self._weights = (
             AdaptiveWeights({spec.name: spec.weight for spec in config.providers})
             if config.adaptive_weights and len(config.providers) > 1
@@ -364,6 +365,8 @@ class TopicRun:
         remaining = None if iterations is None else max(0, iterations - slot.batches)
         log.info("producer %d connected (pid %s)", producer_id, slot.pid)
         partition, levers = self.discovery.start(producer_id, self.index)
+        # queued: the push task sends it after this StartTopic
+        self._apply(self.discovery.on_connected(producer_id))
         return StartTopic(
             run_id=self.run_id,
             topic=self.config.topic,
@@ -457,6 +460,11 @@ class TopicRun:
         if self._root_span is not None:
             for name, attributes in effects.events:
                 self._root_span.add_event(name, attributes)
+        for request_id in effects.subtopic_requests:
+            assert self.discovery.subtopics is not None
+            asyncio.get_running_loop().call_later(
+                self.discovery.subtopics.timeout_s, self._subtopics_timeout, request_id
+            )
         if effects.saturated and self.status == "running":
             self.status, self.reason = "completed", effects.saturated
             log.info("%s", effects.saturated)
@@ -513,9 +521,22 @@ class TopicRun:
         elif status.state in ("degraded", "error"):
             log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
 
+    def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> None:
+        if proposal.error:
+            log.warning("producer %d could not propose sub-topics: %s", producer_id, proposal.error)
+        else:
+            log.info("producer %d proposed sub-topics: %s", producer_id, proposal.labels)
+        if self.status == "running":
+            self._apply(self.discovery.on_subtopics(producer_id, proposal))
+
+    def _subtopics_timeout(self, request_id: int) -> None:
+        if self.status == "running" and not self._stopping:
+            self._apply(self.discovery.subtopics_timeout(request_id))
+
     def on_disconnected(self, producer_id: int, reason: str) -> None:
         if not self._stopping:
             log.info("producer %d disconnected: %s", producer_id, reason)
+            self._apply(self.discovery.producer_gone(producer_id))
 
     def on_rejected(self, peer: str, reason: str) -> None:
         self.stats.rejected_connections += 1

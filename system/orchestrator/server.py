@@ -26,6 +26,7 @@ from system.protocol import (
     Message,
     ProducerStatus,
     ProtocolError,
+    SubtopicProposal,
     read_message,
     write_message,
 )
@@ -41,6 +42,7 @@ class ConnectionHandler(Protocol):
     def on_connected(self, producer_id: int) -> Message: ...
     def on_batch(self, producer_id: int, batch: AttributeBatch) -> None: ...
     def on_status(self, producer_id: int, status: ProducerStatus) -> None: ...
+    def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> None: ...
     def on_disconnected(self, producer_id: int, reason: str) -> None: ...
     def on_rejected(self, peer: str, reason: str) -> None: ...
 
@@ -175,6 +177,7 @@ class ProducerServer:
             dispatch: dict[type, Callable[[int, object], None]] = {
                 AttributeBatch: self._handler.on_batch,  # type: ignore[dict-item]
                 ProducerStatus: self._handler.on_status,  # type: ignore[dict-item]
+                SubtopicProposal: self._handler.on_subtopics,  # type: ignore[dict-item]
             }
             while True:
                 message = await read_message(frames)

@@ -45,6 +45,8 @@ def _key(label: str) -> str:
 def clean_labels(candidates: Sequence[str], count: int, exclude: Sequence[str] = ()) -> list[str]:
     """The usable, distinct labels among parsed lines (see the module docstring)."""
     limit = max(0, min(count, MAX_SUBTOPICS))
+    if limit == 0:
+        return []
     seen = {_key(label) for label in exclude}
     labels: list[str] = []
     for raw in candidates:

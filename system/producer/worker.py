@@ -218,9 +218,10 @@ class Producer:
             if self._stdin is not None:
                 tasks.append(asyncio.create_task(self._watch_stdin(self._stdin)))
             await self._stop.wait()
-            for task in tasks + list(self._side_tasks):
+            side = list(self._side_tasks)  # a sub-topic proposal in flight
+            for task in tasks + side:
                 task.cancel()
-            results = await asyncio.gather(*tasks, return_exceptions=True)
+            results = await asyncio.gather(*tasks, *side, return_exceptions=True)
             for route in router.routes.values():
                 with contextlib.suppress(Exception):
                     await route.provider.close()

@@ -39,6 +39,8 @@ proposed (``add_subtopics``), or the letter ranges when that failed
 (``add_letters``). A sub-topic is retired and assigned by the rules above,
 but it has no letters to split by:
 
+* a sub-topic's novelty counts only the new items that fit its label (a
+  model that has exhausted it pads its answers with items from elsewhere);
 * a sub-topic whose found items no longer fit the avoid list is **retired**
   (its items stay known; its producers move on as from a saturated one);
 * a producer that needs a partition when no sub-topic is idle shares the
@@ -273,12 +275,15 @@ class PartitionManager:
         if part is None:
             self.whole_topic.add(generated, len(new_items))
             return []
+        # a sub-topic's yield counts the new items that fit it: a model that has run out
+        # of them pads its answers from elsewhere, which must not keep the sub-topic alive
+        new = len(new_items) if part.fits is None else sum(map(part.fits, new_items))
         if part.novelty.total_candidates < self.move_on_window:
             self._fresh[0] += generated
-            self._fresh[1] += len(new_items)
-        part.novelty.add(generated, len(new_items))
+            self._fresh[1] += new
+        part.novelty.add(generated, new)
         if part.recent is not None:
-            part.recent.add(generated, len(new_items))
+            part.recent.add(generated, new)
         part.found += len(new_items)
         if part.state != "active":
             return []

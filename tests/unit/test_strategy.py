@@ -57,9 +57,9 @@ def test_a_close_race_keeps_one_producer_exploring_a_decisive_lead_explores_rare
     explored = {"close": 0, "lead": 0}
     for _ in range(40):  # 40 decisions
         for _ in range(8):
-            for sel, key, yields in (
-                (close, "close", {"avoid_full": 12, "avoid_quarter": 10, "no_avoid": 9}),
-                (lead, "lead", {"avoid_full": 30, "avoid_quarter": 10, "no_avoid": 5}),
+            for sel, yields in (
+                (close, {"avoid_full": 12, "avoid_quarter": 10, "no_avoid": 9}),
+                (lead, {"avoid_full": 30, "avoid_quarter": 10, "no_avoid": 5}),
             ):
                 names = list(sel.assignment.values())
                 name = names[sel._seq % len(names)]

@@ -58,17 +58,7 @@ RUN_OPTIONS = (
     "max_restarts",
     "sim_latency_ms",
     "sim_profile",
-    "no_shared_state",
-    "avoid_budget",
-    "no_partitions",
-    "partition_by",
-    "no_prefilter",
-    "saturation",
-    "saturation_window",
-    "saturation_patience",
-    "no_adaptive",
-    "near_duplicates",
-)
+)  # the lever options are not here: web mode applies them to every run it starts
 
 
 def build_parser() -> argparse.ArgumentParser:

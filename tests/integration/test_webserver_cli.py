@@ -72,7 +72,9 @@ def test_web_mode_refuses_run_options_and_a_shared_token_file(token_file: Path) 
     result = run("system.orchestrator", "--iterations", "3", "--control-port", "0")
     assert result.returncode == 2 and "only apply with --topic" in result.stderr
     result = run("system.orchestrator", "--saturation", "5", "--control-port", "0")
-    assert result.returncode == 2 and "saturation" in result.stderr  # levers apply to web runs
+    # levers apply to web runs: validated, not refused
+    assert result.returncode == 2 and "saturation" in result.stderr
+    assert "only apply with --topic" not in result.stderr
     token_file.chmod(0o640)
     result = run(
         "system.orchestrator", "--control-port", "0", "--control-token-file", str(token_file)

@@ -315,5 +315,8 @@ def test_partition_by_option(tmp_path, capsys):
         )
     code = orchestrator_main(["--topic", "T", "--output", str(tmp_path), "--partition-by", "words"])
     assert code == 2 and "invalid choice" in capsys.readouterr().err
-    code = orchestrator_main(["--partition-by", "subtopics", "--control-port", "0"])
-    assert code == 2 and "--partition-by" in capsys.readouterr().err
+    # web mode takes it for every run, validated before anything starts
+    code = orchestrator_main(
+        ["--partition-by", "subtopics", "--no-partitions", "--control-port", "0"]
+    )
+    assert code == 2 and "needs partitions" in capsys.readouterr().err

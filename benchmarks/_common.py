@@ -45,11 +45,7 @@ def precompile() -> None:
 
 
 def machine() -> dict[str, Any]:
-    """What the README must state: cores, memory, CPU model, Python, load.
-
-    Called first by every benchmark; it also precompiles the bytecode.
-    """
-    precompile()
+    """What the README must state: cores, memory, CPU model, Python, load."""
     cpu_model = "unknown"
     with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as fh:
         for line in fh:

@@ -35,6 +35,7 @@ from _common import (
     collector,
     machine,
     markdown_table,
+    precompile,
     print_section,
     run_orchestrator,
     top_functions,
@@ -131,6 +132,7 @@ def main() -> None:
     if args.quick:
         producer_counts, sizes, total_candidates = [1, 2], [1000], 20_000
 
+    precompile()  # measure the system as installed: bytecode compiled
     info = machine()
     runs: list[dict[str, Any]] = []
     micro: dict[int, dict[str, float]] = {}

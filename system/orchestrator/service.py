@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_ACTIVE_RUNS = 4
 #: producers across all active runs of a web-mode orchestrator (and so per run)
-MAX_PRODUCERS = 64
+WEB_MAX_PRODUCERS = 64
 MAX_FINISHED_RUNS = 100
 SNAPSHOT_INTERVAL_S = 0.5
 ATTRIBUTE_EVENT_ITEMS = 50
@@ -114,7 +114,7 @@ class RunService:
             config = build_run_config(
                 topic=args.get("topic"),
                 output_root=self.output_root,
-                max_producers=MAX_PRODUCERS,
+                max_producers=WEB_MAX_PRODUCERS,
                 **fields,
                 **self._run_options,
             )
@@ -128,11 +128,11 @@ class RunService:
         if len(active) >= MAX_ACTIVE_RUNS:
             raise ServiceError(429, f"{MAX_ACTIVE_RUNS} runs are active; stop one first")
         busy = sum(m.run.config.producers for m in active)
-        if busy + config.producers > MAX_PRODUCERS:
+        if busy + config.producers > WEB_MAX_PRODUCERS:
             raise ServiceError(
                 429,
-                f"{busy} producers are busy; at most {MAX_PRODUCERS} run at once "
-                f"({MAX_PRODUCERS - busy} available)",
+                f"{busy} producers are busy; at most {WEB_MAX_PRODUCERS} run at once "
+                f"({WEB_MAX_PRODUCERS - busy} available)",
             )
         run = TopicRun(
             config,

@@ -209,14 +209,17 @@ def parse_prompt(prompt: str) -> PromptRequest:
     count_match = _COUNT.search(prompt)
     count = max(1, int(count_match.group(1))) if count_match else DEFAULT_COUNT
     focus = _FOCUS.search(prompt)
-    avoid: list[str] = []
-    _, header, rest = prompt.partition(AVOID_HEADER)
-    if header:
-        for line in rest.splitlines():
-            stripped = line.strip()
-            if stripped.startswith("- ") and stripped[2:].strip():
-                avoid.append(stripped[2:].strip())
-    return PromptRequest(topic, count, tuple(avoid), focus.group(1) if focus else None)
+    avoid = _dash_items_after(prompt, AVOID_HEADER)
+    return PromptRequest(topic, count, avoid, focus.group(1) if focus else None)
+
+
+def _dash_items_after(prompt: str, header: str) -> tuple[str, ...]:
+    """The ``- item`` lines after ``header`` in the prompt (none without the header)."""
+    _, found, rest = prompt.partition(header)
+    if not found:
+        return ()
+    stripped = (line.strip() for line in rest.splitlines())
+    return tuple(s[2:].strip() for s in stripped if s.startswith("- ") and s[2:].strip())
 
 
 @dataclass(frozen=True)
@@ -233,14 +236,8 @@ def parse_subtopics_prompt(prompt: str) -> SubtopicsRequest | None:
         return None
     topic_match = _TOPIC.search(prompt)
     topic = topic_match.group(1) if topic_match else ""
-    exclude: list[str] = []
-    _, header, rest = prompt.partition(SUBTOPICS_EXCLUDE_HEADER)
-    if header:
-        for line in rest.splitlines():
-            stripped = line.strip()
-            if stripped.startswith("- ") and stripped[2:].strip():
-                exclude.append(stripped[2:].strip())
-    return SubtopicsRequest(topic, max(1, int(count_match.group(1))), tuple(exclude))
+    exclude = _dash_items_after(prompt, SUBTOPICS_EXCLUDE_HEADER)
+    return SubtopicsRequest(topic, max(1, int(count_match.group(1))), exclude)
 
 
 def _dress(items: list[str], rng: random.Random, topic: str) -> str:
@@ -511,6 +508,10 @@ class SimulatedModel:
         rng = random.Random(seed ^ topic_hash(request.topic))
         labels = self.subtopics(request)
         text = _dress(labels, rng, request.topic) if labels else rng.choice(_CLOSINGS)
+        return self._completion(prompt, text)
+
+    def _completion(self, prompt: str, text: str) -> SimulatedCompletion:
+        """The answer with its token counts: a token is ~4 characters, both ways."""
         return SimulatedCompletion(
             text=text,
             input_tokens=max(1, len(prompt) // 4),
@@ -541,11 +542,4 @@ class SimulatedModel:
         request = parse_prompt(prompt)
         rng = random.Random(seed ^ topic_hash(request.topic))
         items = [self._variant(item, rng) for item in self._draw(request, rng)]
-        text = _dress(items, rng, request.topic)
-        return SimulatedCompletion(
-            text=text,
-            input_tokens=max(1, len(prompt) // 4),
-            output_tokens=max(1, len(text) // 4),
-            finish_reason="stop",
-            model=self.model_name,
-        )
+        return self._completion(prompt, _dress(items, rng, request.topic))

@@ -33,6 +33,11 @@ log = logging.getLogger("system.webserver")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 8080
 ACCESS_TOKEN_ENV = "WEBSERVER_ACCESS_TOKEN"
+# How long an idle keep-alive connection stays open. It must be longer than
+# clients' own idle expiry (httpx 5 s, browsers longer): when the server closes
+# first, a request the client is sending on that connection at the same moment
+# is reset (uvicorn's default is 5 s, which raced httpx under load).
+KEEP_ALIVE_S = 75
 
 
 class UsageError(Exception):
@@ -160,6 +165,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
         log_level=logging.WARNING if args.log_level in ("info", "warn") else args.log_level,
         access_log=args.log_level in ("debug", "trace"),
         timeout_graceful_shutdown=3,
+        timeout_keep_alive=KEEP_ALIVE_S,
         lifespan="on",
     )
     server = uvicorn.Server(config)

@@ -1,10 +1,15 @@
 """DeferredExporter: build the real span exporter on first use, in the export thread.
 
 The OTLP/HTTP exporter pulls in ``requests`` and ``urllib3`` (~0.1 s of CPU
-per process on the reference machine). Every producer would pay that before
-its first LLM call, all of them at once when a run starts. Built on the first
-export instead, that import runs in the BatchSpanProcessor's thread while the
-process waits on its LLM, or at shutdown for a process that never exported.
+per process on the reference machine), the gRPC one ``grpc``. Every producer
+would pay that before its first LLM call, all of them at once when a run
+starts. Built on the first export instead, that import runs in the
+BatchSpanProcessor's thread while the process waits on its LLM, or at
+shutdown for a process that never exported.
+
+Shutdown is idempotent: ``Telemetry.shutdown`` may stop the exporter before
+the span processor does (to cut retries short), and the processor's own call
+then does nothing.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ class DeferredExporter(SpanExporter):
         return True if exporter is None else exporter.force_flush(timeout_millis)
 
     def shutdown(self) -> None:
+        if self._shut_down:
+            return
         self._shut_down = True
         with self._lock:
             exporter = self._exporter

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import urllib.parse
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ class Telemetry:
     protocol: str | None = None
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _provider: Any = None
+    _exporter: Any = None
 
     @property
     def enabled(self) -> bool:
@@ -57,10 +60,44 @@ class Telemetry:
             self._provider.force_flush(timeout_ms)
 
     def shutdown(self) -> None:
-        """Flush and stop the exporter. Safe to call more than once."""
+        """Flush and stop the exporter. Safe to call more than once.
+
+        When nothing listens at the endpoint any more, the exporter is stopped
+        first: its retries would otherwise hold the process's exit for the
+        whole export timeout (10 s by default) over spans that cannot be
+        delivered, and the orchestrator waits for every producer's exit.
+        """
         provider, self._provider = self._provider, None
-        if provider is not None:
-            provider.shutdown()
+        if provider is None:
+            return
+        if self.endpoint is not None and not accepts_connections(self.endpoint):
+            log.warning(
+                "trace endpoint %s is unreachable: spans not exported yet are dropped",
+                endpoint_address(self.endpoint),
+            )
+            self._exporter.shutdown()
+        provider.shutdown()
+
+
+def endpoint_address(endpoint: str) -> str:
+    """``scheme://host:port`` of an endpoint URL: never its path, query or credentials."""
+    url = urllib.parse.urlsplit(endpoint)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:
+        return f"{url.scheme}://{url.hostname}"
+    return f"{url.scheme}://{url.hostname}:{port}"
+
+
+def accepts_connections(endpoint: str, timeout_s: float = 1.0) -> bool:
+    """Whether something listens at the endpoint's host and port (a TCP connect, nothing sent)."""
+    url = urllib.parse.urlsplit(endpoint)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+        with socket.create_connection((url.hostname or "", port), timeout=timeout_s):
+            return True
+    except (OSError, ValueError):
+        return False
 
 
 def _truthy(value: str | None) -> bool:
@@ -120,22 +157,9 @@ def configure_tracing(
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    if protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+    from system.telemetry.deferred import DeferredExporter
 
-        exporter = OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
-    else:
-        from system.telemetry.deferred import DeferredExporter
-
-        def http_exporter() -> Any:
-            from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
-                OTLPSpanExporter as HttpExporter,
-            )
-
-            return HttpExporter(endpoint=endpoint)
-
-        exporter = DeferredExporter(http_exporter)
-
+    exporter = DeferredExporter(lambda: _otlp_exporter(endpoint, protocol))
     attributes: dict[str, Any] = {
         "service.name": service_name,
         "service.instance.id": telemetry.instance_id,
@@ -146,6 +170,21 @@ def configure_tracing(
     provider = TracerProvider(resource=Resource.create(attributes))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
-    telemetry.endpoint, telemetry.protocol, telemetry._provider = endpoint, protocol, provider
-    log.debug("tracing to %s over %s", endpoint, protocol)
+    telemetry.endpoint, telemetry.protocol = endpoint, protocol
+    telemetry._provider, telemetry._exporter = provider, exporter
+    log.debug("tracing to %s over %s", endpoint_address(endpoint), protocol)
     return telemetry
+
+
+def _otlp_exporter(endpoint: str, protocol: str) -> Any:
+    """The SDK's OTLP span exporter for the protocol (its timeout and headers come
+    from the standard OTEL_EXPORTER_OTLP_* variables)."""
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter(endpoint=endpoint, insecure=endpoint.startswith("http://"))
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+        OTLPSpanExporter as HttpExporter,
+    )
+
+    return HttpExporter(endpoint=endpoint)

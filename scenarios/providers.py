@@ -53,18 +53,26 @@ def check(ctx: ScenarioContext) -> None:
     missing = [c for c in calls if any(c.attr(k) is None for k in GENAI_ATTRIBUTES)]
     assert not missing, "chat spans without every GenAI attribute:\n" + topic.evidence(missing[:5])
 
+    # every producer chose with the configured weights (before judging the split they gave)
+    producer_stats = [json.loads(str(r.attr(LLM_STATS, "{}"))) for r in topic.spans(n.PRODUCER_RUN)]
+    weights = [{name: numbers.get("weight") for name, numbers in p.items()} for p in producer_stats]
+    assert all(w == WEIGHTS for w in weights), f"producers' weights {weights} != {WEIGHTS}"
+
     by_model = Counter(str(c.attr(n.GENAI_REQUEST_MODEL)) for c in calls)
     share = by_model["model-alpha"] / len(calls)
     expected = WEIGHTS["alpha"] / sum(WEIGHTS.values())
     ctx.note(f"traffic split: {dict(by_model)} (alpha {share:.0%}, weight share {expected:.0%})")
     # 60 calls, p = 0.75: the standard deviation of the share is 0.056; allow ~3.5 of them
-    assert abs(share - expected) <= 0.2, f"traffic split {dict(by_model)} is not ~3:1"
+    assert abs(share - expected) <= 0.2, (
+        f"traffic split {dict(by_model)} is not ~3:1 although every producer chose with "
+        f"weights {WEIGHTS}; per producer: {producer_stats}"
+    )
     assert by_model["model-beta"] > 0, f"beta got no traffic: {dict(by_model)}"
 
     # each producer's own per-provider statistics agree with the spans
     reported: Counter[str] = Counter()
-    for run in topic.spans(n.PRODUCER_RUN):
-        for name, numbers in json.loads(str(run.attr(LLM_STATS, "{}"))).items():
+    for stats_of_one in producer_stats:
+        for name, numbers in stats_of_one.items():
             reported[name] += int(numbers["requests"])
     by_name = Counter(str(c.attr(n.GENAI_PROVIDER_NAME)) for c in calls)
     assert reported == by_name, f"producer.llm_stats {dict(reported)} != spans {dict(by_name)}"

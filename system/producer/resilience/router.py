@@ -231,4 +231,8 @@ class Router:
         await self._sleep(delay)
 
     def stats(self) -> dict[str, dict[str, float | int | None]]:
-        return {key: route.stats.as_dict() for key, route in self.routes.items()}
+        """Per provider: its call statistics and the selection weight in force now."""
+        return {
+            key: {**route.stats.as_dict(), "weight": self.selector.weights.get(key)}
+            for key, route in self.routes.items()
+        }

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.integration
 
 STATUS_REQUESTS = 300
 SSE_CLIENTS = 5
-CONNECTIONS = 100
+CONNECTIONS = 300
 LOAD_CLIENT = Path(__file__).with_name("load_client.py")
 
 

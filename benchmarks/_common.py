@@ -83,7 +83,7 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str
 
 
 def write_result(name: str, data: dict[str, Any], *, quick: bool) -> Path:
-    """benchmarks/results/NAME.json (NAME.quick.json for --quick runs)."""
+    """Write benchmarks/results/NAME.json (NAME.quick.json for --quick runs) and say where."""
     RESULTS_DIR.mkdir(exist_ok=True)
     path = RESULTS_DIR / (f"{name}.quick.json" if quick else f"{name}.json")
     data = {
@@ -94,6 +94,7 @@ def write_result(name: str, data: dict[str, Any], *, quick: bool) -> Path:
         **data,
     }
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path.relative_to(RESULTS_DIR.parent.parent)}")
     return path
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -300,7 +299,7 @@ def main() -> None:
             markdown_table(["function", "calls", "tottime s", "share"], prof_rows),
         )
     print(verdict)
-    path = write_result(
+    write_result(
         "ingest",
         {
             "machine": info,
@@ -315,7 +314,6 @@ def main() -> None:
         },
         quick=args.quick,
     )
-    print(f"wrote {Path(path).relative_to(RESULTS_DIR.parent.parent)}")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,6 @@ from typing import Any
 
 import psutil
 from _common import (
-    RESULTS_DIR,
     ROOT,
     TOPIC,
     collector,
@@ -411,7 +410,7 @@ def main() -> None:
     )
     print_section("Memory per unique attribute (DedupIndex, synthetic uniques)", mem_table)
     print(verdict)
-    path = write_result(
+    write_result(
         "scale",
         {
             "machine": info,
@@ -423,7 +422,6 @@ def main() -> None:
         },
         quick=args.quick,
     )
-    print(f"wrote {Path(path).relative_to(RESULTS_DIR.parent.parent)}")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from _common import (
-    RESULTS_DIR,
     collector,
     machine,
     markdown_table,
@@ -242,7 +240,7 @@ def main() -> None:
     print_section(f"Tracing overhead (median of {repeats} runs each, alternating)", table)
     print_section("OpenTelemetry SDK cost per span (this process, best of 3, CPU)", span_table)
     print(verdict)
-    path = write_result(
+    write_result(
         "tracing_overhead",
         {
             "machine": info,
@@ -259,7 +257,6 @@ def main() -> None:
         },
         quick=args.quick,
     )
-    print(f"wrote {Path(path).relative_to(RESULTS_DIR.parent.parent)}")
 
 
 if __name__ == "__main__":

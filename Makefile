@@ -21,8 +21,9 @@ demo: $(STAMP)  ## run the basic scenario on the embedded defaults
 test: $(STAMP)  ## run the whole test suite in parallel
 	$(PY) -m pytest -n auto
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, then mypy (as in .ci/run)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) artifacts output .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from tester import schema as n
 from tester.collector.spans import Span, SpanEvent
@@ -20,8 +21,8 @@ def llm_option(name: str, server: FakeLLMServer, weight: float, **fields: object
     return ["--llm", spec]
 
 
-def fake_server(workdir: Path, name: str, **options: object) -> FakeLLMServer:
-    return FakeLLMServer(log_path=workdir / "logs" / f"fake-llm-{name}.log", **options)  # type: ignore[arg-type]
+def fake_server(workdir: Path, name: str, **options: Any) -> FakeLLMServer:
+    return FakeLLMServer(log_path=workdir / "logs" / f"fake-llm-{name}.log", **options)
 
 
 def start_with_providers(

@@ -26,11 +26,12 @@ def run(ctx: ScenarioContext) -> None:
     )
     orchestrator = constellation.start_orchestrator(first)
     ctx.store.wait_for(lambda s: s.name == "file.append", ctx.timeout, count=10)
-    producers = wait_until(
-        lambda: len(constellation.producer_processes()) == 3 and constellation.producer_processes(),
-        30,
-        "3 producers",
-    )
+
+    def three_producers() -> list[psutil.Process]:
+        found = constellation.producer_processes()
+        return found if len(found) == 3 else []
+
+    producers = wait_until(three_producers, 30, "3 producers")
     orchestrator.signal(signal.SIGKILL)
     _, alive = psutil.wait_procs(producers, timeout=15)
     assert not alive, f"producers outlived the killed orchestrator: {alive}"

@@ -9,8 +9,12 @@ from scenarios._helpers import wait_until
 from tester.constellation import OrchestratorConfig
 from tester.scenario import ScenarioContext
 
+ITERATIONS = 40
 CONFIG = OrchestratorConfig(
-    topic="Museums of Rome", producers=3, iterations=40, extra_args=["--sim-latency-ms", "20"]
+    topic="Museums of Rome",
+    producers=3,
+    iterations=ITERATIONS,
+    extra_args=["--sim-latency-ms", "20"],
 )
 
 
@@ -33,6 +37,6 @@ def check(ctx: ScenarioContext) -> None:
     topic.assert_file_matches(ctx.path("attributes"))
     lost = topic.spans("producer.lost")
     assert [s.attr("process.pid") for s in lost] == [victim], f"producer.lost spans: {lost}"
-    assert topic.root.attr("run.batch_count") == CONFIG.producers * CONFIG.iterations
+    assert topic.root.attr("run.batch_count") == CONFIG.producers * ITERATIONS
     assert ctx.facts["exit_code"] == 0, f"orchestrator exited with {ctx.facts['exit_code']}"
     ctx.record(topic)

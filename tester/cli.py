@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import signal
 import sys
@@ -19,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
+from typing import NoReturn
 
 from tester.collector import Collector, Span, SpanStore, spans_to_otlp_json
 from tester.collector.jaeger_json import to_jaeger_json
@@ -129,7 +131,7 @@ class _UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise _UsageError(message)
 
 
@@ -174,9 +176,8 @@ def _cheat_sheet(
         for p in c.processes:
             state = "running" if p.is_running() else f"exited {p.returncode}"
             lines.append(f"  {p.name:<22} pid {p.pid} ({state}), log {p.log_path}")
-            output = getattr(p, "output_dir", None)
-            if output is not None:
-                lines.append(f"  {p.name} output:{'':<4} {output}")
+            if p.output_dir is not None:
+                lines.append(f"  {p.name} output:{'':<4} {p.output_dir}")
         for f in c.log_files():
             lines.append(f"  log: {f}")
     return "\n".join(lines)
@@ -329,7 +330,7 @@ def replay(folder: Path, scenarios: dict[str, ModuleType]) -> list[ScenarioResul
         if module is None or not callable(getattr(module, "check", None)):
             status, detail = ERROR, f"scenario {name!r} has no check(ctx) to replay"
         else:
-            status, detail = _judge(lambda m=module, c=ctx: m.check(c))
+            status, detail = _judge(functools.partial(module.check, ctx))
         if detail:
             print(detail, file=sys.stderr)
         result = ScenarioResult(
@@ -392,7 +393,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     root = (args.workdir or Path("artifacts") / datetime.now().strftime("%Y%m%d-%H%M%S")).resolve()
     signal.signal(signal.SIGTERM, _raise_interrupt)
-    results: list[ScenarioResult] = []
+    results = []
     try:
         for name in names:
             workdir = root if len(names) == 1 else root / name

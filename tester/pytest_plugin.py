@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,8 +43,8 @@ def constellation(collector: Collector, tmp_path: Path) -> Iterator[ServiceConst
 
 @pytest.fixture
 def topic_waiter(collector: Collector) -> Callable[..., Topic]:
-    def wait(name: str, timeout: float = 120.0, **kwargs: object) -> Topic:
-        return Topic.wait_for_topic(name, collector, timeout, **kwargs)  # type: ignore[arg-type]
+    def wait(name: str, timeout: float = 120.0, **kwargs: Any) -> Topic:
+        return Topic.wait_for_topic(name, collector, timeout, **kwargs)
 
     return wait
 

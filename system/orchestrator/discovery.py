@@ -28,6 +28,7 @@ from system.orchestrator.strategy import StrategySelector
 from system.orchestrator.subtopics import SubtopicPlanner, SubtopicRound
 from system.producer.avoid import CHARS_PER_TOKEN
 from system.protocol import AttributeBatch, Message, SubtopicProposal, UpdateConfiguration
+from system.protocol.messages import LeverSettings
 from system.telemetry import schema as s
 
 __all__ = ["BatchEffects", "Discovery"]
@@ -109,14 +110,14 @@ class Discovery:
             for line in lines:
                 self.near.add_known(line)
 
-    def start(self, producer_id: int, index: DedupIndex) -> tuple[str | None, dict[str, Any]]:
+    def start(self, producer_id: int, index: DedupIndex) -> tuple[str | None, LeverSettings]:
         """(partition, settings["levers"]) for a producer's StartTopic."""
         lv = self.levers
         strategy = self.strategy.strategy_of(producer_id) if self.strategy else None
         budget = lv.avoid_budget if lv.shared_state else 0
         if self.strategy is not None and strategy is not None:
             budget = self.strategy.budget_of(strategy)
-        settings: dict[str, Any] = {
+        settings: LeverSettings = {
             "shared_state": lv.shared_state,
             "avoid_budget": budget,
             "prefilter": lv.prefilter,
@@ -165,21 +166,21 @@ class Discovery:
                 self._request_subtopics(producer_id, effects)
         if self.strategy is not None:
             tokens = batch.input_tokens + batch.output_tokens
-            decision = self.strategy.record(
+            choice = self.strategy.record(
                 batch.strategy, len(new), tokens, input_tokens=batch.input_tokens
             )
-            if decision is not None:
+            if choice is not None:
                 effects.events.append(
                     (
                         s.EVENT_STRATEGY,
                         {
-                            s.STRATEGY_NAME: decision.best,
-                            s.STRATEGY_PRODUCERS: json.dumps(decision.assignment),
-                            s.STRATEGY_YIELDS: json.dumps(decision.yields),
+                            s.STRATEGY_NAME: choice.best,
+                            s.STRATEGY_PRODUCERS: json.dumps(choice.assignment),
+                            s.STRATEGY_YIELDS: json.dumps(choice.yields),
                         },
                     )
                 )
-                for pid, name in decision.assignment.items():
+                for pid, name in choice.assignment.items():
                     effects.updates.append(
                         (
                             pid,

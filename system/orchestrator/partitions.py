@@ -59,6 +59,7 @@ import string
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from system.dedup.partition_match import first_letter, partition_matcher
 from system.orchestrator.saturation import Novelty
@@ -112,11 +113,11 @@ class Partition:
     letters: str
     novelty: Novelty
     producers: set[int] = field(default_factory=set)
-    state: str = "active"  # active | retired
+    state: Literal["active", "retired"] = "active"
     found: int = 0
     recent: Novelty | None = None  # the last ``move_on_window`` candidates since it was taken up
     left_rate: float | None = None  # its recent yield when its producers moved on
-    kind: str = "letters"  # letters | subtopic
+    kind: Literal["letters", "subtopic"] = "letters"
     #: a sub-topic: characters an avoid list needs for the found items that fit it
     found_chars: int = 0
     fits: Callable[[str], bool] | None = None

@@ -18,11 +18,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.types import AttributeValue
 
 from system.dedup.index import DedupIndex
 from system.logsetup import announce
@@ -56,9 +57,13 @@ DELTA_INTERVAL_S = 0.05
 DELTA_CHUNK = 5000
 
 
+#: "running" until the run ends, then one of the other three (``run.status``)
+RunStatus = Literal["running", "completed", "stopped", "failed"]
+
+
 @dataclass
 class RunOutcome:
-    status: str  # completed | stopped | failed
+    status: RunStatus  # completed | stopped | failed
     reason: str
     stats: RunStats
     trace_id: str | None
@@ -103,7 +108,7 @@ class TopicRun:
         self._done = asyncio.Event()
         self._stopping = False
         self._watchers: set[asyncio.Task[None]] = set()
-        self.status = "running"
+        self.status: RunStatus = "running"
         self.reason = ""
         self.address: tuple[str, int] | None = None
         self._root_ctx: Any = None
@@ -148,7 +153,7 @@ class TopicRun:
         if self.stats.resumed:
             log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
         parent = self._parent_context or context_from(env_carrier(self._env))
-        attributes = {
+        attributes: dict[str, AttributeValue] = {
             s.TOPIC_NAME: self.config.topic,
             s.TOPIC_SLUG: self.config.slug,
             s.RUN_ID: self.run_id,

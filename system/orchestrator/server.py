@@ -15,7 +15,7 @@ import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from system.protocol import (
     DEFAULT_MAX_FRAME,
@@ -174,10 +174,11 @@ class ProducerServer:
             if not await conn.send(self._handler.on_connected(pid)):
                 reason = "could not send start_topic"
                 return
-            dispatch: dict[type, Callable[[int, object], None]] = {
-                AttributeBatch: self._handler.on_batch,  # type: ignore[dict-item]
-                ProducerStatus: self._handler.on_status,  # type: ignore[dict-item]
-                SubtopicProposal: self._handler.on_subtopics,  # type: ignore[dict-item]
+            # keyed by the message's type: each handler takes exactly that type
+            dispatch: dict[type, Callable[[int, Any], None]] = {
+                AttributeBatch: self._handler.on_batch,
+                ProducerStatus: self._handler.on_status,
+                SubtopicProposal: self._handler.on_subtopics,
             }
             while True:
                 message = await read_message(frames)

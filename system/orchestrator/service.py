@@ -9,6 +9,7 @@ events (snapshots and newly found attributes) for whoever listens.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import contextlib
 import logging
 import os
@@ -21,13 +22,13 @@ from typing import Any
 from opentelemetry.context import Context
 
 from system.orchestrator.config import (
-    DEFAULT_ENV_FILE,
     ConfigError,
     build_run_config,
     provider_environment,
 )
 from system.orchestrator.run import TopicRun
 from system.output import AttributesPager
+from system.providers.catalog import DEFAULT_ENV_FILE
 from system.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -240,7 +241,8 @@ class RunService:
             snapshot["state"] = run.status
             self._emit("run", run.run_id, snapshot)
 
-    def _on_append(self, managed: ManagedRun, start: int, lines: list[str]) -> None:
+    # ``builtins.list``: inside this class ``list`` is the method above
+    def _on_append(self, managed: ManagedRun, start: int, lines: builtins.list[str]) -> None:
         if managed.pending_start is None:
             managed.pending_start = start
         managed.pending_count += len(lines)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+#: a producer slot's state (the live table, run.json, the web API)
+SlotState = Literal["starting", "running", "finished", "restarting", "failed", "stopped"]
 
 
 @dataclass
 class ProducerStats:
     producer_id: int
-    state: str = "starting"  # starting | running | finished | restarting | failed | stopped
+    state: SlotState = "starting"
     pid: int | None = None
     spawns: int = 0
     batches: int = 0

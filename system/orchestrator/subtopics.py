@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from system.protocol import ProposeSubtopics, SubtopicProposal
 
@@ -40,7 +40,7 @@ class SubtopicRound:
     count: int
     excluded: int
     requested_at: float
-    status: str = "pending"  # pending | proposed | failed
+    status: Literal["pending", "proposed", "failed"] = "pending"
     labels: list[str] = field(default_factory=list)
     reason: str = ""
     answered_after_s: float | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 
 def _one_line(text: str) -> str:
@@ -21,7 +22,7 @@ class AttributesFile:
         self.path = path
         self.lines_written = 0
         self.bytes_written = 0
-        self._file = None
+        self._file: TextIO | None = None
 
     def open(self) -> list[str]:
         """Open for appending; return the lines already in the file (for resume)."""

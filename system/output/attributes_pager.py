@@ -7,6 +7,7 @@ life of the file and makes any page cost at most ``STRIDE`` skipped lines.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 STRIDE = 1024
@@ -40,7 +41,7 @@ class AttributesPager:
                 line_no += 1
         return items
 
-    def iter_all(self, chunk: int = 5000):  # type: ignore[no-untyped-def]
+    def iter_all(self, chunk: int = 5000) -> Iterator[list[str]]:
         """Every line, in chunks of ``chunk`` lines (for downloads)."""
         offset = 0
         while True:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from system.producer.avoid import AvoidList
 from system.producer.prefilter import FilterResult, PreFilter, unpack_keys
+from system.protocol.messages import StartTopicSettings
 
 
 @dataclass
@@ -45,7 +45,7 @@ class ProducerLevers:
         self.prefilter = PreFilter() if prefilter else None
 
     @classmethod
-    def from_settings(cls, settings: dict[str, Any]) -> ProducerLevers:
+    def from_settings(cls, settings: StartTopicSettings) -> ProducerLevers:
         raw = settings.get("levers")
         if not isinstance(raw, dict):
             return cls()

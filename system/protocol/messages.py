@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal, TypedDict, get_args, get_origin
 
 import msgpack
 
@@ -31,6 +31,38 @@ PROTOCOL_VERSION = 1
 
 class ProtocolError(ValueError):
     """A frame decoded but is not a valid message."""
+
+
+class LeverSettings(TypedDict, total=False):
+    """``StartTopic.settings["levers"]``: the producer's side of the efficiency levers.
+
+    Every key is optional: a producer reads a missing one as "off" (an older
+    orchestrator), see ``system/producer/levers.py``.
+    """
+
+    shared_state: bool
+    avoid_budget: int  # tokens of found items per prompt
+    prefilter: bool
+    strategy: str  # the adaptive strategy's arm
+    known_sample: list[str]  # found items for the avoid list
+    known_keys: bytes  # the run's keys, little-endian u64 (the pre-filter's seed)
+
+
+class StartTopicSettings(TypedDict, total=False):
+    """``StartTopic.settings``: what a producer needs beyond the typed fields.
+
+    A map rather than fields so that a setting can be added without a new
+    protocol version; every key is optional and has a default on the producer.
+    """
+
+    start_seq: int  # the slot's next batch sequence number (a restarted producer continues)
+    sim_latency_ms: float  # --provider test
+    sim_profile: str  # --provider test: weak | strong
+    levers: LeverSettings
+
+
+#: ProducerStatus.state
+ReportedState = Literal["running", "finished", "degraded", "error"]
 
 
 @dataclass
@@ -61,7 +93,7 @@ class StartTopic(Message):
     provider: str
     provider_weights: dict[str, float] = field(default_factory=dict)
     partition: str | None = None
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: StartTopicSettings = field(default_factory=StartTopicSettings)
 
 
 @dataclass
@@ -116,7 +148,7 @@ class AttributeBatch(Message):
 class ProducerStatus(Message):
     TYPE: ClassVar[str] = "producer_status"
     producer_id: int
-    state: str  # running | finished | degraded | error
+    state: ReportedState
     iterations_done: int = 0
     detail: str = ""
 
@@ -167,9 +199,20 @@ def _python_types(annotation: str) -> tuple[type, ...]:
                 "dict": (dict,),
                 "None": (type(None),),
                 "Any": (object,),
-            }.get(base, (object,))
+            }.get(base)
+            or _named_types(base)
         )
     return tuple(kinds)
+
+
+def _named_types(name: str) -> tuple[type, ...]:
+    """Runtime types of an alias or TypedDict of this module named in an annotation."""
+    named = globals().get(name)
+    if get_origin(named) is Literal:
+        return tuple({type(value) for value in get_args(named)})
+    if isinstance(named, type) and issubclass(named, dict):  # a TypedDict is a dict
+        return (dict,)
+    return (object,)
 
 
 for _name, _cls in _TYPES.items():

@@ -38,10 +38,31 @@ class ProviderError(RuntimeError):
 
 
 class Provider(Protocol):
+    """An LLM endpoint as the producer's router and its spans see it.
+
+    The read-only attributes are properties here so that an implementation may
+    hold them as plain attributes or class attributes of a narrower type.
+    """
+
     #: value of gen_ai.provider.name
     name: str
     #: value of gen_ai.request.model
     model: str
+
+    @property
+    def key(self) -> str:
+        """The id selection, breakers, limits and statistics use (the ``--llm`` name)."""
+        ...
+
+    @property
+    def server_address(self) -> str | None:
+        """``server.address`` of the chat span; None (or empty) for an in-process model."""
+        ...
+
+    @property
+    def server_port(self) -> int | None:
+        """``server.port`` of the chat span, with ``server_address``."""
+        ...
 
     async def complete(self, prompt: str, *, seed: int) -> Completion: ...
 

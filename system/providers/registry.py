@@ -13,7 +13,7 @@ class UnknownProviderError(ValueError):
     pass
 
 
-def create_provider(name: str, settings: dict[str, Any]) -> Provider:
+def create_provider(name: str, settings: Mapping[str, Any]) -> Provider:
     if name == "test":
         from system.providers.test_provider import TestProvider
 
@@ -25,7 +25,7 @@ def create_provider(name: str, settings: dict[str, Any]) -> Provider:
 
 
 def create_providers(
-    name: str, settings: dict[str, Any], environ: Mapping[str, str]
+    name: str, settings: Mapping[str, Any], environ: Mapping[str, str]
 ) -> tuple[list[tuple[Provider, ProviderSpec | None]], bool]:
     """Every provider of the run with its spec (None for ``test``), and record_content.
 

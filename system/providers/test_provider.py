@@ -11,6 +11,9 @@ from system.providers.simulated import DEFAULT_PROFILE, SimulatedModel
 
 class TestProvider:
     name = "simulated"
+    key = "simulated"
+    server_address: str | None = None  # in process: no server.address on the chat span
+    server_port: int | None = None
 
     def __init__(
         self,

@@ -6,6 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,12 +24,12 @@ STATIC = Path(__file__).parent / "static"
 MAX_BODY_BYTES = 16 * 1024
 
 
-def _describe(errors: list[dict[str, object]]) -> str:
+def _describe(errors: list[dict[str, Any]]) -> str:
     parts = []
     for error in errors:
         if error.get("type") == "json_invalid":
             return "request body is not valid JSON"
-        where = ".".join(str(p) for p in error.get("loc", ())[1:])  # type: ignore[attr-defined]
+        where = ".".join(str(p) for p in error.get("loc", ())[1:])
         parts.append(f"{where or 'body'}: {error.get('msg')}")
     return "; ".join(parts) or "invalid request"
 

@@ -20,6 +20,7 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from system.logsetup import LEVELS, announce, configure_logging
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, read_token
@@ -45,7 +46,7 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
 
 
@@ -129,6 +130,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
     import uvicorn
     from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+    from system.protocol.control import ControlEvent
     from system.webserver.app import create_app
     from system.webserver.control_client import OrchestratorClient
     from system.webserver.live import LiveState
@@ -136,8 +138,8 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
     telemetry = configure_tracing(s.SERVICE_WEBSERVER, trace_ep=args.trace_ep)
     live = LiveState()
 
-    def on_event(event: object) -> None:
-        kind, run_id, body = event.kind, event.run_id, event.body  # type: ignore[attr-defined]
+    def on_event(event: ControlEvent) -> None:
+        kind, run_id, body = event.kind, event.run_id, event.body
         if kind == "run":
             live.on_run(run_id, body)
         elif kind == "attributes":

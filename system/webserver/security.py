@@ -27,10 +27,9 @@ class AccessPolicy:
     token: str | None = None  # None: loopback only, no token needed
 
     def token_matches(self, candidate: str | None) -> bool:
-        return bool(self.token and candidate) and hmac.compare_digest(
-            candidate.encode(),  # type: ignore[union-attr]
-            self.token.encode(),  # type: ignore[union-attr]
-        )
+        if not (self.token and candidate):
+            return False
+        return hmac.compare_digest(candidate.encode(), self.token.encode())
 
 
 def _presented_token(request: Request) -> str | None:

@@ -169,6 +169,7 @@ class SpanStore:
         deadline = start + max(0.0, timeout)
         with self._cond:
             while True:
+                last: float | None
                 if trace_id is None:
                     last = self._last_arrival if self._last_arrival is not None else start
                 else:

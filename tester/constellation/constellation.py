@@ -115,7 +115,7 @@ class ServiceConstellation:
         log_dir = self.log_dir if self._runs == 1 else self.log_dir / name
         argv = self.orchestrator_command() + config.argv(output_dir, log_dir, self.trace_endpoint)
         process = ManagedProcess(name, argv, log_path=self.log_dir / f"{name}.log", env=self.env)
-        process.output_dir = output_dir  # type: ignore[attr-defined]
+        process.output_dir = output_dir
         self.processes.append(process)
         self.orchestrator_address = self._wait_listening(process, ready_timeout)
         return process

@@ -43,6 +43,8 @@ class ManagedProcess:
             )
         self.pid = self.popen.pid
         self.pgid = self.pid
+        #: the orchestrator's output folder, set by the constellation that started it
+        self.output_dir: Path | None = None
 
     @property
     def returncode(self) -> int | None:

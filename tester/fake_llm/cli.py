@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         known=args.known,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
-    host, port = server.server_address[:2]
+    host, port = server.socket.getsockname()[:2]
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"fake-llm listening on {host}:{port}", flush=True)
     logging.getLogger("fake_llm").info("model %s, plan %s", args.model, plan.describe())

@@ -91,7 +91,9 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         return json.loads(raw or b"{}")
 
-    def _error(self, status: int, message: str, kind: str, headers: dict[str, str] | None = None):
+    def _error(
+        self, status: int, message: str, kind: str, headers: dict[str, str] | None = None
+    ) -> None:
         self._json(status, {"error": {"message": message, "type": kind, "code": None}}, headers)
 
     # ------------------------------------------------------------ routes

@@ -14,6 +14,7 @@ AssertionError with the evidence (see ``evidence``).
 
 from __future__ import annotations
 
+import builtins
 import fnmatch
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -212,11 +213,12 @@ class Spans:
         """The span that started last, or None."""
         return self._items[-1] if self._items else None
 
-    def by_end(self) -> list[Span]:
+    # ``builtins.list``: inside this class ``list`` is the method above
+    def by_end(self) -> builtins.list[Span]:
         """The spans in the order they ended."""
         return sorted(self._items, key=lambda s: (s.end_ns, s.start_ns))
 
-    def attr_values(self, key: str) -> list[Any]:
+    def attr_values(self, key: str) -> builtins.list[Any]:
         """The attribute's value on every span that has it, in time order."""
         return [s.attributes[key] for s in self._items if key in s.attributes]
 
@@ -224,7 +226,7 @@ class Spans:
         """Sum of a numeric attribute (missing counts as 0)."""
         return sum(s.attributes.get(key, 0) or 0 for s in self._items)
 
-    def durations_ms(self) -> list[float]:
+    def durations_ms(self) -> builtins.list[float]:
         return [s.duration_ms for s in self._items]
 
     def percentile_ms(self, q: float) -> float:

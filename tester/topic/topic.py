@@ -20,7 +20,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from tester import schema as n
 from tester.collector import Collector, Span, SpanStore
@@ -254,7 +254,7 @@ class Topic:
             self._fail(f"producer(s) {sorted(missing)} never reported a finished producer.run span")
         q = self.query()
         stop = q.name(n.PRODUCERS_STOP).exactly(1)
-        lost_ids = set(q.name(n.PRODUCER_LOST).attr_values(n.PRODUCER_ID))
+        lost_ids: set[Any] = set(q.name(n.PRODUCER_LOST).attr_values(n.PRODUCER_ID))
         # a lost producer's earlier process ended before the stop, by definition
         q.name(n.PRODUCER_RUN).where(
             **{n.PRODUCER_ID: lambda pid: pid not in lost_ids}

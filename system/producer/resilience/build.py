@@ -12,13 +12,13 @@ from system.providers.registry import create_providers
 
 
 def build_router(
-    provider: str, settings: dict[str, Any], environ: Mapping[str, str], call: CallFn
+    provider: str, settings: Mapping[str, Any], environ: Mapping[str, str], call: CallFn
 ) -> tuple[Router, bool]:
     """(router, record_content); raises UnknownProviderError for a bad provider set."""
     providers, record_content = create_providers(provider, settings, environ)
     routes = []
     for instance, spec in providers:
-        name = str(getattr(instance, "key", instance.name))
+        name = instance.key
         if spec is None:
             routes.append(Route(instance, CircuitBreaker(name), RateLimiter()))
             continue

@@ -57,7 +57,7 @@ class Route:
 
     @property
     def key(self) -> str:
-        return str(getattr(self.provider, "key", self.provider.name))
+        return self.provider.key
 
 
 @dataclass

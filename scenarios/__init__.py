@@ -38,31 +38,11 @@ helpers. Adding a file here is all it takes to add a scenario:
     def check(ctx):
         assert ctx.facts["exit_code"] == 0, f"orchestrator exited {ctx.facts['exit_code']}"
         ctx.topic("Rivers").assert_completed().assert_file_matches(ctx.path("attributes"))
+
+The tester finds the modules at run time (``tester/discovery.py``, by the
+package's name) and has no import of this package in its code: scenarios use
+the tester, never the other way round.
 """
 
-from __future__ import annotations
-
-import importlib
-import pkgutil
-from types import ModuleType
-
+#: scenarios listed (and run by ``--scenario all``) first, in this order; then the rest by name
 ORDER = ("basic", "examples", "producer-kill", "orchestrator-restart")
-
-
-def _discover() -> dict[str, ModuleType]:
-    found: dict[str, ModuleType] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        if callable(getattr(module, "run", None)):
-            found[info.name.replace("_", "-")] = module
-    ranked = sorted(found, key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
-    return {name: found[name] for name in ranked}
-
-
-SCENARIOS: dict[str, ModuleType] = _discover()
-
-
-def describe(module: ModuleType) -> str:
-    return (module.__doc__ or "").strip().splitlines()[0]

@@ -26,6 +26,7 @@ from tester.collector import Collector, Span, SpanStore, spans_to_otlp_json
 from tester.collector.jaeger_json import to_jaeger_json
 from tester.collector.jaeger_query import DEFAULT_JAEGER_URL, JaegerPoller, JaegerQuery
 from tester.constellation import StartupError
+from tester.discovery import describe, discover
 from tester.query import IncompleteTrace, NoTelemetry
 from tester.replay import ReplayError, load_context, replay_dirs
 from tester.report import (
@@ -352,8 +353,7 @@ def replay(folder: Path, scenarios: dict[str, ModuleType]) -> list[ScenarioResul
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scenarios import SCENARIOS, describe
-
+    SCENARIOS = discover()
     parser = build_parser(sorted(SCENARIOS))
     parser.__class__ = _Parser
     try:

@@ -342,7 +342,7 @@ class TopicRun:
         ) as span:
             stop = Stop(reason=self.status, trace_context=current_context_carrier())
             connected = list(self.server.connections)
-            span.set_attribute("producers.connected", len(connected))
+            span.set_attribute(s.PRODUCERS_CONNECTED, len(connected))
             for producer_id in connected:
                 await self.server.send(producer_id, stop)
             for producer_id, process in self.processes.items():

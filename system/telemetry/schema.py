@@ -8,6 +8,10 @@ is the contract, and the tester keeps its own copy of the names.
 SERVICE_ORCHESTRATOR = "orchestrator"
 SERVICE_PRODUCER = "producer"
 SERVICE_WEBSERVER = "webserver"
+SERVICE_NAMESPACE = "topic-enumerator"
+RES_SERVICE_NAME = "service.name"  # the process's role: one of the three above
+RES_SERVICE_INSTANCE_ID = "service.instance.id"
+RES_SERVICE_NAMESPACE = "service.namespace"
 RES_PRODUCER_ID = "producer.id"
 
 # Orchestrator spans
@@ -18,6 +22,7 @@ SPAN_CONNECTION_REJECTED = "connection.rejected"
 SPAN_BATCH_RECEIVE = "batch.receive"
 SPAN_FILE_APPEND = "file.append"
 SPAN_PRODUCERS_STOP = "producers.stop"
+PRODUCERS_CONNECTED = "producers.connected"  # on producers.stop: producers sent Stop
 
 # Producer spans
 SPAN_PRODUCER_RUN = "producer.run"

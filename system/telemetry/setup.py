@@ -21,6 +21,8 @@ from typing import Any
 
 from opentelemetry import trace
 
+from system.telemetry import schema as s
+
 log = logging.getLogger(__name__)
 
 _SUPPORTED_PROTOCOLS = ("http/protobuf", "grpc")
@@ -161,10 +163,10 @@ def configure_tracing(
 
     exporter = DeferredExporter(lambda: _otlp_exporter(endpoint, protocol))
     attributes: dict[str, Any] = {
-        "service.name": service_name,
-        "service.instance.id": telemetry.instance_id,
-        "service.namespace": "topic-enumerator",
-        "process.pid": os.getpid(),
+        s.RES_SERVICE_NAME: service_name,
+        s.RES_SERVICE_INSTANCE_ID: telemetry.instance_id,
+        s.RES_SERVICE_NAMESPACE: s.SERVICE_NAMESPACE,
+        s.PROCESS_PID: os.getpid(),
     }
     attributes.update(resource_attributes or {})
     provider = TracerProvider(resource=Resource.create(attributes))

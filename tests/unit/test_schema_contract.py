@@ -6,7 +6,7 @@ How the doc is read (so that a new name is found whatever the sentence around it
   blocks (`` `batch.new` ``, `` `chat {gen_ai.request.model}` ``), plus the
   span name opening each line of a fenced span tree (``├── producer.spawn``);
 * the names the doc uses for spans, attributes and events are the documented
-  names shaped like ``word.word`` in lower case (``run.status``,
+  names shaped like ``name.name`` in lower case (``run.status``,
   ``gen_ai.usage.input_tokens``), file names (``run.json``...) excluded.
 
 Checked:

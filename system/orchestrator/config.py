@@ -41,7 +41,6 @@ AVAILABLE_PROVIDERS = ("test", "env")
 #: the simulated LLM's profiles (system.providers.simulated.PROFILES)
 SIM_PROFILES = ("weak", "strong")
 DEFAULT_SIM_PROFILE = "weak"
-PLANNED_PROVIDERS: tuple[str, ...] = ()
 
 
 class ConfigError(ValueError):
@@ -95,7 +94,6 @@ class RunConfig:
     max_restarts: int = DEFAULT_MAX_RESTARTS
     sim_latency_ms: float = 0.0
     sim_profile: str = DEFAULT_SIM_PROFILE
-    extra: dict[str, Any] = field(default_factory=dict)
     #: provider "env": the endpoints (specs name their key variable, never a key)
     providers: tuple[ProviderSpec, ...] = ()
     record_content: bool = False
@@ -202,8 +200,7 @@ def build_run_config(
     _int_in_range("max restarts", max_restarts, 0, 100)
     if provider not in AVAILABLE_PROVIDERS:
         raise ConfigError(
-            f"unknown provider {provider!r}; choose one of: "
-            + ", ".join(AVAILABLE_PROVIDERS + PLANNED_PROVIDERS)
+            f"unknown provider {provider!r}; choose one of: " + ", ".join(AVAILABLE_PROVIDERS)
         )
     if not 0 <= sim_latency_ms <= 600_000:
         raise ConfigError("simulated latency must be between 0 and 600000 ms")

@@ -257,8 +257,6 @@ class Producer:
                     self.request_stop(f"stop: {message.reason}")
                     return
                 if isinstance(message, UpdateConfiguration) and self._assignment is not None:
-                    if message.request_size:
-                        self._assignment.request_size = message.request_size
                     if message.partition is not None:
                         self._assignment.partition = message.partition
                     if message.provider_weights and self._router is not None:

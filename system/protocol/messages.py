@@ -99,7 +99,6 @@ class StartTopic(Message):
 @dataclass
 class UpdateConfiguration(Message):
     TYPE: ClassVar[str] = "update_configuration"
-    request_size: int | None = None
     provider_weights: dict[str, float] | None = None
     partition: str | None = None  # "" = the whole topic
     new_uniques: list[str] | None = None

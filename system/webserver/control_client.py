@@ -63,11 +63,6 @@ class OrchestratorClient:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def wait_connected(self, timeout: float) -> bool:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._connected.wait(), timeout)
-        return self.connected
-
     async def request(
         self, op: str, args: dict[str, Any] | None = None, timeout: float = REQUEST_TIMEOUT_S
     ) -> ControlReply:

@@ -39,7 +39,7 @@ def _reader(data: bytes) -> FrameReader:
             provider="test",
             settings={"start_seq": 3},
         ),
-        UpdateConfiguration(request_size=10, new_uniques=["a"]),
+        UpdateConfiguration(partition="A-C", new_uniques=["a"]),
         Stop(reason="done"),
         AttributeBatch(
             producer_id=2,

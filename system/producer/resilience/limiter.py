@@ -29,9 +29,7 @@ class RateLimiter:
     def __init__(self, rpm: float | None = None, tpm: float | None = None) -> None:
         self._requests = _bucket(rpm) if rpm else None
         self._tokens = _bucket(tpm) if tpm else None
-        self._tpm = tpm
         self._debt = 0
-        self.waited_s = 0.0
 
     @property
     def limited(self) -> bool:
@@ -56,9 +54,7 @@ class RateLimiter:
         if self._tokens is not None:
             await self._tokens.acquire(self._token_amount(estimated_tokens))
             self._debt = 0
-        waited = time.monotonic() - started
-        self.waited_s += waited
-        return waited
+        return time.monotonic() - started
 
     def settle(self, estimated_tokens: int, used_tokens: int) -> None:
         """Charge tokens used beyond the estimate to the next acquire."""

@@ -46,10 +46,10 @@ async def call_llm(
         s.GENAI_PROVIDER_NAME: provider.name,
         s.GENAI_REQUEST_MODEL: provider.model,
     }
-    address = provider.server_address
+    address = getattr(provider, "server_address", None)
     if address:
         attributes[s.SERVER_ADDRESS] = address
-        attributes[s.SERVER_PORT] = int(provider.server_port or 0)
+        attributes[s.SERVER_PORT] = int(getattr(provider, "server_port", 0) or 0)
     if record_content:
         attributes[s.GENAI_INPUT_MESSAGES] = _messages("user", prompt)
     with tracer.start_as_current_span(

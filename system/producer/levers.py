@@ -14,12 +14,12 @@ and the producer behaves as before.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from system.producer.avoid import AvoidList
 from system.producer.prefilter import FilterResult, PreFilter, unpack_keys
-from system.protocol.messages import StartTopicSettings
 
 
 @dataclass
@@ -45,7 +45,8 @@ class ProducerLevers:
         self.prefilter = PreFilter() if prefilter else None
 
     @classmethod
-    def from_settings(cls, settings: StartTopicSettings) -> ProducerLevers:
+    def from_settings(cls, settings: Mapping[str, Any]) -> ProducerLevers:
+        """From ``StartTopic.settings``, read as untrusted wire data (every key checked)."""
         raw = settings.get("levers")
         if not isinstance(raw, dict):
             return cls()

@@ -39,7 +39,7 @@ from system.protocol import (
     read_message,
     write_message,
 )
-from system.providers.base import Completion, Provider, ProviderError
+from system.providers.base import ProviderError
 from system.providers.registry import UnknownProviderError
 from system.telemetry import Telemetry, context_from, current_context_carrier
 from system.telemetry import schema as s
@@ -186,7 +186,7 @@ class Producer:
     async def _work(self, start: StartTopic, frames: FrameReader) -> int:
         record_content = False
 
-        async def call(provider: Provider, prompt: str, seed: int) -> Completion:
+        async def call(provider, prompt: str, seed: int):  # type: ignore[no-untyped-def]
             return await call_llm(
                 self._tracer, provider, prompt, seed, record_content=record_content
             )
@@ -411,7 +411,7 @@ class Producer:
                     prefiltered=prepared.prefiltered if prepared.keys is not None else None,
                     partition=partition,
                     strategy=strategy,
-                    provider=result.provider.key,
+                    provider=str(getattr(result.provider, "key", result.provider.name)),
                     model=result.completion.model,
                     input_tokens=result.completion.input_tokens,
                     output_tokens=result.completion.output_tokens,

@@ -46,6 +46,8 @@ class LeverSettings(TypedDict, total=False):
     strategy: str  # the adaptive strategy's arm
     known_sample: list[str]  # found items for the avoid list
     known_keys: bytes  # the run's keys, little-endian u64 (the pre-filter's seed)
+    adaptive: bool  # the adaptive strategy assigns arms per provider (issue 10 item 4)
+    arms: dict[str, str]  # provider key -> arm
 
 
 class StartTopicSettings(TypedDict, total=False):

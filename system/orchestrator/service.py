@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from opentelemetry.context import Context
 
@@ -26,7 +26,7 @@ from system.orchestrator.config import (
     build_run_config,
     provider_environment,
 )
-from system.orchestrator.run import TopicRun
+from system.orchestrator.run import RunStatus, TopicRun
 from system.output import AttributesPager
 from system.providers.catalog import DEFAULT_ENV_FILE
 from system.telemetry import Telemetry
@@ -218,7 +218,8 @@ class RunService:
         return managed
 
     @staticmethod
-    def _state(managed: ManagedRun) -> str:
+    def _state(managed: ManagedRun) -> RunStatus | Literal["stopping", "finishing"]:
+        """The web API's ``state``: the run's status, or on its way to it."""
         status = managed.run.status
         if status == "running" and managed.stop_requested:
             return "stopping"

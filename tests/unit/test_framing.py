@@ -74,6 +74,18 @@ def test_hello_repr_hides_the_token():
         (msgpack.packb({"t": "hello", "producer_id": 1}), "hello"),
         (msgpack.packb({"t": "stop", "tc": {"a": 1}}), "trace context"),
         (msgpack.packb({"t": "hello", "producer_id": True, "token": "x", "pid": 1}), "type"),
+        # fields typed by a TypedDict or a Literal alias are still checked at run time
+        (
+            msgpack.packb(
+                {"t": "start_topic", "run_id": "r", "topic": "t", "request_size": 1,
+                 "iterations": 1, "provider": "test", "settings": [1]}
+            ),
+            "settings: unexpected type",
+        ),
+        (
+            msgpack.packb({"t": "producer_status", "producer_id": 1, "state": 3}),
+            "state: unexpected type",
+        ),
     ],
 )
 def test_malformed_payloads_raise_protocol_error(payload, match):

@@ -43,7 +43,7 @@ from system.orchestrator.web_mode import serve
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, ensure_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
-from system.telemetry.setup import child_environment, resolve_endpoint
+from system.telemetry.setup import check_tracing_environment, child_environment
 
 log = logging.getLogger("system.orchestrator")
 
@@ -278,7 +278,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         if not 0 <= getattr(args, name) <= 65535:
             raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 65535")
     try:
-        resolve_endpoint(args.trace_ep, os.environ)
+        check_tracing_environment(args.trace_ep, os.environ)
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
     if args.topic is None:

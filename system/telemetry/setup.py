@@ -234,8 +234,9 @@ def configure_tracing(
     from system.version import version
 
     provider = TracerProvider(
-        resource=Resource(_resource(service_name, telemetry.instance_id, version(), env))
-        .merge(Resource(dict(resource_attributes or {})))
+        resource=Resource(_resource(service_name, telemetry.instance_id, version(), env)).merge(
+            Resource(dict(resource_attributes or {}))
+        )
     )
     if "otlp" in exporters:
         assert endpoint is not None

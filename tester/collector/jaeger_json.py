@@ -58,7 +58,9 @@ def _span_tags(span: Span) -> list[dict[str, Any]]:
 def _references(span: Span) -> list[dict[str, Any]]:
     refs = []
     if span.parent_span_id:
-        refs.append({"refType": "CHILD_OF", "traceID": span.trace_id, "spanID": span.parent_span_id})
+        refs.append(
+            {"refType": "CHILD_OF", "traceID": span.trace_id, "spanID": span.parent_span_id}
+        )
     refs += [
         {"refType": "FOLLOWS_FROM", "traceID": link.trace_id, "spanID": link.span_id}
         for link in span.links

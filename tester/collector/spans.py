@@ -133,7 +133,9 @@ def spans_from_request(request: ExportTraceServiceRequest) -> list[Span]:
                         scope_version=scope_version,
                         links=tuple(
                             SpanLink(
-                                link.trace_id.hex(), link.span_id.hex(), _attributes(link.attributes)
+                                link.trace_id.hex(),
+                                link.span_id.hex(),
+                                _attributes(link.attributes),
                             )
                             for link in s.links
                         ),

@@ -73,10 +73,10 @@ def test_links_and_scope_version_round_trip_through_otlp_json() -> None:
 
 def test_sdk_spans_carry_scope_version_and_links_into_the_file() -> None:
     """Real SDK spans through the embedded collector: the link and scope version arrive."""
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
     from opentelemetry.trace import Link
 
     with Collector() as collector:

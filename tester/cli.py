@@ -39,6 +39,7 @@ from tester.report import (
 from tester.scenario import ScenarioContext
 from tester.schema import KNOWN_SERVICES
 from tester.topic.evidence import describe_span
+from tester.version import version
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -54,6 +55,7 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
         help=f"scenario(s) to run, comma-separated, or 'all': "
         f"{', '.join(scenario_names)} (default basic)",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     p.add_argument("--list", action="store_true", help="list scenarios and exit")
     p.add_argument(
         "--keep-running",

@@ -44,6 +44,7 @@ from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, en
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
 from system.telemetry.setup import check_tracing_environment, child_environment
+from system.version import version
 
 log = logging.getLogger("system.orchestrator")
 
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="orchestrator",
         description="Run concurrent LLM producers to enumerate every unique attribute of a topic.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     p.add_argument("--topic", help="topic to enumerate (CLI mode); without it: web mode")
     p.add_argument(
         "--producers",

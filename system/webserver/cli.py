@@ -26,6 +26,7 @@ from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, re
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
 from system.telemetry.setup import check_tracing_environment
+from system.version import version
 from system.webserver.security import AccessPolicy
 
 log = logging.getLogger("system.webserver")
@@ -51,6 +52,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="webserver", description="Web UI and HTTP API for topic runs.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"

@@ -30,7 +30,8 @@ LOG_INTERVAL_S = 5.0
 def _headline(stats: RunStats) -> str:
     return (
         f"unique {stats.unique:,}  candidates {stats.candidates:,}  "
-        f"duplicates {stats.duplicate_rate:.1%}  rate {stats.rate_per_second:,.1f} unique/s  "
+        f"duplicates {stats.generated_duplicate_rate:.1%} of generated  "
+        f"rate {stats.rate_per_second:,.1f} unique/s  "
         f"batches {stats.batches:,}  restarts {stats.restarts}"
     )
 
@@ -181,6 +182,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         + (f" + {counts['resumed']:,} resumed" if counts["resumed"] else ""),
         f"candidates:   {counts['candidates']:,} ({counts['duplicate_rate']:.1%} duplicates, "
         f"{counts['rejected']:,} rejected)",
+        f"generated:    {counts.get('generated', counts['candidates']):,} "
+        f"({counts.get('generated_duplicate_rate', counts['duplicate_rate']):.1%} duplicates, "
+        f"{counts.get('prefiltered', 0):,} dropped by the producers' pre-filter)",
         f"batches:      {counts['batches']:,}  tokens in/out: {counts['input_tokens']:,}/"
         f"{counts['output_tokens']:,}",
         f"restarts:     {counts['restarts']}",

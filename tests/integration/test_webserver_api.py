@@ -58,6 +58,20 @@ def test_a_run_from_start_to_download(web: WebMode) -> None:
         assert download.status_code == 200
         assert download.headers["content-disposition"].startswith("attachment")
         assert download.text.splitlines() == lines
+        head = http.head(f"/api/runs/{run_id}/attributes.txt")
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"].startswith("text/plain")
+        assert head.headers["content-disposition"] == download.headers["content-disposition"]
+        assert int(head.headers["x-attributes-count"]) == len(lines)
+        assert http.head("/api/runs/" + "0" * 32 + "/attributes.txt").status_code == 404
+
+        # the duplicate rate of generated items counts what the pre-filter dropped
+        counts = done["counts"]
+        assert counts["generated"] == counts["candidates"] + counts["prefiltered"]
+        known = counts["duplicates"] + counts["prefiltered"]
+        assert counts["generated_duplicate_rate"] == pytest.approx(
+            known / counts["generated"], abs=1e-4
+        )
 
         assert http.post(f"/api/runs/{run_id}/stop").status_code == 409
 
@@ -134,3 +148,18 @@ def test_a_second_run_on_a_busy_topic_is_refused(web: WebMode) -> None:
         assert second.status_code == 409
         assert "already active" in second.json()["error"]
         http.post(f"/api/runs/{first.json()['run_id']}/stop")
+
+
+def test_an_unreachable_orchestrator_is_explained_not_dumped(web: WebMode) -> None:
+    """The error a user sees says what to do, not the socket error's text."""
+    web.orchestrator.stop()
+    with web.client() as http:
+        deadline = time.monotonic() + 60
+        while http.get("/api/health").status_code == 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        refused = http.post("/api/runs", json={"topic": "Rivers", "producers": 1})
+    assert refused.status_code == 503
+    message = refused.json()["error"]
+    assert "Start it" in message and "try again" in message
+    for leak in ("Errno", "Connect call", "refused", "Error", "127.0.0.1"):
+        assert leak not in message, message

@@ -24,6 +24,7 @@ from tester.collector import Collector, Span, SpanStore, spans_to_otlp_json
 from tester.collector.jaeger_json import to_jaeger_json
 from tester.collector.jaeger_query import DEFAULT_JAEGER_URL, JaegerPoller, JaegerQuery
 from tester.constellation import StartupError
+from tester.html_report import write_html_report
 from tester.query import IncompleteTrace, NoTelemetry
 from tester.replay import ReplayError, load_context, replay_dirs
 from tester.report import (
@@ -413,6 +414,12 @@ def _finish(
         write_junit(args.junit, results)
     if args.json:
         write_json(args.json, results)
+    if results:
+        try:
+            report = write_html_report(root / "report.html", results)
+            print(f"report: {report}")
+        except (OSError, ValueError) as exc:  # the verdict stands without the page
+            print(f"tester: could not write report.html: {exc}", file=sys.stderr)
     passed = sum(r.passed for r in results)
     counts = Counter(r.status for r in results if not r.passed)
     others = "".join(f", {c} {s}" for s, c in counts.items() if s != FAILED)

@@ -113,3 +113,10 @@ SUBTOPICS_FALLBACK = "subtopics.fallback"
 EVENT_SUBTOPICS_REQUEST = "subtopics.request"
 EVENT_SUBTOPICS_PROPOSED = "subtopics.proposed"
 EVENT_SUBTOPICS_FAILED = "subtopics.failed"
+
+# Completeness estimate (docs/tracing.md): events on topic.run; the HTML report
+# draws them as the coverage curve when a run has them.
+EVENT_COVERAGE = "coverage.estimate"
+COVERAGE_ESTIMATE = "coverage.estimate"  # found / estimated universe, 0..1
+COVERAGE_LOW = "coverage.low"
+COVERAGE_HIGH = "coverage.high"

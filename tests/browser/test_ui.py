@@ -6,47 +6,15 @@ printed)."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser_support import TIMEOUT_MS, screenshots_dir
 
 from tester.constellation import ServiceConstellation, WebMode
 
 pytestmark = pytest.mark.integration
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-TIMEOUT_MS = 60_000
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        message = "chromium is not installed (apt-get install chromium chromium-driver)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture
@@ -58,25 +26,8 @@ def counter(page, name: str) -> int:  # type: ignore[no-untyped-def]
     return int(re.sub(r"\D", "", page.text_content(f'[data-counter="{name}"]') or "0") or 0)
 
 
-# What a user would see as broken layout: a page wider than the window, a number
-# touching its card's edge, a counter label that wraps or is cut.
-LAYOUT = """() => {
-  const doc = document.documentElement;
-  const cards = [...document.querySelectorAll('.counter')];
-  const textBox = (el) => { const r = document.createRange(); r.selectNodeContents(el); return r.getBoundingClientRect(); };
-  const touching = cards.filter((card) => {
-    const box = card.getBoundingClientRect(), text = textBox(card.querySelector('.value'));
-    return text.right > box.right - 6 || text.left < box.left + 6;
-  }).map((card) => card.querySelector('.label').textContent);
-  const labels = cards.map((card) => card.querySelector('.label'));
-  const cut = labels.filter((l) => l.scrollWidth > l.clientWidth).map((l) => l.textContent);
-  const heights = [...new Set(labels.map((l) => Math.round(l.getBoundingClientRect().height)))];
-  const outside = [...document.querySelectorAll('body *')].filter((el) => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.right > doc.clientWidth + 0.5 && !el.closest('.table-wrap, .runs, .attributes');
-  }).map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`).slice(0, 8);
-  return { scrollWidth: doc.scrollWidth, clientWidth: doc.clientWidth, touching, cut, heights, outside };
-}"""
+# a page wider than the window, a number touching its card's edge, a label cut or wrapped
+LAYOUT = (Path(__file__).parent / "layout_check.js").read_text()
 
 
 def assert_fits(page, width: int) -> None:  # type: ignore[no-untyped-def]
@@ -89,14 +40,7 @@ def assert_fits(page, width: int) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_start_watch_stop_download(browser, web: WebMode, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    # TEST_ARTIFACTS (set by .ci/run) keeps the screenshots after the run
-    base = (
-        Path(os.environ["TEST_ARTIFACTS"]) / "browser"
-        if "TEST_ARTIFACTS" in os.environ
-        else tmp_path
-    )
-    shots = base / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir(tmp_path)
     context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)

@@ -81,6 +81,15 @@ class Span:
     def attr(self, key: str, default: Any = None) -> Any:
         return self.attributes.get(key, default)
 
+    def __repr__(self) -> str:
+        """One short line: a failure message that shows spans must not drown in their
+        resources and attributes (``attributes`` and ``describe_span`` have the rest)."""
+        status = f" {self.status}" if self.status == "ERROR" else ""
+        return (
+            f"<Span {self.name!r} {self.service_name} {self.span_id[:8]} "
+            f"{self.duration_ms:.1f}ms{status} attrs={len(self.attributes)}>"
+        )
+
 
 # ------------------------------------------------------------------ protobuf -> Span
 

@@ -148,18 +148,3 @@ def test_a_second_run_on_a_busy_topic_is_refused(web: WebMode) -> None:
         assert second.status_code == 409
         assert "already active" in second.json()["error"]
         http.post(f"/api/runs/{first.json()['run_id']}/stop")
-
-
-def test_an_unreachable_orchestrator_is_explained_not_dumped(web: WebMode) -> None:
-    """The error a user sees says what to do, not the socket error's text."""
-    web.orchestrator.stop()
-    with web.client() as http:
-        deadline = time.monotonic() + 60
-        while http.get("/api/health").status_code == 200 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        refused = http.post("/api/runs", json={"topic": "Rivers", "producers": 1})
-    assert refused.status_code == 503
-    message = refused.json()["error"]
-    assert "Start it" in message and "try again" in message
-    for leak in ("Errno", "Connect call", "refused", "Error", "127.0.0.1"):
-        assert leak not in message, message

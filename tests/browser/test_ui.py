@@ -140,6 +140,14 @@ def test_start_watch_stop_download(browser, web: WebMode, tmp_path: Path) -> Non
         assert any(meta.endswith(run_id[:8]) for run_id in ids), (meta, ids)
         assert re.search(r"\d\d:\d\d:\d\d", meta), meta
     page.screenshot(path=str(shots / "resumed-1366.png"), full_page=True)
+    mobile.set_viewport_size({"width": 390, "height": 844})
+    mobile.goto(web.url)  # selects the newest run: the resumed one
+    mobile.wait_for_selector("#run-state.completed")
+    mobile.wait_for_function(
+        "() => /in file/.test(document.querySelector('[data-sub=unique]').textContent)"
+    )
+    assert_fits(mobile, 390)
+    mobile.screenshot(path=str(shots / "resumed-390.png"), full_page=True)
 
     # duplicate rate: the share of generated items (pre-filter drops included); nothing
     # before any item arrived, on the counter and on the chart

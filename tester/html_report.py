@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -151,7 +152,25 @@ def load_spans(result: ScenarioResult) -> list[Span]:
         return []
 
 
-def scenario_data(result: ScenarioResult, spans: list[Span]) -> dict[str, Any]:
+def _relative_links(result: ScenarioResult, base: Path | None) -> dict[str, str]:
+    """Artifact paths relative to the report's folder: links that still work once the
+    whole folder is moved (a CI artifact store, a zip)."""
+    if base is None:
+        return {}
+    paths = {"work folder": result.workdir, **result.artifacts}
+    links = {}
+    for key, value in paths.items():
+        if value:
+            try:
+                links[key] = Path(os.path.relpath(Path(value).resolve(), base.resolve())).as_posix()
+            except ValueError:  # another drive
+                continue
+    return links
+
+
+def scenario_data(
+    result: ScenarioResult, spans: list[Span], base: Path | None = None
+) -> dict[str, Any]:
     return {
         "name": result.name,
         "description": result.description,
@@ -165,6 +184,7 @@ def scenario_data(result: ScenarioResult, spans: list[Span]) -> dict[str, Any]:
         "leftovers": result.leftovers,
         "workdir": result.workdir,
         "artifacts": result.artifacts,
+        "links": _relative_links(result, base),
         "topics": result.topics,
         "curves": discovery_curves(spans),
         "providers": provider_split(spans),
@@ -181,14 +201,20 @@ def _script_json(data: Any) -> str:
     )
 
 
-def render(results: list[ScenarioResult], spans: dict[str, list[Span]] | None = None) -> str:
+def render(
+    results: list[ScenarioResult],
+    spans: dict[str, list[Span]] | None = None,
+    base: Path | None = None,
+) -> str:
+    """The page; ``base`` is the folder it will be written to (for relative links)."""
     spans = spans or {}
     data = {
         "version": version(),
         "passed": sum(r.passed for r in results),
         "total": len(results),
         "scenarios": [
-            scenario_data(r, spans[r.name] if r.name in spans else load_spans(r)) for r in results
+            scenario_data(r, spans[r.name] if r.name in spans else load_spans(r), base)
+            for r in results
         ],
     }
     template = (ASSETS / "report.html").read_text(encoding="utf-8")
@@ -205,5 +231,5 @@ def write_html_report(
     path: Path, results: list[ScenarioResult], spans: dict[str, list[Span]] | None = None
 ) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(results, spans), encoding="utf-8")
+    path.write_text(render(results, spans, path.parent), encoding="utf-8")
     return path

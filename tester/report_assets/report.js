@@ -85,9 +85,13 @@ function providerTable(providers) {
   return el("div", { class: "table-wrap" }, el("table", {}, el("thead", {}, head), el("tbody", {}, ...rows)));
 }
 
+// Paths as written, each linked relative to this page when the folder moves with it.
 function artifacts(s) {
   const entries = [["work folder", s.workdir], ...Object.entries(s.artifacts)];
-  return el("ul", { class: "muted" }, ...entries.map(([k, v]) => el("li", { text: `${k}: ${v}` })));
+  return el("ul", { class: "muted" }, ...entries.map(([k, v]) => {
+    const link = s.links[k];
+    return el("li", {}, `${k}: `, link ? el("a", { href: link, text: v }) : v);
+  }));
 }
 
 // ---------------------------------------------------------------- discovery chart

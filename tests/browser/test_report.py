@@ -92,6 +92,12 @@ def test_report_of_a_real_run(browser, tester_run: Path, tmp_path: Path) -> None
     page.click("[data-testid=waterfall] .wf-row")  # the root: its details open
     assert "topic.run" in (page.text_content("[data-testid=span-details]") or "")
     page.screenshot(path=str(shots / "report-1366.png"), full_page=True)
+    # the artifacts are linked relative to the page, so the folder can move
+    hrefs = page.eval_on_selector_all(
+        "ul.muted a", "links => links.map(a => a.getAttribute('href'))"
+    )
+    assert "traces.otlp.json" in hrefs and "logs" in hrefs, hrefs
+    assert all((tester_run / href).exists() for href in hrefs), hrefs
     assert page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
     )

@@ -112,3 +112,15 @@ def test_spans_are_read_from_the_artifacts_when_not_given(tmp_path: Path) -> Non
     result = ScenarioResult("x", "d", True, 1.0, artifacts={"traces_otlp": str(traces)})
     blob = render([result]).split('id="report-data">', 1)[1].split("</script>", 1)[0]
     assert len(json.loads(blob)["scenarios"][0]["traces"]["spans"]) == 8
+
+
+def test_artifact_links_are_relative_to_the_report(tmp_path: Path) -> None:
+    workdir = tmp_path / "basic"
+    traces = workdir / "traces.otlp.json"
+    result = ScenarioResult(
+        "basic", "d", True, 1.0, workdir=str(workdir), artifacts={"traces_otlp": str(traces)}
+    )
+    page = write_html_report(tmp_path / "report.html", [result], {"basic": []}).read_text()
+    blob = page.split('id="report-data">', 1)[1].split("</script>", 1)[0]
+    links = json.loads(blob)["scenarios"][0]["links"]
+    assert links == {"work folder": "basic", "traces_otlp": "basic/traces.otlp.json"}

@@ -8,10 +8,10 @@ is the contract, and the tester keeps its own copy of the names.
 SERVICE_ORCHESTRATOR = "orchestrator"
 SERVICE_PRODUCER = "producer"
 SERVICE_WEBSERVER = "webserver"
-SERVICE_NAMESPACE = "topic-enumerator"
 RES_SERVICE_NAME = "service.name"  # the process's role: one of the three above
 RES_SERVICE_INSTANCE_ID = "service.instance.id"
 RES_SERVICE_NAMESPACE = "service.namespace"
+RES_SERVICE_VERSION = "service.version"
 RES_PRODUCER_ID = "producer.id"
 
 # Orchestrator spans

@@ -26,6 +26,17 @@ DOWNLOAD_CHUNK = 5000
 DISCONNECT_CHECK_S = 5.0
 
 
+def unavailable_message(exc: OrchestratorUnavailable) -> str:
+    """What the user should do when the orchestrator cannot be asked (no exception text:
+    the cause is in the webserver's log and /api/health)."""
+    if "in time" in str(exc):
+        return "The orchestrator is busy and did not answer in time. Try again in a moment."
+    return (
+        "The orchestrator is not running or not reachable. Start it (scripts/start.sh "
+        "starts it with the webserver) and try again; this page reconnects by itself."
+    )
+
+
 class StartRun(BaseModel):
     """A topic run to start. Ranges are checked by the orchestrator, as on its CLI."""
 
@@ -64,7 +75,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         try:
             reply = await client.request(op, args)
         except OrchestratorUnavailable as exc:
-            raise HTTPException(503, str(exc)) from exc
+            raise HTTPException(503, unavailable_message(exc)) from exc
         if not reply.ok:
             raise HTTPException(reply.status, str(reply.body.get("error", "request failed")))
         return reply.body
@@ -120,14 +131,23 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         args = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}
         return await call("attributes", args)
 
-    @router.get(
+    @router.api_route(
         "/runs/{run_id}/attributes.txt",
-        summary="Download attributes.txt",
+        methods=["GET", "HEAD"],
+        summary="Download attributes.txt (HEAD: its headers only)",
         response_class=StreamingResponse,
     )
-    async def download(run_id: str) -> StreamingResponse:
+    async def download(run_id: str, request: Request) -> StreamingResponse:
         status = await call("status", {"run_id": run_id_checked(run_id)})
         slug = re.sub(r"[^\w-]+", "-", status["topic"], flags=re.ASCII).strip("-") or "attributes"
+        headers = {
+            "Content-Disposition": f'attachment; filename="{slug}.txt"',
+            "X-Attributes-Count": str(status["counts"]["total_in_file"]),
+        }
+        if request.method == "HEAD":
+            return StreamingResponse(
+                iter(()), media_type="text/plain; charset=utf-8", headers=headers
+            )
 
         async def lines() -> AsyncIterator[bytes]:
             offset = 0
@@ -140,16 +160,10 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
                 yield ("\n".join(page["items"]) + "\n").encode()
                 offset += len(page["items"])
 
-        return StreamingResponse(
-            lines(),
-            media_type="text/plain; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{slug}.txt"'},
-        )
+        return StreamingResponse(lines(), media_type="text/plain; charset=utf-8", headers=headers)
 
     @router.get("/events", response_class=EventSourceResponse, summary="Live updates (SSE)")
-    async def events(
-        request: Request, run_id: str | None = None
-    ) -> AsyncIterator[ServerSentEvent]:
+    async def events(request: Request, run_id: str | None = None) -> AsyncIterator[ServerSentEvent]:
         """Server-Sent Events: ``run`` (a run's snapshot, twice a second while it is
         active) and ``attributes`` (newly found). ``run_id`` limits the stream to one run."""
         queue = live.subscribe()

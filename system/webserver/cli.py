@@ -26,7 +26,8 @@ from system.logsetup import LEVELS, announce, configure_logging
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, read_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
-from system.telemetry.setup import resolve_endpoint
+from system.telemetry.setup import check_tracing_environment
+from system.version import version
 from system.webserver.security import AccessPolicy
 
 log = logging.getLogger("system.webserver")
@@ -52,6 +53,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="webserver", description="Web UI and HTTP API for topic runs.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"
@@ -134,6 +136,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
     from system.webserver.app import create_app
     from system.webserver.control_client import OrchestratorClient
     from system.webserver.live import LiveState
+    from system.webserver.span_attributes import server_request_hook
 
     telemetry = configure_tracing(s.SERVICE_WEBSERVER, trace_ep=args.trace_ep)
     live = LiveState()
@@ -154,6 +157,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
             tracer_provider=telemetry.tracer_provider,
             exclude_spans=["receive", "send"],
             excluded_urls="/static/.*",
+            server_request_hook=server_request_hook,
         )
     try:
         sock = _bind(args.host, args.port)
@@ -195,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         _address(args.orchestrator)
         access = _access_token(args)
         control_token = read_token(args.control_token_file)
-        resolve_endpoint(args.trace_ep, os.environ)
+        check_tracing_environment(args.trace_ep, os.environ)
     except (UsageError, TokenFileError, TracingConfigError) as exc:
         print(f"webserver: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -58,6 +58,17 @@ NOT_SYSTEM_NAMES = {
 #: drop the entry once the name is set on a span and documented
 NOT_EMITTED_YET = {
     "gen_ai.request.max_tokens": "kept for the per-provider sampling settings (issue 10 item 4)",
+    # the tester's copy of the completeness names (issue 12), merged ahead of the
+    # branch that emits and documents them: drop these once docs/tracing.md has them
+    **dict.fromkeys(
+        [
+            "coverage.estimate", "run.covered", "coverage.low", "coverage.high",
+            "coverage.universe", "coverage.universe_low", "coverage.universe_high",
+            "coverage.found", "coverage.run_requests", "coverage.requests", "coverage.basis",
+            "coverage.sample_coverage",
+        ],
+        "issue 12 (completeness): emitted and documented by its branch",
+    ),
 }
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+$")

@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import xxhash
 from opentelemetry.trace import Link, Status, StatusCode, get_current_span
@@ -49,6 +51,8 @@ log = logging.getLogger("system.producer")
 
 CONNECT_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 15.0
+#: how long a producer keeps retrying refused handshakes before giving up
+START_DEADLINE_S = 30.0
 ERROR_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 
 EXIT_OK, EXIT_ERROR, EXIT_NO_ORCHESTRATOR = 0, 1, 3
@@ -134,13 +138,68 @@ class Producer:
             await write_message(self._writer, message)
 
     async def run(self) -> int:
-        reader, self._writer = await open_connection(self.host, self.port, CONNECT_TIMEOUT_S)
-        frames = FrameReader(reader)
+        # stdin EOF and SIGTERM stop the producer at every stage, start-up included:
+        # the watcher runs from the first moment, and start-up races the stop event.
+        stdin_task = (
+            asyncio.create_task(self._watch_stdin(self._stdin)) if self._stdin else None
+        )
         try:
-            await self._send(
-                Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
+            started = await self._until_stopped(self._start())
+            if started is None:
+                log.info("stopped during start-up: %s", self.stop_reason)
+                return EXIT_NO_ORCHESTRATOR
+            first, frames = started
+            if isinstance(first, Stop):
+                log.info("told to stop before starting: %s", first.reason)
+                self._record_stopped_before_start(first)
+                return EXIT_OK
+            return await self._work(first, frames)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+                with contextlib.suppress(Exception):
+                    await self._writer.wait_closed()
+            if stdin_task is not None:
+                stdin_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stdin_task
+
+    async def _until_stopped(
+        self, work: Coroutine[Any, Any, tuple[StartTopic | Stop, FrameReader]]
+    ) -> tuple[StartTopic | Stop, FrameReader] | None:
+        """Run start-up unless a stop (stdin EOF, SIGTERM) comes first: then None."""
+        task = asyncio.create_task(work)
+        stopped = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, ProducerExit):
+            await task
+        return None
+
+    async def _start(self) -> tuple[StartTopic | Stop, FrameReader]:
+        """Connect and hand over the Hello until the orchestrator answers.
+
+        A connection closed before the answer (the orchestrator refused the
+        handshake, e.g. because a local process crowded its pending handshakes)
+        is retried until START_DEADLINE_S: a refusal must not cost a restart.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_DEADLINE_S
+        delay = 0.05
+        while True:
+            remaining = deadline - loop.time()
+            reader, self._writer = await open_connection(
+                self.host, self.port, min(CONNECT_TIMEOUT_S, max(0.1, remaining))
             )
+            frames = FrameReader(reader)
+            problem: str
             try:
+                await self._send(
+                    Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
+                )
                 first = await asyncio.wait_for(read_message(frames), START_TIMEOUT_S)
             except TimeoutError as exc:
                 raise ProducerExit(
@@ -149,24 +208,23 @@ class Producer:
                     EXIT_NO_ORCHESTRATOR,
                 ) from exc
             except (ConnectionError, FrameError, ProtocolError) as exc:
-                raise ProducerExit(f"handshake failed: {exc}", EXIT_NO_ORCHESTRATOR) from exc
-            if first is None:
-                raise ProducerExit(
+                problem = f"handshake failed: {exc}"
+            else:
+                if isinstance(first, StartTopic | Stop):
+                    return first, frames
+                if first is not None:
+                    raise ProducerExit(f"expected start_topic, got {first.TYPE}", EXIT_ERROR)
+                problem = (
                     "the orchestrator closed the connection during the handshake "
-                    "(wrong token or unknown producer?)",
-                    EXIT_NO_ORCHESTRATOR,
+                    "(wrong token or unknown producer?)"
                 )
-            if isinstance(first, Stop):
-                log.info("told to stop before starting: %s", first.reason)
-                self._record_stopped_before_start(first)
-                return EXIT_OK
-            if not isinstance(first, StartTopic):
-                raise ProducerExit(f"expected start_topic, got {first.TYPE}", EXIT_ERROR)
-            return await self._work(first, frames)
-        finally:
             self._writer.close()
-            with contextlib.suppress(Exception):
-                await self._writer.wait_closed()
+            self._writer = None
+            if loop.time() + delay >= deadline:
+                raise ProducerExit(problem, EXIT_NO_ORCHESTRATOR)
+            log.warning("%s; retrying", problem)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def _record_stopped_before_start(self, stop: Stop) -> None:
         """Still deliver producer.run: every spawned producer reports how it ended."""
@@ -215,8 +273,6 @@ class Producer:
                 asyncio.create_task(self._receive(frames)),
                 asyncio.create_task(self._generate_all(router)),
             ]
-            if self._stdin is not None:
-                tasks.append(asyncio.create_task(self._watch_stdin(self._stdin)))
             await self._stop.wait()
             side = list(self._side_tasks)  # a sub-topic proposal in flight
             for task in tasks + side:

@@ -1,0 +1,115 @@
+"""Faults and hostile inputs of issue 13, each against a real orchestrator process.
+
+Every test here failed before its fix; the item number of the issue is in
+the test's docstring. Loops are bounded, everything is on loopback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+import time
+
+import psutil
+import pytest
+
+from tests.integration.orchestrator_proc import Orchestrator, read_run_json, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+class _Squatter:
+    """Holds `count` idle TCP connections to a port, reopening any that get closed."""
+
+    def __init__(self, address: tuple[str, int], count: int) -> None:
+        self.address, self.count = address, count
+        self.opened = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        socks: list[socket.socket] = []
+        try:
+            while not self._stop.is_set():
+                alive = []
+                for sock in socks:  # a closed connection reads b"" at once
+                    sock.setblocking(False)
+                    try:
+                        if sock.recv(1) == b"":
+                            sock.close()
+                            continue
+                    except BlockingIOError:
+                        pass
+                    except OSError:
+                        sock.close()
+                        continue
+                    alive.append(sock)
+                socks = alive
+                while len(socks) < self.count and not self._stop.is_set():
+                    try:
+                        socks.append(socket.create_connection(self.address, timeout=2))
+                        self.opened += 1
+                    except OSError:
+                        break
+                self._stop.wait(0.05)
+        finally:
+            for sock in socks:
+                sock.close()
+
+    def __enter__(self) -> _Squatter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def test_idle_connections_cannot_lock_producers_out(tmp_path):
+    """Item 1: 150 idle connections held (and reopened) on the producer port for
+    the whole run; every producer still gets in and none is restarted."""
+    out = tmp_path / "out"
+    args = ["--topic", "Lighthouses", "--producers", "3", "--iterations", "15"]
+    args += ["--sim-latency-ms", "20", "--output", str(out)]
+    with Orchestrator(args, tmp_path) as orch:
+        address = orch.wait_listening()
+        with _Squatter(address, 150) as squatter:
+            code = orch.wait(timeout=120)
+        assert code == 0, orch.log_text()[-3000:]
+        assert squatter.opened >= 150
+    summary = read_run_json(out)
+    assert summary["status"] == "completed"
+    assert summary["counts"]["restarts"] == 0
+    assert all(p["batches"] == 15 for p in summary["producers"])
+    assert "evicted: too many pending handshakes" in orch.log_text()
+
+
+def test_no_large_frame_before_hello(tmp_path):
+    """Item 2: before authentication only a Hello-sized frame is accepted: a peer
+    announcing a 1 MiB frame is cut off at the header, and 16 peers each sending
+    2 MiB before any Hello do not grow the orchestrator's memory."""
+    out = tmp_path / "out"
+    args = ["--topic", "Lighthouses", "--producers", "1", "--sim-latency-ms", "50"]
+    args += ["--output", str(out)]
+    with Orchestrator(args, tmp_path) as orch:
+        address = orch.wait_listening()
+        wait_for(lambda: "producer 1 connected" in orch.log_text(), 60, "producer 1")
+        rss_before = psutil.Process(orch.pid).memory_info().rss
+        with socket.create_connection(address, timeout=5) as sock:
+            sock.sendall(struct.pack(">I", 2**20) + b"x" * 1000)
+            assert sock.recv(1) == b""  # closed at once, not after the handshake timeout
+        socks = []
+        body = struct.pack(">I", 2**21 + 16) + b"y" * 2**21
+        for _ in range(16):
+            sock = socket.create_connection(address, timeout=5)
+            with contextlib.suppress(OSError):
+                sock.sendall(body)
+            socks.append(sock)
+        time.sleep(0.5)
+        rss_after = psutil.Process(orch.pid).memory_info().rss
+        for sock in socks:
+            sock.close()
+        assert rss_after - rss_before < 12 * 2**20, (rss_before, rss_after)
+        wait_for(lambda: "exceeds the 4096-byte limit" in orch.log_text(), 10, "rejection")

@@ -40,6 +40,7 @@ from system.orchestrator.config import (
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
 from system.orchestrator.web_mode import serve
+from system.output import OutputError, OutputLock
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, ensure_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
@@ -371,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             token = ensure_token(args.control_token_file)
         except TokenFileError as exc:
+            print(f"orchestrator: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        try:  # held until the process ends: one run per output folder
+            output_lock = OutputLock(config.output_dir).acquire()  # noqa: F841
+        except OutputError as exc:
             print(f"orchestrator: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     configure_logging(args.log_level, "orchestrator")

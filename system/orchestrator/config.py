@@ -7,13 +7,14 @@ so bad input costs nothing and leaves nothing behind.
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from system.output import slug
+from system.output.claim import OutputError, check_output_files
 from system.providers.catalog import (
     DEFAULT_ENV_FILE,
     CatalogError,
@@ -130,16 +131,14 @@ def validate_topic(topic: str | None) -> str:
         raise ConfigError("topic must not contain control characters")
     if "/" in topic or "\\" in topic or ".." in topic:
         raise ConfigError("topic must not contain '/', '\\' or '..'")
-    if not topic_slug(topic):
+    if not slug.has_word_characters(topic):
         raise ConfigError(f"topic {topic!r} has no letters or digits to name its output folder")
     return topic
 
 
 def topic_slug(topic: str) -> str:
-    """Lower-case ASCII-ish folder name: runs of non-alphanumerics become '-'."""
-    text = unicodedata.normalize("NFKD", topic)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^\w]+", "-", text, flags=re.ASCII).strip("-_")[:80]
+    """The output folder's name: see system.output.slug (collision-free, any script)."""
+    return slug.topic_slug(topic)
 
 
 def _int_in_range(name: str, value: int, low: int, high: int) -> int:
@@ -160,8 +159,9 @@ def resolve_output_dir(slug: str, output: str | Path | None, output_root: Path) 
     return path
 
 
-def check_output_writable(output_dir: Path) -> None:
-    """Create the folder and prove attributes.txt can be appended to."""
+def check_output_writable(output_dir: Path, topic: str | None = None) -> None:
+    """Create the folder and prove attributes.txt can be appended to (and, given the
+    topic, that the folder's files are regular files of this topic's run)."""
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -171,6 +171,11 @@ def check_output_writable(output_dir: Path) -> None:
         raise ConfigError(f"output file {target} is not writable")
     if not os.access(output_dir, os.W_OK | os.X_OK):
         raise ConfigError(f"output directory {output_dir} is not writable")
+    if topic is not None:
+        try:
+            check_output_files(output_dir, topic)
+        except OutputError as exc:
+            raise ConfigError(str(exc)) from exc
 
 
 def build_run_config(
@@ -221,7 +226,7 @@ def build_run_config(
         except CatalogError as exc:
             raise ConfigError(str(exc)) from exc
     output_dir = resolve_output_dir(topic_slug(topic), output, output_root)
-    check_output_writable(output_dir)
+    check_output_writable(output_dir, topic)
     return RunConfig(
         topic=topic,
         output_dir=output_dir,

@@ -113,3 +113,35 @@ def test_no_large_frame_before_hello(tmp_path):
             sock.close()
         assert rss_after - rss_before < 12 * 2**20, (rss_before, rss_after)
         wait_for(lambda: "exceeds the 4096-byte limit" in orch.log_text(), 10, "rejection")
+
+
+def test_second_orchestrator_on_the_same_output_is_refused(tmp_path):
+    """Item 3: two orchestrators started at once on one --output: the second is
+    refused with exit 2 and a clear line; the first writes every line once."""
+    out = tmp_path / "out"
+    args = ["--topic", "Lighthouses", "--producers", "2", "--iterations", "20"]
+    args += ["--sim-latency-ms", "20", "--output", str(out)]
+    with Orchestrator(args, tmp_path) as first, Orchestrator(args, tmp_path) as second:
+        codes = sorted([first.wait(120), second.wait(120)])
+        logs = first.log_text() + second.log_text()
+    assert codes == [0, 2], logs[-3000:]
+    assert "another run (pid" in logs
+    lines = (out / "attributes.txt").read_text(encoding="utf-8").splitlines()
+    assert lines and len(lines) == len(set(lines))
+
+
+def test_colliding_topics_do_not_share_a_file(tmp_path):
+    """Item 3: "C++ tips" does not resume "C tips" (default output folders), and an
+    --output holding another topic's run is refused with exit 2."""
+    common = ["--producers", "1", "--iterations", "3"]
+    with Orchestrator(["--topic", "C tips", *common], tmp_path) as orch:
+        assert orch.wait(120) == 0, orch.log_text()[-2000:]
+    with Orchestrator(["--topic", "C++ tips", *common], tmp_path) as orch:
+        assert orch.wait(120) == 0, orch.log_text()[-2000:]
+        assert "resuming" not in orch.log_text()
+    folders = sorted(p.name for p in (tmp_path / "output").iterdir())
+    assert len(folders) == 2 and "c-tips" in folders, folders
+    plain = tmp_path / "output" / "c-tips"
+    with Orchestrator(["--topic", "C# tips", *common, "--output", str(plain)], tmp_path) as orch:
+        assert orch.wait(60) == 2
+        assert "another topic ('C tips'" in orch.log_text()

@@ -125,6 +125,7 @@ class TopicRun:
         )
         self._wake_push = asyncio.Event()
         self._near_file: Any = None
+        self._write_failed = False
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -142,7 +143,13 @@ class TopicRun:
 
     # --------------------------------------------------------------------- run
     async def execute(self, on_listening: Any = None) -> RunOutcome:
-        existing = self.file.open()
+        try:
+            existing = self.file.open()
+        except OSError as exc:
+            self._fail(f"cannot open {self.file.path}: {exc.strerror or exc}")
+            self._write_summary()
+            return RunOutcome(self.status, self.reason, self.stats, None)
+        self.stats.torn_dropped = self.file.torn_dropped
         self.stats.resumed = self.index.load_existing(existing)
         self.discovery.seed(existing)
         if self.stats.resumed:
@@ -179,8 +186,15 @@ class TopicRun:
                     self._near_file.close()
                 self._finish_span(span)
         outcome = RunOutcome(self.status, self.reason, self.stats, self.trace_id)
-        write_run_summary(self.config.summary_path, self.summary())
+        self._write_summary()
         return outcome
+
+    def _write_summary(self) -> None:
+        """run.json now; a failure (disk full) is one log line, never a traceback."""
+        try:
+            write_run_summary(self.config.summary_path, self.summary())
+        except OSError as exc:
+            log.error("cannot write %s: %s", self.config.summary_path, exc.strerror or exc)
 
     @property
     def trace_id(self) -> str | None:
@@ -402,8 +416,8 @@ class TopicRun:
             keys = batch.keys if not_text == 0 else None
             result = self.index.add_batch(candidates, keys)
             result.new, near = self.discovery.filter_near(result.new)
-            if result.new:
-                self._append(result.new)
+            if result.new and not self._append(result.new):
+                result.new = []  # not in the file, so not found: the run is failing
             if near:
                 self._write_near(near)
             span.set_attributes(
@@ -496,7 +510,9 @@ class TopicRun:
             self._updates.append((producer_id, UpdateConfiguration(provider_weights=weights)))
         self._wake_push.set()
 
-    def _append(self, lines: list[str]) -> None:
+    def _append(self, lines: list[str]) -> bool:
+        if self._write_failed:
+            return False
         with self._tracer.start_as_current_span(
             s.SPAN_FILE_APPEND,
             attributes={s.FILE_PATH: str(self.file.path), s.FILE_LINES: len(lines)},
@@ -506,11 +522,13 @@ class TopicRun:
             except OSError as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"cannot write {self.file.path}"))
+                self._write_failed = True
                 self._fail(f"cannot write {self.file.path}: {exc.strerror or exc}")
-                return
+                return False
             span.set_attribute(s.FILE_BYTES, written)
         if self.on_append is not None:
             self.on_append(self.stats.resumed + self.stats.unique, lines)
+        return True
 
     def on_status(self, producer_id: int, status: ProducerStatus) -> None:
         slot = self.stats.producers[producer_id]

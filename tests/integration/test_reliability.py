@@ -145,3 +145,56 @@ def test_colliding_topics_do_not_share_a_file(tmp_path):
     with Orchestrator(["--topic", "C# tips", *common, "--output", str(plain)], tmp_path) as orch:
         assert orch.wait(60) == 2
         assert "another topic ('C tips'" in orch.log_text()
+
+
+def _file_size_limit(limit: int):
+    def apply() -> None:  # in the child: writes past `limit` bytes fail with EFBIG
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_disk_full_ends_the_run_with_one_clear_line(tmp_path):
+    """Item 6: a write error (the file size limit stands in for a full disk) ends
+    the run with one clear line, exit 1, no traceback, no torn line, and a run.json
+    whose count matches the file."""
+    out = tmp_path / "out"
+    args = ["--topic", "Lighthouses", "--producers", "2", "--iterations", "40"]
+    args += ["--output", str(out), "--log-level", "warn"]
+    with Orchestrator(args, tmp_path, preexec=_file_size_limit(8000)) as orch:
+        assert orch.wait(120) == 1
+        log_text = orch.log_text()
+    assert "Traceback" not in log_text, log_text
+    assert log_text.count("run failed: cannot write") == 1, log_text
+    data = (out / "attributes.txt").read_bytes()
+    assert data.endswith(b"\n")
+    summary = read_run_json(out)
+    assert summary["status"] == "failed" and "cannot write" in summary["reason"]
+    assert summary["counts"]["unique"] == len(data.splitlines())
+
+
+def test_torn_last_line_is_dropped_on_resume(tmp_path):
+    """Item 6: a torn last line (a crash mid-write) is dropped and counted, not kept."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "attributes.txt").write_bytes(b"Twin Library Walk\nTwin Librar")
+    args = ["--topic", "Lighthouses", "--producers", "1", "--iterations", "2"]
+    with Orchestrator([*args, "--output", str(out)], tmp_path) as orch:
+        assert orch.wait(120) == 0, orch.log_text()[-2000:]
+    lines = (out / "attributes.txt").read_text(encoding="utf-8").splitlines()
+    assert "Twin Librar" not in lines and lines[0] == "Twin Library Walk"
+    counts = read_run_json(out)["counts"]
+    assert counts["torn_lines_dropped"] == 1 and counts["resumed"] == 1
+
+
+@pytest.mark.parametrize("name", ["attributes.txt", "run.json"])
+def test_output_file_that_is_a_directory_exits_2(tmp_path, name):
+    """Item 6: attributes.txt or run.json being a directory is refused up front."""
+    out = tmp_path / "out"
+    (out / name).mkdir(parents=True)
+    args = ["--topic", "Lighthouses", "--producers", "1", "--iterations", "1"]
+    with Orchestrator([*args, "--output", str(out)], tmp_path) as orch:
+        assert orch.wait(60) == 2
+        assert "is not a regular file" in orch.log_text()

@@ -32,7 +32,8 @@ from system.orchestrator.provider_weights import AdaptiveWeights
 from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
-from system.output import AttributesFile, write_run_summary
+from system.output import AttributesFile
+from system.output.summary_refresher import SummaryRefresher
 from system.protocol import (
     AttributeBatch,
     Message,
@@ -126,6 +127,7 @@ class TopicRun:
         self._wake_push = asyncio.Event()
         self._near_file: Any = None
         self._write_failed = False
+        self._summary_writer = SummaryRefresher(config.summary_path, self.summary)
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -150,6 +152,7 @@ class TopicRun:
             self._write_summary()
             return RunOutcome(self.status, self.reason, self.stats, None)
         self.stats.torn_dropped = self.file.torn_dropped
+        self._summary_writer.write()  # status "running": a crash leaves a truthful run.json
         self.stats.resumed = self.index.load_existing(existing)
         self.discovery.seed(existing)
         if self.stats.resumed:
@@ -191,10 +194,7 @@ class TopicRun:
 
     def _write_summary(self) -> None:
         """run.json now; a failure (disk full) is one log line, never a traceback."""
-        try:
-            write_run_summary(self.config.summary_path, self.summary())
-        except OSError as exc:
-            log.error("cannot write %s: %s", self.config.summary_path, exc.strerror or exc)
+        self._summary_writer.write()
 
     @property
     def trace_id(self) -> str | None:
@@ -216,12 +216,14 @@ class TopicRun:
             env=self._env,
         )
         pusher = asyncio.create_task(self._push_loop())
+        refresher = asyncio.create_task(self._summary_writer.run())
         try:
             for producer_id in self.stats.producers:
                 await self._spawn(producer_id)
             await self._done.wait()
         finally:
             pusher.cancel()
+            refresher.cancel()
 
     async def _push_loop(self) -> None:
         """Send gathered deltas of new uniques and queued configuration updates."""

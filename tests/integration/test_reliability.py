@@ -198,3 +198,33 @@ def test_output_file_that_is_a_directory_exits_2(tmp_path, name):
     with Orchestrator([*args, "--output", str(out)], tmp_path) as orch:
         assert orch.wait(60) == 2
         assert "is not a regular file" in orch.log_text()
+
+
+def test_run_json_is_truthful_after_a_crash(tmp_path):
+    """Item 7: run.json is written at start and refreshed while the run goes, so a
+    SIGKILLed run leaves its own run.json (not an earlier run's) saying running,
+    with counts as of the last refresh."""
+    out = tmp_path / "out"
+    args = ["--topic", "Lighthouses", "--producers", "1", "--iterations", "2"]
+    with Orchestrator([*args, "--output", str(out)], tmp_path) as orch:
+        assert orch.wait(120) == 0
+    assert read_run_json(out)["status"] == "completed"
+    args = ["--topic", "Lighthouses", "--producers", "2", "--saturation", "0"]
+    args += ["--sim-latency-ms", "100", "--output", str(out)]
+    with Orchestrator(args, tmp_path) as orch:
+        orch.wait_listening()
+
+        def refreshed() -> dict | None:
+            with contextlib.suppress(ValueError, OSError):
+                summary = read_run_json(out)
+                if summary["status"] == "running" and summary["counts"]["unique"] > 0:
+                    return summary
+            return None
+
+        running = wait_for(refreshed, 60, "a refreshed run.json")
+        orch.kill_group()
+    after = read_run_json(out)
+    assert after["run_id"] == running["run_id"] and after["status"] == "running"
+    assert after["timings"]["ended_at"] is None
+    lines = (out / "attributes.txt").read_text(encoding="utf-8").splitlines()
+    assert 0 < after["counts"]["unique"] + after["counts"]["resumed"] <= len(lines)

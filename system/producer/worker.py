@@ -76,23 +76,29 @@ def cycle_seed(run_id: str, producer_id: int, seq: int) -> int:
 
 
 async def open_connection(
-    host: str, port: int, timeout: float
+    host: str, port: int, timeout: float, stop: asyncio.Event | None = None
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Connect, retrying refused connections until the timeout."""
+    """Connect, retrying refused connections until the timeout or until ``stop`` is set.
+
+    ``stop`` is checked between attempts: on Python 3.11 a cancellation that meets
+    a failing ``wait_for`` at the same moment can be lost, so cancelling alone
+    could leave the retry loop running after the producer was told to stop."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     delay = 0.05
     while True:
+        if stop is not None and stop.is_set():
+            raise ProducerExit("stopped while connecting", EXIT_NO_ORCHESTRATOR)
         try:
-            return await asyncio.wait_for(
-                asyncio.open_connection(host, port), max(0.1, deadline - loop.time())
-            )
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                return await asyncio.open_connection(host, port)
         except (OSError, TimeoutError) as exc:
             if loop.time() + delay >= deadline:
                 raise ProducerExit(
                     f"cannot reach the orchestrator at {host}:{port} within {timeout:.0f}s: {exc}",
                     EXIT_NO_ORCHESTRATOR,
                 ) from exc
+            log.debug("orchestrator at %s:%d not reachable yet (%s); retrying", host, port, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -175,8 +181,8 @@ class Producer:
         if task.done():
             return task.result()
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, ProducerExit):
-            await task
+        # bounded: the loops inside also check the stop event (see open_connection)
+        await asyncio.wait({task}, timeout=1.0)
         return None
 
     async def _start(self) -> tuple[StartTopic | Stop, FrameReader]:
@@ -192,7 +198,7 @@ class Producer:
         while True:
             remaining = deadline - loop.time()
             reader, self._writer = await open_connection(
-                self.host, self.port, min(CONNECT_TIMEOUT_S, max(0.1, remaining))
+                self.host, self.port, min(CONNECT_TIMEOUT_S, max(0.1, remaining)), self._stop
             )
             frames = FrameReader(reader)
             problem: str
@@ -200,7 +206,8 @@ class Producer:
                 await self._send(
                     Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
                 )
-                first = await asyncio.wait_for(read_message(frames), START_TIMEOUT_S)
+                async with asyncio.timeout(START_TIMEOUT_S):
+                    first = await read_message(frames)
             except TimeoutError as exc:
                 raise ProducerExit(
                     f"the orchestrator at {self.host}:{self.port} did not answer the handshake "
@@ -220,7 +227,7 @@ class Producer:
                 )
             self._writer.close()
             self._writer = None
-            if loop.time() + delay >= deadline:
+            if loop.time() + delay >= deadline or self._stop.is_set():
                 raise ProducerExit(problem, EXIT_NO_ORCHESTRATOR)
             log.warning("%s; retrying", problem)
             await asyncio.sleep(delay)

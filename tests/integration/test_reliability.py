@@ -228,3 +228,91 @@ def test_run_json_is_truthful_after_a_crash(tmp_path):
     assert after["timings"]["ended_at"] is None
     lines = (out / "attributes.txt").read_text(encoding="utf-8").splitlines()
     assert 0 < after["counts"]["unique"] + after["counts"]["resumed"] <= len(lines)
+
+
+def _start_producer(port: int, log_path):
+    import subprocess
+    import sys
+
+    from tests.integration.orchestrator_proc import ROOT
+
+    log = log_path.open("wb")
+    command = [sys.executable, "-m", "system.producer", "--id", "1"]
+    proc = subprocess.Popen(
+        [*command, "--connect", f"127.0.0.1:{port}", "--log-level", "debug"],
+        stdin=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env={**__import__("os").environ, "OTEL_TRACES_EXPORTER": "none"},
+    )
+    assert proc.stdin is not None
+    proc.stdin.write(b"token-for-the-test\n")
+    proc.stdin.flush()
+    return proc
+
+
+@pytest.mark.parametrize("stage", ["connecting", "handshake"])
+@pytest.mark.parametrize("how", ["stdin EOF", "SIGTERM"])
+def test_producer_exits_fast_when_its_parent_goes_during_start_up(tmp_path, stage, how):
+    """Item 9: while still connecting (nothing listens yet) or waiting for the
+    handshake's answer (a port that accepts and never answers), a producer exits
+    within about a second of losing its parent (stdin EOF) or of SIGTERM."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    if stage == "handshake":
+        listener.listen(8)
+    else:
+        listener.close()  # a closed port: the producer keeps retrying the connection
+    log_path = tmp_path / "producer.log"
+    proc = _start_producer(port, log_path)
+    try:
+        if stage == "connecting":
+            marker = "not reachable yet"
+        else:
+            marker = "connected"
+            conn = wait_for(lambda: _accept(listener), 30, "the producer's connection")
+        if stage == "connecting":
+            wait_for(lambda: marker in log_path.read_text(errors="replace"), 30, "retrying")
+        t0 = time.monotonic()
+        if how == "stdin EOF":
+            assert proc.stdin is not None
+            proc.stdin.close()
+        else:
+            proc.terminate()
+        code = proc.wait(timeout=20)
+        elapsed = time.monotonic() - t0
+        assert elapsed < 2.0, f"exited after {elapsed:.1f}s (code {code})"
+        assert code != 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if stage == "handshake":
+            listener.close()
+            with contextlib.suppress(NameError):
+                conn.close()
+
+
+def _accept(listener: socket.socket) -> socket.socket | None:
+    listener.settimeout(0.1)
+    try:
+        conn, _ = listener.accept()
+        return conn
+    except TimeoutError:
+        return None
+
+
+def test_orchestrator_killed_while_producers_start_leaves_no_orphan(tmp_path):
+    """Item 9, end to end: SIGKILL the orchestrator the moment it listens (its
+    producers are still starting): every producer is gone soon after."""
+    args = ["--topic", "Lighthouses", "--producers", "6", "--output", str(tmp_path / "out")]
+    with Orchestrator(args, tmp_path) as orch:
+        orch.wait_listening()
+        wait_for(lambda: len(orch.producer_pids()) == 6, 30, "six producer processes")
+        children = [psutil.Process(pid) for pid in orch.producer_pids()]
+        psutil.Process(orch.pid).kill()
+        orch.proc.wait(10)
+        _gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, [p.pid for p in alive]

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from system.webserver.control_client import OrchestratorClient, OrchestratorUnavailable
 from system.webserver.live import LiveState
@@ -26,18 +26,39 @@ DOWNLOAD_CHUNK = 5000
 DISCONNECT_CHECK_S = 5.0
 
 
+#: integers outside this range cannot be meaningful anywhere in a request (and would
+#: not fit the control channel's MessagePack ints); the orchestrator checks the real ranges
+WIDE_INT = {"ge": -(2**31), "le": 2**31 - 1}
+#: an offset beyond any file, still small enough for every encoder on the way
+MAX_OFFSET = 2**53
+
+
+def _valid_text(value: str) -> str:
+    """Refuse what cannot be UTF-8 (a lone surrogate from a JSON ``\ud800`` escape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from exc
+    return value
+
+
 class StartRun(BaseModel):
     """A topic run to start. Ranges are checked by the orchestrator, as on its CLI."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
     topic: str = Field(description="topic to enumerate, e.g. 'Paris attractions'")
-    producers: int = Field(5, description="producer processes, 1..64")
+    producers: int = Field(5, description="producer processes, 1..64", **WIDE_INT)
     iterations: int | None = Field(
-        None, description="LLM requests per producer; null = until stopped"
+        None, description="LLM requests per producer; null = until stopped", **WIDE_INT
     )
     provider: str = Field("test", description="'test' (simulated LLM) or 'env' (real APIs)")
-    request_size: int = Field(60, description="items asked for per request, 1..1000")
+    request_size: int = Field(60, description="items asked for per request, 1..1000", **WIDE_INT)
+
+    @field_validator("topic", "provider")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _valid_text(value)
 
 
 class ErrorBody(BaseModel):
@@ -65,6 +86,9 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
             reply = await client.request(op, args)
         except OrchestratorUnavailable as exc:
             raise HTTPException(503, str(exc)) from exc
+        except (OverflowError, UnicodeEncodeError, TypeError, ValueError) as exc:
+            # a value the control channel cannot encode: the request's fault, never a 500
+            raise HTTPException(400, f"request cannot be forwarded: {exc}") from exc
         if not reply.ok:
             raise HTTPException(reply.status, str(reply.body.get("error", "request failed")))
         return reply.body
@@ -114,7 +138,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
     @router.get("/runs/{run_id}/attributes", summary="Attributes found so far, paged")
     async def attributes(
         run_id: str,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=DOWNLOAD_CHUNK)] = 100,
     ) -> dict[str, Any]:
         args = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}

@@ -109,6 +109,11 @@ def create_app(client: OrchestratorClient, live: LiveState, policy: AccessPolicy
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        # a bug still answers in the API's JSON shape (Starlette logs the traceback)
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return JSONResponse({"error": _describe(list(exc.errors()))}, status_code=400)

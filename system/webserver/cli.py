@@ -26,7 +26,7 @@ from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, re
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
 from system.telemetry.setup import resolve_endpoint
-from system.webserver.security import AccessPolicy
+from system.webserver.security import LOOPBACK_NAMES, AccessPolicy
 
 log = logging.getLogger("system.webserver")
 
@@ -76,7 +76,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=sorted(LEVELS), help="log level (default info)"
     )
     p.add_argument("--trace-ep", default=None, help="OTLP endpoint URL for traces")
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name requests may address besides the loopback names and the bound "
+        "address (against DNS rebinding); repeatable; '*' = any",
+    )
     return p
+
+
+def allowed_hosts(args: argparse.Namespace) -> frozenset[str]:
+    names = set(LOOPBACK_NAMES) | {n.strip().lower().rstrip(".") for n in args.allowed_host}
+    if args.host not in ("0.0.0.0", "::", ""):
+        names.add(args.host.lower().strip("[]"))
+    return frozenset(n for n in names if n)
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -132,6 +147,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
     from system.webserver.app import create_app
     from system.webserver.control_client import OrchestratorClient
     from system.webserver.live import LiveState
+    from system.webserver.redact import install_log_redaction, redact_span
 
     telemetry = configure_tracing(s.SERVICE_WEBSERVER, trace_ep=args.trace_ep)
     live = LiveState()
@@ -145,13 +161,14 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
 
     host, port = _address(args.orchestrator)
     client = OrchestratorClient(host, port, control_token, on_event)
-    app = create_app(client, live, AccessPolicy(access))
+    app = create_app(client, live, AccessPolicy(access, allowed_hosts(args)))
     if telemetry.enabled:
         FastAPIInstrumentor.instrument_app(
             app,
             tracer_provider=telemetry.tracer_provider,
             exclude_spans=["receive", "send"],
             excluded_urls="/static/.*",
+            server_request_hook=redact_span,  # the access token never reaches a span
         )
     try:
         sock = _bind(args.host, args.port)
@@ -169,6 +186,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    install_log_redaction()  # after uvicorn.Config configured its loggers
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.02)

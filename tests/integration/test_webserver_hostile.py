@@ -47,3 +47,36 @@ def test_huge_numbers_and_lone_surrogates_are_400s(web: WebMode) -> None:
             assert http.get("/api/health").status_code == 200
     log = web.webserver.log_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_dns_rebinding_host_is_refused(web: WebMode) -> None:
+    """Item 5: a request naming another host (a DNS-rebinding page on evil.example
+    resolving to 127.0.0.1) neither starts a run nor reads one; loopback names work."""
+    port = httpx.URL(web.url).port
+    evil = {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"}
+    with web.client() as http:
+        started = http.post("/api/runs", json={"topic": "Rivers"}, headers=evil)
+        assert started.status_code == 403, started.text
+        assert "Host" in started.json()["error"]
+        assert http.get("/api/runs", headers=evil).status_code == 403
+        assert http.get("/", headers=evil).status_code == 403
+        assert http.get("/api/runs").json()["runs"] == []  # nothing was started
+        for name in (f"localhost:{port}", f"127.0.0.1:{port}", "localhost"):
+            assert http.get("/api/runs", headers={"Host": name}).status_code == 200, name
+
+
+def test_access_token_is_redacted_in_logs_and_spans(constellation, collector) -> None:
+    """Item 12: with --log-level debug, GET /?token=<token> is logged and traced
+    with the token redacted."""
+    token = "a-recognizable-access-token-4711"
+    web = constellation.start_web_mode(log_level="debug", access_token=token)
+    with web.client() as http:
+        response = http.get("/", params={"token": token})
+        assert response.status_code == 303
+        assert http.get("/api/runs", headers={"X-Access-Token": token}).status_code == 200
+    collector.store.wait_for(lambda s: s.attr("url.path") == "/", timeout=30)
+    log = web.webserver.log_text()
+    assert "token=[REDACTED]" in log, log[-2000:]
+    assert token not in log
+    for span in collector.store.all():
+        assert token not in repr(span.attributes), span

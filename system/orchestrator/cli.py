@@ -34,6 +34,7 @@ from system.orchestrator.config import (
     LeverConfig,
     RunConfig,
     build_run_config,
+    check_log_dir,
     provider_environment,
     validate_levers,
 )
@@ -282,6 +283,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         resolve_endpoint(args.trace_ep, os.environ)
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
+    check_log_dir(args.log_dir)
     if args.topic is None:
         validate_levers(levers_from(args))  # web mode: every run uses them
         given = [

@@ -151,11 +151,31 @@ def _int_in_range(name: str, value: int, low: int, high: int) -> int:
 
 def resolve_output_dir(slug: str, output: str | Path | None, output_root: Path) -> Path:
     if output is not None:
+        if not str(output).strip():
+            raise ConfigError("--output must not be empty (it would write into this folder)")
         return Path(output).expanduser().resolve()
     root = output_root.resolve()
     path = (root / slug).resolve()
     if root != path.parent:
         raise ConfigError(f"output path {path} escapes the output root {root}")
+    return path
+
+
+def check_log_dir(log_dir: str | Path | None) -> Path | None:
+    """--log-dir: a folder that exists or can be made, and is writable (exit 2, not 1 at spawn)."""
+    if log_dir is None:
+        return None
+    if not str(log_dir).strip():
+        raise ConfigError("--log-dir must not be empty")
+    path = Path(log_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--log-dir {path} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create --log-dir {path}: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"--log-dir {path} is not writable")
     return path
 
 

@@ -178,7 +178,7 @@ class Producer:
         stopped = asyncio.create_task(self._stop.wait())
         await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
         stopped.cancel()
-        if task.done():
+        if task.done() and not (self._stop.is_set() and task.exception() is not None):
             return task.result()
         task.cancel()
         # bounded: the loops inside also check the stop event (see open_connection)

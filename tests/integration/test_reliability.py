@@ -316,3 +316,39 @@ def test_orchestrator_killed_while_producers_start_leaves_no_orphan(tmp_path):
         orch.proc.wait(10)
         _gone, alive = psutil.wait_procs(children, timeout=10)
         assert not alive, [p.pid for p in alive]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--trace-ep", "http://[::1"], "not a valid URL"),
+        (["--trace-ep", "http://"], "names no host"),
+        (["--trace-ep", "http://127.0.0.1:70000"], "Port out of range"),
+        (["--provider", "env", "--llm", "name=a,base_url=http://127.0.0.1:9/v1,model=m,timeout=nan"],
+         "timeout_s must be a finite number"),
+        (["--provider", "env", "--llm", "name=a,base_url=http://127.0.0.1:9/v1,model=m,timeout=inf"],
+         "timeout_s must be a finite number"),
+        (["--provider", "env", "--llm", "name=a,base_url=http://127.0.0.1:9/v1,model=m,weight=inf"],
+         "weight must be a finite number"),
+        (["--provider", "env", "--llm",
+          "name=a,base_url=http://127.0.0.1:9/v1,model=m,breaker_cooldown=nan"],
+         "breaker_cooldown_s must be a finite number"),
+        (["--output", ""], "--output must not be empty"),
+        (["--log-dir", "FILE"], "is not a directory"),
+    ],
+)
+def test_bad_values_are_refused_at_start(tmp_path, extra, message):
+    """Item 10: each is exit 2 with one clear line, before anything starts."""
+    from tests.conftest import run_cli
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    extra = [str(a_file) if e == "FILE" else e for e in extra]
+    out = ["--output", str(tmp_path / "out")] if "--output" not in extra else []
+    result = run_cli(
+        "system.orchestrator", "--topic", "Lighthouses", "--iterations", "1", *out, *extra,
+        cwd=tmp_path, env={"OTEL_TRACES_EXPORTER": "none"}, timeout=60,
+    )
+    assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
+    assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "attributes.txt").exists()

@@ -21,6 +21,7 @@ from typing import Any
 from system.logsetup import LEVELS, configure_logging
 from system.orchestrator.config import (
     DEFAULT_AVOID_BUDGET,
+    DEFAULT_MAX_DEGRADED_S,
     DEFAULT_MAX_RESTARTS,
     DEFAULT_PARTITION_BY,
     DEFAULT_PATIENCE_S,
@@ -137,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="an OpenAI-compatible endpoint: name=N,base_url=URL,model=M[,key_env=VAR]"
         "[,weight=W][,rpm=R][,tpm=T][,timeout=S][,breaker_failures=K][,breaker_cooldown=S];"
         " repeatable; replaces the OPENAI/ANTHROPIC/GEMINI defaults",
+    )
+    llm.add_argument(
+        "--max-degraded-s",
+        type=float,
+        default=DEFAULT_MAX_DEGRADED_S,
+        metavar="S",
+        help="fail the run when no provider has been reachable for S seconds "
+        f"(default {DEFAULT_MAX_DEGRADED_S:g}; 0 = wait for them forever)",
     )
     llm.add_argument(
         "--env-file", default=".env", help="read provider keys and settings from it (default .env)"
@@ -269,6 +278,7 @@ def shared_run_options(args: argparse.Namespace) -> dict[str, Any]:
         "record_content": args.record_content,
         "adaptive_weights": args.adaptive_weights,
         "levers": levers_from(args),
+        "max_degraded_s": args.max_degraded_s,
     }
 
 

@@ -35,6 +35,8 @@ DEFAULT_MAX_RESTARTS = 3
 DEFAULT_AVOID_BUDGET = 400
 DEFAULT_SATURATION = 0.02
 DEFAULT_PATIENCE_S = 10.0
+#: a run with no reachable provider for this long fails (--max-degraded-s; 0 = never)
+DEFAULT_MAX_DEGRADED_S = 300.0
 #: how the topic is split among producers (--partition-by)
 PARTITION_BY = ("letters", "subtopics")
 DEFAULT_PARTITION_BY = "letters"
@@ -102,6 +104,7 @@ class RunConfig:
     record_content: bool = False
     adaptive_weights: bool = False
     levers: LeverConfig = field(default_factory=lambda: LeverConfig())
+    max_degraded_s: float = DEFAULT_MAX_DEGRADED_S
 
     @property
     def slug(self) -> str:
@@ -217,6 +220,7 @@ def build_run_config(
     adaptive_weights: bool = False,
     levers: LeverConfig | None = None,
     max_producers: int = MAX_PRODUCERS,
+    max_degraded_s: float = DEFAULT_MAX_DEGRADED_S,
 ) -> RunConfig:
     topic = validate_topic(topic)
     levers = validate_levers(levers or LeverConfig())
@@ -230,6 +234,8 @@ def build_run_config(
             f"unknown provider {provider!r}; choose one of: "
             + ", ".join(AVAILABLE_PROVIDERS + PLANNED_PROVIDERS)
         )
+    if not 0 <= max_degraded_s <= 86_400:  # also refuses nan
+        raise ConfigError("--max-degraded-s must be between 0 and 86400 s")
     if not 0 <= sim_latency_ms <= 600_000:
         raise ConfigError("simulated latency must be between 0 and 600000 ms")
     if sim_profile not in SIM_PROFILES:
@@ -261,6 +267,7 @@ def build_run_config(
         record_content=record_content,
         adaptive_weights=adaptive_weights,
         levers=levers,
+        max_degraded_s=max_degraded_s,
     )
 
 

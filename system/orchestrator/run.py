@@ -27,6 +27,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from system.dedup.index import DedupIndex
 from system.logsetup import announce
 from system.orchestrator.config import RunConfig
+from system.orchestrator.degraded import DegradedWatch
 from system.orchestrator.discovery import BatchEffects, Discovery
 from system.orchestrator.provider_weights import AdaptiveWeights
 from system.orchestrator.server import ProducerServer
@@ -128,6 +129,7 @@ class TopicRun:
         self._near_file: Any = None
         self._write_failed = False
         self._summary_writer = SummaryRefresher(config.summary_path, self.summary)
+        self._degraded = DegradedWatch(config.max_degraded_s)
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -456,6 +458,7 @@ class TopicRun:
             (batch.input_tokens, batch.output_tokens),
         )
         slot.provider = batch.provider
+        self._degraded.mark(producer_id, False)  # a batch: this producer has a provider
         if self._weights is not None and st.batches % REWEIGHT_EVERY == 0:
             self._reweight()
         slot.batches += 1
@@ -540,6 +543,19 @@ class TopicRun:
             self._check_done()
         elif status.state in ("degraded", "error"):
             log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
+        if status.state in ("degraded", "running"):
+            self._degraded.mark(producer_id, status.state == "degraded", status.detail)
+            self._check_degraded()
+
+    def _check_degraded(self) -> None:
+        """Fail the run once no producer has had a provider for --max-degraded-s."""
+        remaining = self._degraded.remaining(self.server.connections)
+        if remaining is None or self.status != "running":
+            return
+        if remaining <= 0:
+            self._fail(self._degraded.reason())
+        else:
+            asyncio.get_running_loop().call_later(remaining + 0.05, self._check_degraded)
 
     def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> None:
         if proposal.error:
@@ -554,6 +570,7 @@ class TopicRun:
             self._apply(self.discovery.subtopics_timeout(request_id))
 
     def on_disconnected(self, producer_id: int, reason: str) -> None:
+        self._degraded.forget(producer_id)
         if not self._stopping:
             log.info("producer %d disconnected: %s", producer_id, reason)
             self._apply(self.discovery.producer_gone(producer_id))

@@ -352,3 +352,28 @@ def test_bad_values_are_refused_at_start(tmp_path, extra, message):
     assert result.returncode == 2, (result.returncode, result.stderr[-2000:])
     assert message in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "attributes.txt").exists()
+
+
+def test_a_run_with_no_reachable_provider_gives_up(tmp_path):
+    """Item 11: every provider unreachable (a closed port) with --iterations 1: the
+    run fails after --max-degraded-s with a clear reason instead of waiting forever."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: connections are refused
+    out = tmp_path / "out"
+    llm = f"name=gone,base_url=http://127.0.0.1:{port}/v1,model=m,"
+    llm += "breaker_failures=1,breaker_cooldown=1"
+    args = ["--topic", "Lighthouses", "--producers", "2", "--iterations", "1"]
+    args += ["--provider", "env", "--llm", llm, "--env-file", str(tmp_path / "none.env")]
+    args += ["--max-degraded-s", "3", "--output", str(out)]
+    with Orchestrator(args, tmp_path) as orch:
+        t0 = time.monotonic()
+        code = orch.wait(120)
+        elapsed = time.monotonic() - t0
+        log_text = orch.log_text()
+    assert code == 1, log_text[-3000:]
+    assert elapsed < 60
+    summary = read_run_json(out)
+    assert summary["status"] == "failed"
+    assert "no LLM provider reachable for 3s (--max-degraded-s)" in summary["reason"]
+    assert "no LLM provider reachable" in log_text

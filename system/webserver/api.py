@@ -11,6 +11,7 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -68,6 +69,17 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 429, 503)
 }
+
+
+def _attachment(topic: str) -> str:
+    """Content-Disposition for a topic's download, in any script: an ASCII
+    ``filename`` for old clients and the UTF-8 ``filename*`` (RFC 6266)."""
+    ascii_name = re.sub(r"[^\w-]+", "-", topic, flags=re.ASCII).strip("-_") or "attributes"
+    name = re.sub(r"[^\w-]+", "-", topic).strip("-_") or "attributes"
+    return (
+        f'attachment; filename="{ascii_name}.txt"; '
+        f"filename*=UTF-8''{quote(name + '.txt', safe='')}"
+    )
 
 
 def json_body(request: Request) -> None:
@@ -151,7 +163,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
     )
     async def download(run_id: str) -> StreamingResponse:
         status = await call("status", {"run_id": run_id_checked(run_id)})
-        slug = re.sub(r"[^\w-]+", "-", status["topic"], flags=re.ASCII).strip("-") or "attributes"
+        disposition = _attachment(status["topic"])
 
         async def lines() -> AsyncIterator[bytes]:
             offset = 0
@@ -167,7 +179,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         return StreamingResponse(
             lines(),
             media_type="text/plain; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{slug}.txt"'},
+            headers={"Content-Disposition": disposition},
         )
 
     @router.get("/events", response_class=EventSourceResponse, summary="Live updates (SSE)")

@@ -377,3 +377,16 @@ def test_a_run_with_no_reachable_provider_gives_up(tmp_path):
     assert summary["status"] == "failed"
     assert "no LLM provider reachable for 3s (--max-degraded-s)" in summary["reason"]
     assert "no LLM provider reachable" in log_text
+
+
+@pytest.mark.parametrize("topic", ["東京の観光名所", "Достопримечательности Москвы", "ताज महल"])
+def test_non_latin_topics_run(tmp_path, topic):
+    """Item 4: a topic in any script runs from the CLI into a filesystem-safe,
+    collision-free folder named by its letters, and run.json names it."""
+    args = ["--topic", topic, "--producers", "1", "--iterations", "2"]
+    with Orchestrator(args, tmp_path) as orch:
+        assert orch.wait(120) == 0, orch.log_text()[-2000:]
+    (folder,) = (tmp_path / "output").iterdir()
+    assert topic.split()[0][:3].casefold() in folder.name and "_" in folder.name
+    assert read_run_json(folder)["topic"] == topic
+    assert (folder / "attributes.txt").read_text(encoding="utf-8").splitlines()

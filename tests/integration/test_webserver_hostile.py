@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -80,3 +82,25 @@ def test_access_token_is_redacted_in_logs_and_spans(constellation, collector) ->
     assert token not in log
     for span in collector.store.all():
         assert token not in repr(span.attributes), span
+
+
+def test_a_non_latin_topic_runs_over_the_api(web: WebMode) -> None:
+    """Item 4: the API starts, lists and downloads a run whose topic is Japanese."""
+    from urllib.parse import quote
+
+    topic = "東京の観光名所"
+    with web.client() as http:
+        started = http.post("/api/runs", json={"topic": topic, "producers": 1, "iterations": 2})
+        assert started.status_code == 201, started.text
+        run_id = started.json()["run_id"]
+        deadline = time.monotonic() + 120
+        while http.get(f"/api/runs/{run_id}").json()["state"] not in ("completed", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        status = http.get(f"/api/runs/{run_id}").json()
+        assert status["state"] == "completed" and status["topic"] == topic
+        assert topic in status["config"]["output_dir"]
+        download = http.get(f"/api/runs/{run_id}/attributes.txt")
+        assert download.status_code == 200
+        assert quote(f"{topic}.txt") in download.headers["content-disposition"]
+        assert len(download.text.splitlines()) == status["counts"]["unique"] > 0

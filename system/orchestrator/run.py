@@ -154,9 +154,9 @@ class TopicRun:
             self._write_summary()
             return RunOutcome(self.status, self.reason, self.stats, None)
         self.stats.torn_dropped = self.file.torn_dropped
-        self._summary_writer.write()  # status "running": a crash leaves a truthful run.json
         self.stats.resumed = self.index.load_existing(existing)
         self.discovery.seed(existing)
+        self._summary_writer.write()  # status "running": a crash leaves a truthful run.json
         if self.stats.resumed:
             log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
         parent = self._parent_context or context_from(env_carrier(self._env))

@@ -29,7 +29,7 @@ DISCONNECT_CHECK_S = 5.0
 
 #: integers outside this range cannot be meaningful anywhere in a request (and would
 #: not fit the control channel's MessagePack ints); the orchestrator checks the real ranges
-WIDE_INT = {"ge": -(2**31), "le": 2**31 - 1}
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 #: an offset beyond any file, still small enough for every encoder on the way
 MAX_OFFSET = 2**53
 
@@ -49,12 +49,17 @@ class StartRun(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     topic: str = Field(description="topic to enumerate, e.g. 'Paris attractions'")
-    producers: int = Field(5, description="producer processes, 1..64", **WIDE_INT)
+    producers: int = Field(5, description="producer processes, 1..64", ge=INT_MIN, le=INT_MAX)
     iterations: int | None = Field(
-        None, description="LLM requests per producer; null = until stopped", **WIDE_INT
+        None,
+        description="LLM requests per producer; null = until stopped",
+        ge=INT_MIN,
+        le=INT_MAX,
     )
     provider: str = Field("test", description="'test' (simulated LLM) or 'env' (real APIs)")
-    request_size: int = Field(60, description="items asked for per request, 1..1000", **WIDE_INT)
+    request_size: int = Field(
+        60, description="items asked for per request, 1..1000", ge=INT_MIN, le=INT_MAX
+    )
 
     @field_validator("topic", "provider")
     @classmethod

@@ -128,7 +128,9 @@ class TopicRun:
         self._wake_push = asyncio.Event()
         self._near_file: Any = None
         self._write_failed = False
-        self._summary_writer = SummaryRefresher(config.summary_path, self.summary)
+        self._summary_writer = SummaryRefresher(
+            config.summary_path, self.summary, on_error=self._summary_failed
+        )
         self._degraded = DegradedWatch(config.max_degraded_s)
 
     # ----------------------------------------------------------------- control
@@ -190,13 +192,20 @@ class TopicRun:
                 if self._near_file is not None:
                     self._near_file.close()
                 self._finish_span(span)
-        outcome = RunOutcome(self.status, self.reason, self.stats, self.trace_id)
         self._write_summary()
-        return outcome
+        return RunOutcome(self.status, self.reason, self.stats, self.trace_id)
 
     def _write_summary(self) -> None:
         """run.json now; a failure (disk full) is one log line, never a traceback."""
         self._summary_writer.write()
+
+    def _summary_failed(self, message: str) -> None:
+        """A run.json write error ends the run like any other write error (exit 1)."""
+        if self.status == "running":
+            self._fail(message)
+        elif self.status != "failed":  # the final summary: the run had ended well
+            self.status, self.reason = "failed", message
+            log.error("run failed: %s", message)
 
     @property
     def trace_id(self) -> str | None:
@@ -498,7 +507,7 @@ class TopicRun:
             self._near_file.write("".join(f"{a}\t{b}\n" for a, b in near))
             self._near_file.flush()
         except OSError as exc:
-            log.warning("cannot write near_duplicates.txt: %s", exc)
+            self._fail(f"cannot write near_duplicates.txt: {exc.strerror or exc}")
 
     def _reweight(self) -> None:
         """Shift the producers' provider weights toward the better yield (--adaptive-weights)."""

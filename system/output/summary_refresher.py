@@ -4,7 +4,8 @@
 A run that crashes (SIGKILL, power loss) therefore leaves ``status: running``
 with counts as of the last refresh, never a missing file or the summary of an
 earlier run. A failed write (disk full) is logged once and retried at the next
-tick; the previous run.json stays whole.
+tick; the previous run.json stays whole. With ``on_error`` the owner is
+told instead (the run ends on a write error) and nothing is logged here.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ class SummaryRefresher:
         path: Path,
         summary: Callable[[], dict[str, Any]],
         interval_s: float = REFRESH_INTERVAL_S,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.path = path
+        self._on_error = on_error
         self._summary = summary
         self.interval_s = interval_s
         self.writes = 0
@@ -39,8 +42,11 @@ class SummaryRefresher:
         try:
             write_run_summary(self.path, self._summary())
         except OSError as exc:
-            if not self._failing:
-                log.error("cannot write %s: %s", self.path, exc.strerror or exc)
+            message = f"cannot write {self.path}: {exc.strerror or exc}"
+            if self._on_error is not None:
+                self._on_error(message)
+            elif not self._failing:
+                log.error("%s", message)
             self._failing = True
             return False
         self._failing = False

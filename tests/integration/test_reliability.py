@@ -390,3 +390,20 @@ def test_non_latin_topics_run(tmp_path, topic):
     assert topic.split()[0][:3].casefold() in folder.name and "_" in folder.name
     assert read_run_json(folder)["topic"] == topic
     assert (folder / "attributes.txt").read_text(encoding="utf-8").splitlines()
+
+
+def test_run_json_write_error_ends_the_run(tmp_path):
+    """Item 6: a run.json refresh that cannot be written (its temporary file's name
+    taken by a directory) ends the run: one clear line, exit 1, no traceback."""
+    out = tmp_path / "out"
+    args = ["--topic", "Lighthouses", "--producers", "1", "--saturation", "0"]
+    args += ["--sim-latency-ms", "50", "--output", str(out)]
+    with Orchestrator(args, tmp_path) as orch:
+        orch.wait_listening()
+        wait_for(lambda: (out / "run.json").exists(), 30, "run.json")
+        (out / "run.json.tmp").mkdir()
+        assert orch.wait(60) == 1
+        log_text = orch.log_text()
+    assert "Traceback" not in log_text, log_text
+    assert log_text.count("run failed: cannot write") == 1, log_text
+    assert read_run_json(out)["status"] == "running"  # the last whole one stays

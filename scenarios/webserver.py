@@ -108,9 +108,18 @@ def run(ctx: ScenarioContext) -> None:
 
 
 def _http_span(q: Spans, method: str, route: str) -> Spans:
-    return q.service(n.SERVICE_WEBSERVER).where(
-        **{n.HTTP_METHOD: method, n.HTTP_ROUTE: route}
-    )
+    return q.service(n.SERVICE_WEBSERVER).where(**{n.HTTP_METHOD: method, n.HTTP_ROUTE: route})
+
+
+def _check_server_address(q: Spans) -> None:
+    """server.address is the host alone, server.port the port apart (semantic conventions)."""
+    for span in q.service(n.SERVICE_WEBSERVER).where(lambda sp: sp.kind == "SERVER"):
+        address, port = span.attr(n.SERVER_ADDRESS), span.attr(n.SERVER_PORT)
+        host_and_port = isinstance(address, str) and address.count(":") == 1
+        assert isinstance(address, str) and address and not host_and_port, (
+            f"{span.name}: server.address {address!r} is not a host alone"
+        )
+        assert isinstance(port, int) and 0 < port < 65536, f"{span.name}: server.port {port!r}"
 
 
 def check(ctx: ScenarioContext) -> None:
@@ -136,6 +145,7 @@ def check(ctx: ScenarioContext) -> None:
     assert parent.kind == "SERVER", f"the HTTP span is {parent.kind}, not SERVER"
     for key in (n.HTTP_METHOD, n.HTTP_ROUTE, n.HTTP_STATUS, n.URL_SCHEME):
         assert parent.attr(key) is not None, f"HTTP span lacks {key}: {parent.attributes}"
+    _check_server_address(q)
     # producers worked inside that trace
     q.in_trace(parent).service(n.SERVICE_PRODUCER).name("chat *").at_least(3 * 8)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
@@ -24,6 +25,7 @@ from tester.collector import Collector, Span, SpanStore, spans_to_otlp_json
 from tester.collector.jaeger_json import to_jaeger_json
 from tester.collector.jaeger_query import DEFAULT_JAEGER_URL, JaegerPoller, JaegerQuery
 from tester.constellation import StartupError
+from tester.html_report import write_html_report
 from tester.query import IncompleteTrace, NoTelemetry
 from tester.replay import ReplayError, load_context, replay_dirs
 from tester.report import (
@@ -39,6 +41,7 @@ from tester.report import (
 from tester.scenario import ScenarioContext
 from tester.schema import KNOWN_SERVICES
 from tester.topic.evidence import describe_span
+from tester.version import version
 
 EXIT_PASS, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -54,6 +57,7 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
         help=f"scenario(s) to run, comma-separated, or 'all': "
         f"{', '.join(scenario_names)} (default basic)",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     p.add_argument("--list", action="store_true", help="list scenarios and exit")
     p.add_argument(
         "--keep-running",
@@ -182,11 +186,18 @@ def _cheat_sheet(
     return "\n".join(lines)
 
 
+def _write_atomically(path: Path, text: str) -> None:
+    """A reader (Jaeger UI, a script) sees the old file or the new one, never half."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
 def _save_traces(store: SpanStore, workdir: Path) -> dict[str, str]:
     spans = store.all()
     otlp, jaeger = workdir / "traces.otlp.json", workdir / "traces.jaeger.json"
-    otlp.write_text(json.dumps(spans_to_otlp_json(spans)), encoding="utf-8")
-    jaeger.write_text(json.dumps(to_jaeger_json(spans)), encoding="utf-8")
+    _write_atomically(otlp, json.dumps(spans_to_otlp_json(spans)))
+    _write_atomically(jaeger, json.dumps(to_jaeger_json(spans)))
     return {"traces_otlp": str(otlp), "traces_jaeger": str(jaeger), "logs": str(workdir / "logs")}
 
 
@@ -228,19 +239,25 @@ def run_scenario(
     started = time.monotonic()
     status, detail = FAILED, ""
     artifacts: dict[str, str] = {}
+    check_s: float | None = None
+    idle_s: float | None = None
     try:
         status, detail = _judge(lambda: _run_then_check(name, scenario, ctx))
     finally:
+        check_s = round(time.monotonic() - started, 3)
         with contextlib.suppress(Exception):
             artifacts = _save_traces(ctx.store, workdir)
         try:
             if args.keep_running:
+                # the verdict now, not after Ctrl-C; then stay up, traces kept current
+                print(f"== scenario {name} {status.upper()} (run and checks: {check_s:.1f}s)")
                 if detail:
                     print(detail)
+                idle_started = time.monotonic()
                 with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: tear down
                     print(_cheat_sheet(ctx, artifacts, jaeger_url), flush=True)
-                    while True:
-                        time.sleep(3600)
+                    _keep_traces_current(ctx.store, workdir)
+                idle_s = round(time.monotonic() - idle_started, 3)
                 print("\ntearing down...")
         finally:
             ctx.close()
@@ -272,6 +289,8 @@ def run_scenario(
         ctx.notes,
         leftovers,
         status,
+        check_s if args.keep_running else None,
+        idle_s,
     )
     for line in ctx.notes:
         print(f"   note: {line}")
@@ -283,8 +302,29 @@ def run_scenario(
             f"{artifacts.get('traces_jaeger')})",
             file=sys.stderr,
         )
-    print(f"== scenario {name} {status.upper()} in {result.duration_s:.1f}s")
+    if idle_s is not None and check_s is not None:
+        print(
+            f"== scenario {name} {status.upper()}: run and checks {check_s:.1f}s, "
+            f"kept running {idle_s:.1f}s"
+        )
+    else:
+        print(f"== scenario {name} {status.upper()} in {result.duration_s:.1f}s")
     return result
+
+
+TRACE_REFRESH_S = 1.0
+
+
+def _keep_traces_current(store: SpanStore, workdir: Path) -> None:
+    """Until Ctrl-C: rewrite the trace files whenever spans arrived, so what a user
+    opens while the constellation is up (Jaeger UI's JSON File) is what it did."""
+    written = len(store)
+    while True:
+        time.sleep(TRACE_REFRESH_S)
+        if len(store) != written:
+            written = len(store)
+            with contextlib.suppress(OSError):
+                _save_traces(store, workdir)
 
 
 def _run_then_check(name: str, scenario: ModuleType, ctx: ScenarioContext) -> None:
@@ -411,6 +451,12 @@ def _finish(
         write_junit(args.junit, results)
     if args.json:
         write_json(args.json, results)
+    if results:
+        try:
+            report = write_html_report(root / "report.html", results)
+            print(f"report: {report}")
+        except (OSError, ValueError) as exc:  # the verdict stands without the page
+            print(f"tester: could not write report.html: {exc}", file=sys.stderr)
     passed = sum(r.passed for r in results)
     counts = Counter(r.status for r in results if not r.passed)
     others = "".join(f", {c} {s}" for s, c in counts.items() if s != FAILED)

@@ -30,6 +30,9 @@ class ScenarioResult:
     notes: list[str] = field(default_factory=list)
     leftovers: list[str] = field(default_factory=list)
     status: str = ""
+    #: with --keep-running: the run and checks apart from the time it was left running
+    check_s: float | None = None
+    idle_s: float | None = None
 
     def __post_init__(self) -> None:
         if not self.status:

@@ -113,3 +113,18 @@ SUBTOPICS_FALLBACK = "subtopics.fallback"
 EVENT_SUBTOPICS_REQUEST = "subtopics.request"
 EVENT_SUBTOPICS_PROPOSED = "subtopics.proposed"
 EVENT_SUBTOPICS_FAILED = "subtopics.failed"
+
+# Completeness estimate (docs/tracing.md "Completeness")
+EVENT_COVERAGE = "coverage.estimate"
+EVENT_COVERED = "run.covered"
+COVERAGE_ESTIMATE = "coverage.estimate"
+COVERAGE_LOW = "coverage.low"
+COVERAGE_HIGH = "coverage.high"
+COVERAGE_UNIVERSE = "coverage.universe"
+COVERAGE_UNIVERSE_LOW = "coverage.universe_low"
+COVERAGE_UNIVERSE_HIGH = "coverage.universe_high"
+COVERAGE_FOUND = "coverage.found"
+COVERAGE_RUN_REQUESTS = "coverage.run_requests"  # all requests of the run so far (events)
+COVERAGE_REQUESTS = "coverage.requests"
+COVERAGE_BASIS = "coverage.basis"
+COVERAGE_SAMPLE = "coverage.sample_coverage"

@@ -46,7 +46,8 @@ from system.output import OutputError, OutputLock
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, ensure_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
-from system.telemetry.setup import child_environment, resolve_endpoint
+from system.telemetry.setup import check_tracing_environment, child_environment
+from system.version import version
 
 log = logging.getLogger("system.orchestrator")
 
@@ -69,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="orchestrator",
         description="Run concurrent LLM producers to enumerate every unique attribute of a topic.",
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     p.add_argument("--topic", help="topic to enumerate (CLI mode); without it: web mode")
     p.add_argument(
         "--producers",
@@ -290,7 +292,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         if not 0 <= getattr(args, name) <= 65535:
             raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 65535")
     try:
-        resolve_endpoint(args.trace_ep, os.environ)
+        check_tracing_environment(args.trace_ep, os.environ)
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
     check_log_dir(args.log_dir)

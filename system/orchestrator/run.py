@@ -457,6 +457,7 @@ class TopicRun:
         st.candidates += len(batch.candidates)
         st.unique += len(result.new)
         st.duplicates += result.duplicates
+        st.prefiltered += batch.prefiltered or 0
         st.rejected += result.rejected + not_text
         st.input_tokens += batch.input_tokens
         st.output_tokens += batch.output_tokens

@@ -59,6 +59,7 @@ class RunStats:
     unique: int = 0
     candidates: int = 0
     duplicates: int = 0
+    prefiltered: int = 0  # dropped by the producers' pre-filter as already known: never sent
     rejected: int = 0
     batches: int = 0
     input_tokens: int = 0
@@ -112,6 +113,17 @@ class RunStats:
         return self.duplicates / self.candidates if self.candidates else 0.0
 
     @property
+    def generated(self) -> int:
+        """Items the LLMs produced: the candidates sent plus those the pre-filter dropped."""
+        return self.candidates + self.prefiltered
+
+    @property
+    def generated_duplicate_rate(self) -> float:
+        """The share of generated items that were already known: what duplicates cost."""
+        generated = self.generated
+        return (self.duplicates + self.prefiltered) / generated if generated else 0.0
+
+    @property
     def rate_per_second(self) -> float:
         elapsed = self.elapsed
         return self.unique / elapsed if elapsed > 0 else 0.0
@@ -129,6 +141,9 @@ class RunStats:
             "duplicates": self.duplicates,
             "rejected": self.rejected,
             "duplicate_rate": round(self.duplicate_rate, 4),
+            "generated": self.generated,
+            "prefiltered": self.prefiltered,
+            "generated_duplicate_rate": round(self.generated_duplicate_rate, 4),
             "batches": self.batches,
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,

@@ -6,6 +6,15 @@ Resolution order for the endpoint: the ``--trace-ep`` argument, then
 endpoint, or ``OTEL_SDK_DISABLED=true``, no SDK is installed and tracing
 costs nothing.  The protocol comes from ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL``
 or ``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf`` (default) or ``grpc``.
+A gRPC endpoint may omit the scheme (``127.0.0.1:4317``), as the SDK allows:
+it then uses TLS unless ``OTEL_EXPORTER_OTLP_TRACES_INSECURE`` or
+``OTEL_EXPORTER_OTLP_INSECURE`` is ``true``.
+
+``OTEL_TRACES_EXPORTER`` picks the exporters, comma-separated: ``otlp``
+(default), ``console`` (spans as JSON on stderr, no endpoint needed) or
+``none`` (no tracing at all). The resource keeps what
+``OTEL_RESOURCE_ATTRIBUTES`` says (``service.namespace`` included; the
+process's own ``service.name`` wins) and carries ``service.version``.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 import urllib.parse
 import uuid
 from collections.abc import Mapping
@@ -24,6 +34,8 @@ from opentelemetry import trace
 log = logging.getLogger(__name__)
 
 _SUPPORTED_PROTOCOLS = ("http/protobuf", "grpc")
+_SUPPORTED_EXPORTERS = ("otlp", "console", "none")
+DEFAULT_NAMESPACE = "topic-enumerator"
 
 
 class TracingConfigError(ValueError):
@@ -70,7 +82,11 @@ class Telemetry:
         provider, self._provider = self._provider, None
         if provider is None:
             return
-        if self.endpoint is not None and not accepts_connections(self.endpoint):
+        if (
+            self.endpoint is not None
+            and self._exporter is not None
+            and not accepts_connections(self.endpoint)
+        ):
             log.warning(
                 "trace endpoint %s is unreachable: spans not exported yet are dropped",
                 endpoint_address(self.endpoint),
@@ -133,12 +149,66 @@ def resolve_endpoint(trace_ep: str | None, environ: Mapping[str, str]) -> tuple[
     endpoint = base or signal_endpoint
     if not endpoint:
         return None, protocol
+    if protocol == "grpc" and "://" not in endpoint:
+        endpoint = _grpc_url(endpoint, environ)
     if not endpoint.startswith(("http://", "https://")):
         raise TracingConfigError(f"trace endpoint {endpoint!r} must be an http:// or https:// URL")
     _check_url(endpoint)
     if base and protocol == "http/protobuf" and not base.rstrip("/").endswith("/v1/traces"):
         endpoint = base.rstrip("/") + "/v1/traces"
     return endpoint, protocol
+
+
+def _grpc_url(endpoint: str, environ: Mapping[str, str]) -> str:
+    """A scheme-less gRPC endpoint as a URL: TLS unless the *_INSECURE variable says true
+    (the SDK's rule)."""
+    insecure = environ.get("OTEL_EXPORTER_OTLP_TRACES_INSECURE") or environ.get(
+        "OTEL_EXPORTER_OTLP_INSECURE"
+    )
+    url = f"{'http' if _truthy(insecure) else 'https'}://{endpoint}"
+    try:
+        parts = urllib.parse.urlsplit(url)
+        if not parts.hostname or parts.port is None or parts.path not in ("", "/"):
+            raise ValueError
+    except ValueError:
+        raise TracingConfigError(
+            f"gRPC trace endpoint {endpoint!r} must be HOST:PORT or an http(s):// URL"
+        ) from None
+    return url
+
+
+def resolve_exporters(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """The exporters ``OTEL_TRACES_EXPORTER`` names (default ``otlp``); () for ``none``."""
+    names = [
+        n.strip().lower()
+        for n in (environ.get("OTEL_TRACES_EXPORTER") or "otlp").split(",")
+        if n.strip()
+    ] or ["otlp"]
+    unknown = [n for n in names if n not in _SUPPORTED_EXPORTERS]
+    if unknown:
+        raise TracingConfigError(
+            f"unsupported OTEL_TRACES_EXPORTER {', '.join(unknown)!r}; "
+            f"use {', '.join(_SUPPORTED_EXPORTERS)}"
+        )
+    if "none" in names:
+        return ()
+    return tuple(dict.fromkeys(names))
+
+
+def resource_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``OTEL_RESOURCE_ATTRIBUTES`` (``k=v,k2=v2``, values percent-encoded) as a dict."""
+    attributes: dict[str, str] = {}
+    for pair in (environ.get("OTEL_RESOURCE_ATTRIBUTES") or "").split(","):
+        key, sep, value = pair.partition("=")
+        if sep and key.strip():
+            attributes[key.strip()] = urllib.parse.unquote(value.strip())
+    return attributes
+
+
+def check_tracing_environment(trace_ep: str | None, environ: Mapping[str, str]) -> None:
+    """Raise TracingConfigError for any tracing setting that cannot be used (exit 2)."""
+    resolve_exporters(environ)
+    resolve_endpoint(trace_ep, environ)
 
 
 def child_environment(trace_ep: str | None) -> dict[str, str] | None:
@@ -163,8 +233,11 @@ def configure_tracing(
     telemetry = Telemetry(service_name=service_name)
     if _truthy(env.get("OTEL_SDK_DISABLED")):
         return telemetry
+    exporters = resolve_exporters(env)
     endpoint, protocol = resolve_endpoint(trace_ep, env)
-    if endpoint is None:
+    if "otlp" in exporters and endpoint is None:
+        exporters = tuple(e for e in exporters if e != "otlp")
+    if not exporters:
         return telemetry
 
     from opentelemetry.sdk.resources import Resource
@@ -172,22 +245,47 @@ def configure_tracing(
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
     from system.telemetry.deferred import DeferredExporter
+    from system.version import version
 
-    exporter = DeferredExporter(lambda: _otlp_exporter(endpoint, protocol))
-    attributes: dict[str, Any] = {
-        "service.name": service_name,
-        "service.instance.id": telemetry.instance_id,
-        "service.namespace": "topic-enumerator",
-        "process.pid": os.getpid(),
-    }
-    attributes.update(resource_attributes or {})
-    provider = TracerProvider(resource=Resource.create(attributes))
-    provider.add_span_processor(BatchSpanProcessor(exporter))
+    provider = TracerProvider(
+        resource=Resource(_resource(service_name, telemetry.instance_id, version(), env)).merge(
+            Resource(dict(resource_attributes or {}))
+        )
+    )
+    if "otlp" in exporters:
+        assert endpoint is not None
+        exporter = DeferredExporter(lambda: _otlp_exporter(endpoint, protocol))
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+        telemetry.endpoint, telemetry.protocol = endpoint, protocol
+        telemetry._exporter = exporter
+        log.debug("tracing to %s over %s", endpoint_address(endpoint), protocol)
+    if "console" in exporters:
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
+
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     trace.set_tracer_provider(provider)
-    telemetry.endpoint, telemetry.protocol = endpoint, protocol
-    telemetry._provider, telemetry._exporter = provider, exporter
-    log.debug("tracing to %s over %s", endpoint_address(endpoint), protocol)
+    telemetry._provider = provider
     return telemetry
+
+
+def _resource(
+    service_name: str, instance_id: str, service_version: str, env: Mapping[str, str]
+) -> dict[str, Any]:
+    """The resource: OTEL_RESOURCE_ATTRIBUTES first, then what only this process knows."""
+    attributes: dict[str, Any] = {
+        "service.namespace": DEFAULT_NAMESPACE,
+        **resource_from_environment(env),
+        "service.name": service_name,
+        "service.instance.id": instance_id,
+        "service.version": service_version,
+        "process.pid": os.getpid(),
+        "telemetry.sdk.language": "python",
+        "telemetry.sdk.name": "opentelemetry",
+    }
+    from opentelemetry.sdk.version import __version__ as sdk_version
+
+    attributes["telemetry.sdk.version"] = sdk_version
+    return attributes
 
 
 def _otlp_exporter(endpoint: str, protocol: str) -> Any:

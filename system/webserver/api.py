@@ -43,6 +43,17 @@ def _valid_text(value: str) -> str:
     return value
 
 
+def unavailable_message(exc: OrchestratorUnavailable) -> str:
+    """What the user should do when the orchestrator cannot be asked (no exception text:
+    the cause is in the webserver's log and /api/health)."""
+    if "in time" in str(exc):
+        return "The orchestrator is busy and did not answer in time. Try again in a moment."
+    return (
+        "The orchestrator is not running or not reachable. Start it (scripts/start.sh "
+        "starts it with the webserver) and try again; this page reconnects by itself."
+    )
+
+
 class StartRun(BaseModel):
     """A topic run to start. Ranges are checked by the orchestrator, as on its CLI."""
 
@@ -102,7 +113,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         try:
             reply = await client.request(op, args)
         except OrchestratorUnavailable as exc:
-            raise HTTPException(503, str(exc)) from exc
+            raise HTTPException(503, unavailable_message(exc)) from exc
         except (OverflowError, UnicodeEncodeError, TypeError, ValueError) as exc:
             # a value the control channel cannot encode: the request's fault, never a 500
             raise HTTPException(400, f"request cannot be forwarded: {exc}") from exc
@@ -161,14 +172,22 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         args = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}
         return await call("attributes", args)
 
-    @router.get(
+    @router.api_route(
         "/runs/{run_id}/attributes.txt",
-        summary="Download attributes.txt",
+        methods=["GET", "HEAD"],
+        summary="Download attributes.txt (HEAD: its headers only)",
         response_class=StreamingResponse,
     )
-    async def download(run_id: str) -> StreamingResponse:
+    async def download(run_id: str, request: Request) -> StreamingResponse:
         status = await call("status", {"run_id": run_id_checked(run_id)})
-        disposition = _attachment(status["topic"])
+        headers = {
+            "Content-Disposition": _attachment(status["topic"]),
+            "X-Attributes-Count": str(status["counts"]["total_in_file"]),
+        }
+        if request.method == "HEAD":
+            return StreamingResponse(
+                iter(()), media_type="text/plain; charset=utf-8", headers=headers
+            )
 
         async def lines() -> AsyncIterator[bytes]:
             offset = 0
@@ -181,16 +200,10 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
                 yield ("\n".join(page["items"]) + "\n").encode()
                 offset += len(page["items"])
 
-        return StreamingResponse(
-            lines(),
-            media_type="text/plain; charset=utf-8",
-            headers={"Content-Disposition": disposition},
-        )
+        return StreamingResponse(lines(), media_type="text/plain; charset=utf-8", headers=headers)
 
     @router.get("/events", response_class=EventSourceResponse, summary="Live updates (SSE)")
-    async def events(
-        request: Request, run_id: str | None = None
-    ) -> AsyncIterator[ServerSentEvent]:
+    async def events(request: Request, run_id: str | None = None) -> AsyncIterator[ServerSentEvent]:
         """Server-Sent Events: ``run`` (a run's snapshot, twice a second while it is
         active) and ``attributes`` (newly found). ``run_id`` limits the stream to one run."""
         queue = live.subscribe()

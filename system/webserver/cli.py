@@ -19,13 +19,16 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from system.logsetup import LEVELS, announce, configure_logging
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, read_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
-from system.telemetry.setup import resolve_endpoint
+from system.telemetry.setup import check_tracing_environment
+from system.version import version
 from system.webserver.security import LOOPBACK_NAMES, AccessPolicy
 
 log = logging.getLogger("system.webserver")
@@ -51,6 +54,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="webserver", description="Web UI and HTTP API for topic runs.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0 = any)"
@@ -85,6 +89,16 @@ def build_parser() -> argparse.ArgumentParser:
         "address (against DNS rebinding); repeatable; '*' = any",
     )
     return p
+
+
+def _span_hook(*hooks: Callable[[Any, dict[str, Any]], None]) -> Callable[..., None]:
+    """One server_request_hook running several (span attributes, token redaction)."""
+
+    def hook(span: Any, scope: dict[str, Any]) -> None:
+        for each in hooks:
+            each(span, scope)
+
+    return hook
 
 
 def allowed_hosts(args: argparse.Namespace) -> frozenset[str]:
@@ -148,6 +162,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
     from system.webserver.control_client import OrchestratorClient
     from system.webserver.live import LiveState
     from system.webserver.redact import install_log_redaction, redact_span
+    from system.webserver.span_attributes import server_request_hook
 
     telemetry = configure_tracing(s.SERVICE_WEBSERVER, trace_ep=args.trace_ep)
     live = LiveState()
@@ -168,7 +183,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
             tracer_provider=telemetry.tracer_provider,
             exclude_spans=["receive", "send"],
             excluded_urls="/static/.*",
-            server_request_hook=redact_span,  # the access token never reaches a span
+            server_request_hook=_span_hook(server_request_hook, redact_span),
         )
     try:
         sock = _bind(args.host, args.port)
@@ -211,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         _address(args.orchestrator)
         access = _access_token(args)
         control_token = read_token(args.control_token_file)
-        resolve_endpoint(args.trace_ep, os.environ)
+        check_tracing_environment(args.trace_ep, os.environ)
     except (UsageError, TokenFileError, TracingConfigError) as exc:
         print(f"webserver: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

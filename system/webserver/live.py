@@ -22,7 +22,8 @@ MAX_RUNS = 100  # like the orchestrator, remember the newest runs only
 @dataclass
 class RunView:
     snapshot: dict[str, Any]
-    series: list[list[float]] = field(default_factory=list)  # [t, unique, candidates, dups]
+    # [t, unique, candidates, dups, prefiltered]: this run's counts (resumed lines excluded)
+    series: list[list[float]] = field(default_factory=list)
     recent: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_ATTRIBUTES))
 
     def add_point(self, snapshot: dict[str, Any]) -> None:
@@ -32,6 +33,7 @@ class RunView:
             float(counts.get("unique", 0)),
             float(counts.get("candidates", 0)),
             float(counts.get("duplicates", 0)),
+            float(counts.get("prefiltered", 0)),
         ]
         if self.series and self.series[-1][1:] == point[1:] and snapshot.get("state") == "running":
             return

@@ -4,6 +4,7 @@ from tester.collector.collector import Collector
 from tester.collector.spans import (
     Span,
     SpanEvent,
+    SpanLink,
     spans_from_otlp_json,
     spans_to_otlp_json,
 )
@@ -13,6 +14,7 @@ __all__ = [
     "Collector",
     "Span",
     "SpanEvent",
+    "SpanLink",
     "SpanStore",
     "spans_from_otlp_json",
     "spans_to_otlp_json",

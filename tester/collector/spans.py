@@ -34,6 +34,15 @@ class SpanEvent:
 
 
 @dataclass(frozen=True)
+class SpanLink:
+    """A link to another span (e.g. the request that caused this work, in another trace)."""
+
+    trace_id: str
+    span_id: str
+    attributes: Mapping[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
 class Span:
     """One finished span. Hashable (by its scalar fields); equality compares every field."""
 
@@ -50,6 +59,8 @@ class Span:
     resource: Mapping[str, Any] = field(hash=False)
     events: tuple[SpanEvent, ...] = field(default=(), hash=False)
     scope_name: str = ""
+    scope_version: str = ""
+    links: tuple[SpanLink, ...] = field(default=(), hash=False)
 
     @property
     def service_name(self) -> str:
@@ -69,6 +80,15 @@ class Span:
 
     def attr(self, key: str, default: Any = None) -> Any:
         return self.attributes.get(key, default)
+
+    def __repr__(self) -> str:
+        """One short line: a failure message that shows spans must not drown in their
+        resources and attributes (``attributes`` and ``describe_span`` have the rest)."""
+        status = f" {self.status}" if self.status == "ERROR" else ""
+        return (
+            f"<Span {self.name!r} {self.service_name} {self.span_id[:8]} "
+            f"{self.duration_ms:.1f}ms{status} attrs={len(self.attributes)}>"
+        )
 
 
 # ------------------------------------------------------------------ protobuf -> Span
@@ -99,7 +119,7 @@ def spans_from_request(request: ExportTraceServiceRequest) -> list[Span]:
     for resource_spans in request.resource_spans:
         resource = _attributes(resource_spans.resource.attributes)
         for scope_spans in resource_spans.scope_spans:
-            scope = scope_spans.scope.name
+            scope, scope_version = scope_spans.scope.name, scope_spans.scope.version
             for s in scope_spans.spans:
                 spans.append(
                     Span(
@@ -119,6 +139,15 @@ def spans_from_request(request: ExportTraceServiceRequest) -> list[Span]:
                             for e in s.events
                         ),
                         scope_name=scope,
+                        scope_version=scope_version,
+                        links=tuple(
+                            SpanLink(
+                                link.trace_id.hex(),
+                                link.span_id.hex(),
+                                _attributes(link.attributes),
+                            )
+                            for link in s.links
+                        ),
                     )
                 )
     return spans
@@ -259,7 +288,20 @@ def _span_json(s: Span) -> dict[str, Any]:
             },
         }
     )
+    if s.links:
+        entry["links"] = [
+            {
+                "traceId": link.trace_id,
+                "spanId": link.span_id,
+                "attributes": _json_attributes(link.attributes),
+            }
+            for link in s.links
+        ]
     return entry
+
+
+def _scope_json(name: str, version: str) -> dict[str, str]:
+    return {"name": name, "version": version} if version else {"name": name}
 
 
 def spans_to_otlp_json(spans: Iterable[Span]) -> dict[str, Any]:
@@ -268,16 +310,17 @@ def spans_to_otlp_json(spans: Iterable[Span]) -> dict[str, Any]:
     Spans are grouped by resource, then by scope name, each group in order of first
     appearance; ``spans_from_otlp_json`` reads every field of the model back unchanged.
     """
-    groups: dict[Any, tuple[Mapping[str, Any], dict[str, list[dict[str, Any]]]]] = {}
+    groups: dict[Any, tuple[Mapping[str, Any], dict[tuple[str, str], list[dict[str, Any]]]]] = {}
     for s in spans:
         _, scopes = groups.setdefault(_freeze(s.resource), (s.resource, {}))
-        scopes.setdefault(s.scope_name, []).append(_span_json(s))
+        scopes.setdefault((s.scope_name, s.scope_version), []).append(_span_json(s))
     return {
         "resourceSpans": [
             {
                 "resource": {"attributes": _json_attributes(resource)},
                 "scopeSpans": [
-                    {"scope": {"name": name}, "spans": items} for name, items in scopes.items()
+                    {"scope": _scope_json(name, version), "spans": items}
+                    for (name, version), items in scopes.items()
                 ],
             }
             for resource, scopes in groups.values()

@@ -13,26 +13,95 @@ from tester.fake_llm.server import FakeLLMHTTPServer, ServerState
 API_KEY_ENV = "FAKE_LLM_API_KEY"
 
 
+DESCRIPTION = """\
+Serve a simulated LLM over the OpenAI chat-completions API (POST
+/v1/chat/completions), with faults on demand.
+It prints "fake-llm listening on HOST:PORT" once it accepts requests; point
+the system at it with --llm name=fake,base_url=http://HOST:PORT/v1,model=fake-model.
+"""
+
+EPILOG = """\
+fault plan (--plan): steps KIND[*COUNT][:SECONDSs] joined by commas, applied
+to the requests in order; a step with neither COUNT nor SECONDS lasts for
+ever; once the plan is used up every request is answered normally.
+  kinds: ok; an HTTP error status such as 429 (sent with Retry-After), 500 or
+         503; down (connection closed, no answer); slow (answer after
+         --slow-ms); hang (no answer for --hang-s); garbage (not JSON);
+         truncated (JSON cut short); empty (no choices)
+  example: --plan 'ok*5,429*3,500*3,down:5s'
+
+exit codes: 0 stopped by Ctrl-C or SIGTERM, 2 bad option or plan.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m tester.fake_llm", description=__doc__)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=0, help="default: an ephemeral port")
-    p.add_argument("--model", default="fake-model", help="model name answered")
-    p.add_argument("--plan", default="", help="fault plan, e.g. 'ok*5,429*3,down:4s' (faults.py)")
-    p.add_argument("--retry-after", type=float, default=1.0, help="Retry-After of 429/503 (s)")
-    p.add_argument("--latency-ms", type=float, default=0.0, help="latency of every answer")
-    p.add_argument("--slow-ms", type=float, default=2000.0, help="latency of 'slow' steps")
-    p.add_argument("--hang-s", type=float, default=120.0, help="how long 'hang' steps hang")
+    from tester.version import version
+
+    p = argparse.ArgumentParser(
+        prog="python -m tester.fake_llm",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {version()}")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--port", type=int, default=0, help="port to listen on (default 0: an ephemeral port)"
+    )
+    p.add_argument(
+        "--model", default="fake-model", help="model name it answers with (default fake-model)"
+    )
+    p.add_argument(
+        "--plan", default="", help="fault plan, see below (default: every request answered)"
+    )
+    p.add_argument(
+        "--retry-after",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="Retry-After seconds sent with 429 and 503 answers (default 1)",
+    )
+    p.add_argument(
+        "--latency-ms",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="delay before every answer (default 0)",
+    )
+    p.add_argument(
+        "--slow-ms",
+        type=float,
+        default=2000.0,
+        metavar="MS",
+        help="delay of the plan's 'slow' steps (default 2000)",
+    )
+    p.add_argument(
+        "--hang-s",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="how long the plan's 'hang' steps hold a request (default 120)",
+    )
     p.add_argument(
         "--require-key-env",
         default=None,
         metavar="VAR",
-        help=f"demand 'Authorization: Bearer $VAR' (e.g. {API_KEY_ENV}); 401 otherwise",
+        help=f"demand 'Authorization: Bearer <value of VAR>' (e.g. {API_KEY_ENV}); "
+        "401 otherwise (default: no key)",
     )
     p.add_argument(
-        "--known", type=int, default=None, help="the model knows only the N most popular names"
+        "--known",
+        type=int,
+        default=None,
+        metavar="N",
+        help="the model knows only the N most popular names of a topic (default: all)",
     )
-    p.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
+    p.add_argument(
+        "--log-level",
+        default="info",
+        choices=["debug", "info", "warning"],
+        help="log level on stderr (default info)",
+    )
     return p
 
 

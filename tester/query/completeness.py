@@ -7,6 +7,10 @@ from collections.abc import Callable, Iterable
 from tester.collector import Span
 from tester.query.errors import IncompleteTrace
 from tester.query.evidence import describe_span, span_tree
+from tester.tracebacks import hide_harness_frames
+
+# pytest shows none of this module's frames for a failed check (tester/tracebacks.py)
+__tracebackhide__ = hide_harness_frames
 
 
 def dangling(spans: Iterable[Span]) -> list[Span]:

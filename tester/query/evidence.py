@@ -6,6 +6,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from tester.collector import Span
+from tester.tracebacks import hide_harness_frames
+
+# pytest shows none of this module's frames for a failed check (tester/tracebacks.py)
+__tracebackhide__ = hide_harness_frames
 
 _SKIP_ATTRS = {"topic.name", "run.id"}
 

@@ -21,6 +21,10 @@ from typing import Any
 
 from tester.collector import Collector, Span, SpanStore
 from tester.query.evidence import describe_span, span_tree
+from tester.tracebacks import hide_harness_frames
+
+# pytest shows none of this module's frames for a failed check (tester/tracebacks.py)
+__tracebackhide__ = hide_harness_frames
 
 Source = SpanStore | Collector | Iterable[Span]
 

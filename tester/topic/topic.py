@@ -27,6 +27,10 @@ from tester.collector import Collector, Span, SpanStore
 from tester.query import IncompleteTrace, NoTelemetry, Spans, assert_complete, spans
 from tester.topic.evidence import describe_span, span_tree
 from tester.topic.normalize import normalize
+from tester.tracebacks import hide_harness_frames
+
+# pytest shows none of this module's frames for a failed check (tester/tracebacks.py)
+__tracebackhide__ = hide_harness_frames
 
 
 class TopicNotFound(AssertionError):

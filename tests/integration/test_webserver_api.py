@@ -58,6 +58,20 @@ def test_a_run_from_start_to_download(web: WebMode) -> None:
         assert download.status_code == 200
         assert download.headers["content-disposition"].startswith("attachment")
         assert download.text.splitlines() == lines
+        head = http.head(f"/api/runs/{run_id}/attributes.txt")
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["content-type"].startswith("text/plain")
+        assert head.headers["content-disposition"] == download.headers["content-disposition"]
+        assert int(head.headers["x-attributes-count"]) == len(lines)
+        assert http.head("/api/runs/" + "0" * 32 + "/attributes.txt").status_code == 404
+
+        # the duplicate rate of generated items counts what the pre-filter dropped
+        counts = done["counts"]
+        assert counts["generated"] == counts["candidates"] + counts["prefiltered"]
+        known = counts["duplicates"] + counts["prefiltered"]
+        assert counts["generated_duplicate_rate"] == pytest.approx(
+            known / counts["generated"], abs=1e-4
+        )
 
         assert http.post(f"/api/runs/{run_id}/stop").status_code == 409
 

@@ -11,10 +11,22 @@ async function api(method, path, body) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const response = await fetch(path, init);
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new Error("The webserver is not reachable. Check that it is running (scripts/start.sh) and try again.");
+  }
   const data = await response.json().catch(() => ({}));
-  if (!response.ok) throw new Error(data.error || `${response.status} ${response.statusText}`);
+  if (!response.ok) throw new Error(data.error || httpMessage(response.status));
   return data;
+}
+
+// An answer without the API's own message (a proxy's, say): what the user can do.
+function httpMessage(status) {
+  if (status === 401 || status === 403) return "Access denied: open the page with its ?token=... link again.";
+  if (status >= 500) return "The server had a problem. Try again; if it persists, see the webserver's log.";
+  return `The request was refused (HTTP ${status}).`;
 }
 
 // ---------------------------------------------------------------- runs list
@@ -31,41 +43,68 @@ function renderRuns() {
     item.dataset.runId = run.run_id;
     item.classList.toggle("selected", run.run_id === state.selected);
     const name = document.createElement("span");
+    name.className = "run-name";
     name.textContent = run.topic;
+    name.title = run.topic;
+    const meta = document.createElement("span");
+    meta.className = "run-meta";
+    meta.textContent = runMeta(run);
     const badge = document.createElement("span");
     badge.className = `badge ${run.state}`;
     badge.textContent = run.state;
-    item.append(name, badge);
+    item.append(name, badge, meta);
     item.addEventListener("click", () => select(run.run_id));
     list.append(item);
   }
 }
 
+// "14:02:31 · 3f9a1c2e": tells two runs of one topic apart
+function runMeta(run) {
+  const started = run.started_at ? new Date(run.started_at * 1000) : null;
+  const today = started && started.toDateString() === new Date().toDateString();
+  const time = { hour: "2-digit", minute: "2-digit", second: "2-digit", hour12: false };
+  const when = !started ? "" : today
+    ? started.toLocaleTimeString(undefined, time)
+    : started.toLocaleString(undefined, { month: "short", day: "numeric", ...time });
+  return [when, run.run_id.slice(0, 8)].filter(Boolean).join(" · ");
+}
+
 // ---------------------------------------------------------------- charts
-function chartOptions(title, color, yFormat) {
-  const width = Math.max(280, $("#chart-unique").clientWidth || 480);
+function chartWidth(element) {
+  return Math.max(200, Math.floor(element.clientWidth || 480));
+}
+
+function chartOptions(title, color, yFormat, yRange) {
+  const width = chartWidth($("#chart-unique"));
   return {
     width, height: 220, legend: { show: false }, cursor: { drag: { x: false, y: false } },
-    scales: { x: { time: false } },
+    scales: { x: { time: false }, y: yRange ? { range: yRange } : {} },
     axes: [
       { label: "seconds", stroke: "#6b7385", grid: { stroke: "#eef0f3" } },
-      { stroke: "#6b7385", grid: { stroke: "#eef0f3" }, values: (u, vals) => vals.map(yFormat), size: 60 },
+      { stroke: "#6b7385", grid: { stroke: "#eef0f3" }, values: (u, vals) => vals.map((v) => (v == null ? "" : yFormat(v))), size: 60 },
     ],
     series: [{}, { label: title, stroke: color, width: 2, fill: color + "22" }],
   };
 }
 
+// Duplicate rate of the items generated in the last interval (not since the start:
+// that shows saturation), pre-filter drops included; null until an item arrived.
+function intervalDuplicateRate(prev, point, last) {
+  const [, , candidates, dups, prefiltered = 0] = point;
+  const [, , pc = 0, pd = 0, pp = 0] = prev || [];
+  const generated = candidates - pc + (prefiltered - pp);
+  if (generated > 0) return (100 * (dups - pd + (prefiltered - pp))) / generated;
+  return last;
+}
+
 function seriesData() {
   const t = [], unique = [], dupRate = [];
   let prev = null;
-  for (const [time, u, candidates, dups] of state.series) {
-    t.push(time);
-    unique.push(u);
-    // duplicate rate over the last interval, not since the start: shows saturation
-    const dc = prev ? candidates - prev[2] : candidates;
-    const dd = prev ? dups - prev[3] : dups;
-    dupRate.push(dc > 0 ? (100 * dd) / dc : (dupRate.length ? dupRate[dupRate.length - 1] : 0));
-    prev = [time, u, candidates, dups];
+  for (const point of state.series) {
+    t.push(point[0]);
+    unique.push(point[1]);
+    dupRate.push(intervalDuplicateRate(prev, point, dupRate.length ? dupRate[dupRate.length - 1] : null));
+    prev = point;
   }
   return { unique: [t, unique], dups: [t, dupRate] };
 }
@@ -75,7 +114,7 @@ function drawCharts() {
   const data = seriesData();
   if (!state.charts.unique) {
     state.charts.unique = new uPlot(chartOptions("unique", "#2f6fed", (v) => fmt.format(v)), data.unique, $("#chart-unique"));
-    state.charts.dups = new uPlot(chartOptions("duplicate %", "#d64545", (v) => v.toFixed(0) + "%"), data.dups, $("#chart-dups"));
+    state.charts.dups = new uPlot(chartOptions("duplicate %", "#d64545", (v) => v.toFixed(0) + "%", [0, 100]), data.dups, $("#chart-dups"));
   } else {
     state.charts.unique.setData(data.unique);
     state.charts.dups.setData(data.dups);
@@ -84,7 +123,7 @@ function drawCharts() {
 
 function addPoint(run) {
   const c = run.counts;
-  const point = [run.elapsed_s, c.unique, c.candidates, c.duplicates];
+  const point = [run.elapsed_s, c.unique, c.candidates, c.duplicates, c.prefiltered || 0];
   const last = state.series[state.series.length - 1];
   if (last && last[0] >= point[0]) return;
   state.series.push(point);
@@ -92,8 +131,34 @@ function addPoint(run) {
 }
 
 // ---------------------------------------------------------------- run view
-function setCounter(name, text) {
+function setCounter(name, text, sub) {
   $(`[data-counter="${name}"]`).textContent = text;
+  const line = $(`[data-sub="${name}"]`);
+  if (line) line.textContent = sub || "";
+}
+
+const percent = (rate) => (100 * rate).toFixed(1) + "%";
+
+// A resumed run: the counter, the chart and unique/s all count this run's new
+// attributes; the sub-line says how many the file holds.
+function renderUnique(c) {
+  const resumed = c.resumed > 0;
+  $('[data-label="unique"]').textContent = resumed ? "Unique (new)" : "Unique";
+  $("#chart-unique-title").textContent = resumed ? "Unique attributes (new this run)" : "Unique attributes";
+  setCounter("unique", fmt.format(c.unique), resumed ? `${fmt.format(c.total_in_file)} in file, ${fmt.format(c.unique)} new` : "");
+}
+
+// Share of the generated items that were duplicates; the orchestrator-side rate
+// (of the candidates it received) apart. Nothing before the first item.
+function renderDuplicates(c) {
+  const generated = c.generated ?? c.candidates;
+  if (!generated) {
+    setCounter("duplicate_rate", "–", "no items yet");
+    return;
+  }
+  const rate = c.generated_duplicate_rate ?? c.duplicate_rate;
+  const sub = c.prefiltered ? `${percent(c.duplicate_rate)} of those sent` : "";
+  setCounter("duplicate_rate", percent(rate), sub);
 }
 
 function renderRun(run) {
@@ -105,9 +170,9 @@ function renderRun(run) {
   badge.textContent = run.state;
   $("#run-reason").textContent = run.reason || "";
   const c = run.counts;
-  setCounter("unique", fmt.format(c.total_in_file));
-  setCounter("candidates", fmt.format(c.candidates));
-  setCounter("duplicate_rate", (100 * c.duplicate_rate).toFixed(1) + "%");
+  renderUnique(c);
+  setCounter("candidates", fmt.format(c.candidates), c.prefiltered ? `${fmt.format(c.generated)} generated` : "");
+  renderDuplicates(c);
   setCounter("requests", fmt.format(run.requests));
   setCounter("tokens", fmt.format(run.tokens));
   setCounter("rate", run.unique_per_s.toFixed(1));
@@ -228,7 +293,7 @@ $("#stop-button").addEventListener("click", async () => {
 
 window.addEventListener("resize", () => {
   for (const chart of Object.values(state.charts)) {
-    chart.setSize({ width: Math.max(280, chart.root.parentElement.clientWidth - 4), height: 220 });
+    chart.setSize({ width: chartWidth(chart.root.parentElement), height: 220 });
   }
 });
 
@@ -240,7 +305,11 @@ async function init() {
     renderRuns();
     if (runs.length) await select(runs.sort((a, b) => b.started_at - a.started_at)[0].run_id);
   } catch (err) {
-    setConnection(err.message, "pill-bad");
+    setConnection("offline", "pill-bad");
+    $("#connection").title = err.message;
+    const error = $("#form-error");
+    error.textContent = err.message;
+    error.hidden = false;
   }
 }
 

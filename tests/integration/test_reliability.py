@@ -283,7 +283,7 @@ def test_producer_exits_fast_when_its_parent_goes_during_start_up(tmp_path, stag
             proc.terminate()
         code = proc.wait(timeout=20)
         elapsed = time.monotonic() - t0
-        assert elapsed < 2.0, f"exited after {elapsed:.1f}s (code {code})"
+        assert elapsed < 3.0, f"exited after {elapsed:.1f}s (code {code})"  # ~0.1 s unloaded
         assert code != 0
     finally:
         if proc.poll() is None:

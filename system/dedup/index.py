@@ -25,7 +25,7 @@ from rbloom import Bloom
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
 
-__all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash", "trusted_keys"]
+__all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash"]
 
 _MASK_64 = (1 << 64) - 1
 #: the smallest capacity a filter is built with, whatever ``expected_items`` says
@@ -49,28 +49,6 @@ def bloom_hash(key: int) -> int:
 #: raw candidates remembered with their (display, key): LLMs repeat themselves, and
 #: cleaning + normalizing is most of the cost of a candidate. Bounded: cleared when full.
 MEMO_SIZE = 20_000
-
-#: one key in this many given keys is recomputed to check the producer's hashing
-KEY_CHECK_STRIDE = 16
-
-
-def trusted_keys(candidates: Sequence[str], given: Sequence[int] | None) -> Sequence[int] | None:
-    """The producer's keys when they can be used, else None (the caller hashes).
-
-    They must be one unsigned 64-bit int per candidate, and a spot check (the
-    first key and every ``KEY_CHECK_STRIDE``-th) must match a fresh hash of the
-    candidate; one mismatch and the whole batch is hashed again.
-    """
-    if given is None or len(given) != len(candidates):
-        return None
-    for key in given:
-        if isinstance(key, bool) or not isinstance(key, int) or not 0 <= key <= _MASK_64:
-            return None
-    for i in range(0, len(candidates), KEY_CHECK_STRIDE):
-        if attribute_key(normalize(clean_display(candidates[i]))) != given[i]:
-            return None
-    return given
-
 
 @dataclass
 class BatchResult:
@@ -134,19 +112,22 @@ class DedupIndex:
     ) -> BatchResult:
         """Accept the candidates whose keys are new; count the rest.
 
-        ``given_keys`` are the producer's keys for the candidates (pre-filter):
-        used instead of hashing again when they pass ``trusted_keys``.
+        ``given_keys`` (the producer's pre-filter keys) are not used: every key
+        is derived here from the candidate's text. A producer holds the run
+        token but not the orchestrator's trust; with keys taken on a spot check
+        it could send a wrong key for the same text in an unchecked position and
+        have it written twice. Deriving costs a clean + normalize + hash per
+        distinct raw candidate (the memo absorbs the model's repeats), which
+        benchmarks/README.md measures against the spot check it replaced.
         """
+        del given_keys  # kept in the signature: the protocol still carries them
         result = BatchResult()
         keys, bloom, max_length = self._keys, self._bloom, self.max_length
-        trusted = trusted_keys(candidates, given_keys)
         memo = self._memo
-        for i, candidate in enumerate(candidates):
+        for candidate in candidates:
             known = memo.get(candidate)
             if known is not None:
                 display, key = known
-            elif trusted is not None:  # the producer hashed it: clean only
-                display, key = clean_display(candidate), trusted[i]
             else:
                 display = clean_display(candidate)
                 key = attribute_key(normalize(display)) if display else 0
@@ -156,8 +137,6 @@ class DedupIndex:
             if not display or len(display) > max_length:
                 result.rejected += 1
                 continue
-            if trusted is not None:
-                key = trusted[i]
             if key not in bloom:
                 result.bloom_negatives += 1
             elif key in keys:

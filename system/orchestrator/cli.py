@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 from system.logsetup import LEVELS, configure_logging
 from system.orchestrator.config import (
     DEFAULT_AVOID_BUDGET,
+    DEFAULT_MAX_DEGRADED_S,
     DEFAULT_MAX_RESTARTS,
     DEFAULT_PARTITION_BY,
     DEFAULT_PATIENCE_S,
@@ -34,12 +35,14 @@ from system.orchestrator.config import (
     LeverConfig,
     RunConfig,
     build_run_config,
+    check_log_dir,
     provider_environment,
     validate_levers,
 )
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
 from system.orchestrator.web_mode import serve
+from system.output import OutputError, OutputLock
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, ensure_token
 from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
@@ -137,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="an OpenAI-compatible endpoint: name=N,base_url=URL,model=M[,key_env=VAR]"
         "[,weight=W][,rpm=R][,tpm=T][,timeout=S][,breaker_failures=K][,breaker_cooldown=S];"
         " repeatable; replaces the OPENAI/ANTHROPIC/GEMINI defaults",
+    )
+    llm.add_argument(
+        "--max-degraded-s",
+        type=float,
+        default=DEFAULT_MAX_DEGRADED_S,
+        metavar="S",
+        help="fail the run when no provider has been reachable for S seconds "
+        f"(default {DEFAULT_MAX_DEGRADED_S:g}; 0 = wait for them forever)",
     )
     llm.add_argument(
         "--env-file", default=".env", help="read provider keys and settings from it (default .env)"
@@ -269,6 +280,7 @@ def shared_run_options(args: argparse.Namespace) -> dict[str, Any]:
         "record_content": args.record_content,
         "adaptive_weights": args.adaptive_weights,
         "levers": levers_from(args),
+        "max_degraded_s": args.max_degraded_s,
     }
 
 
@@ -283,6 +295,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         check_tracing_environment(args.trace_ep, os.environ)
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
+    check_log_dir(args.log_dir)
     if args.topic is None:
         validate_levers(levers_from(args))  # web mode: every run uses them
         given = [
@@ -373,6 +386,12 @@ def main(argv: list[str] | None = None) -> int:
         try:
             token = ensure_token(args.control_token_file)
         except TokenFileError as exc:
+            print(f"orchestrator: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        try:  # held until the process ends: one run per output folder
+            output_lock = OutputLock(config.output_dir).acquire()  # noqa: F841
+        except OutputError as exc:
             print(f"orchestrator: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
     configure_logging(args.log_level, "orchestrator")

@@ -7,13 +7,14 @@ so bad input costs nothing and leaves nothing behind.
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from system.output import slug
+from system.output.claim import OutputError, check_output_files
 from system.providers.catalog import (
     DEFAULT_ENV_FILE,
     CatalogError,
@@ -34,6 +35,8 @@ DEFAULT_MAX_RESTARTS = 3
 DEFAULT_AVOID_BUDGET = 400
 DEFAULT_SATURATION = 0.02
 DEFAULT_PATIENCE_S = 10.0
+#: a run with no reachable provider for this long fails (--max-degraded-s; 0 = never)
+DEFAULT_MAX_DEGRADED_S = 300.0
 #: how the topic is split among producers (--partition-by)
 PARTITION_BY = ("letters", "subtopics")
 DEFAULT_PARTITION_BY = "letters"
@@ -99,6 +102,7 @@ class RunConfig:
     record_content: bool = False
     adaptive_weights: bool = False
     levers: LeverConfig = field(default_factory=lambda: LeverConfig())
+    max_degraded_s: float = DEFAULT_MAX_DEGRADED_S
 
     @property
     def slug(self) -> str:
@@ -128,16 +132,14 @@ def validate_topic(topic: str | None) -> str:
         raise ConfigError("topic must not contain control characters")
     if "/" in topic or "\\" in topic or ".." in topic:
         raise ConfigError("topic must not contain '/', '\\' or '..'")
-    if not topic_slug(topic):
+    if not slug.has_word_characters(topic):
         raise ConfigError(f"topic {topic!r} has no letters or digits to name its output folder")
     return topic
 
 
 def topic_slug(topic: str) -> str:
-    """Lower-case ASCII-ish folder name: runs of non-alphanumerics become '-'."""
-    text = unicodedata.normalize("NFKD", topic)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower()
-    return re.sub(r"[^\w]+", "-", text, flags=re.ASCII).strip("-_")[:80]
+    """The output folder's name: see system.output.slug (collision-free, any script)."""
+    return slug.topic_slug(topic)
 
 
 def _int_in_range(name: str, value: int, low: int, high: int) -> int:
@@ -150,6 +152,8 @@ def _int_in_range(name: str, value: int, low: int, high: int) -> int:
 
 def resolve_output_dir(slug: str, output: str | Path | None, output_root: Path) -> Path:
     if output is not None:
+        if not str(output).strip():
+            raise ConfigError("--output must not be empty (it would write into this folder)")
         return Path(output).expanduser().resolve()
     root = output_root.resolve()
     path = (root / slug).resolve()
@@ -158,8 +162,27 @@ def resolve_output_dir(slug: str, output: str | Path | None, output_root: Path) 
     return path
 
 
-def check_output_writable(output_dir: Path) -> None:
-    """Create the folder and prove attributes.txt can be appended to."""
+def check_log_dir(log_dir: str | Path | None) -> Path | None:
+    """--log-dir: a folder that exists or can be made, and is writable (exit 2, not 1 at spawn)."""
+    if log_dir is None:
+        return None
+    if not str(log_dir).strip():
+        raise ConfigError("--log-dir must not be empty")
+    path = Path(log_dir).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"--log-dir {path} exists and is not a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot create --log-dir {path}: {exc.strerror}") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"--log-dir {path} is not writable")
+    return path
+
+
+def check_output_writable(output_dir: Path, topic: str | None = None) -> None:
+    """Create the folder and prove attributes.txt can be appended to (and, given the
+    topic, that the folder's files are regular files of this topic's run)."""
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -169,6 +192,11 @@ def check_output_writable(output_dir: Path) -> None:
         raise ConfigError(f"output file {target} is not writable")
     if not os.access(output_dir, os.W_OK | os.X_OK):
         raise ConfigError(f"output directory {output_dir} is not writable")
+    if topic is not None:
+        try:
+            check_output_files(output_dir, topic)
+        except OutputError as exc:
+            raise ConfigError(str(exc)) from exc
 
 
 def build_run_config(
@@ -190,6 +218,7 @@ def build_run_config(
     adaptive_weights: bool = False,
     levers: LeverConfig | None = None,
     max_producers: int = MAX_PRODUCERS,
+    max_degraded_s: float = DEFAULT_MAX_DEGRADED_S,
 ) -> RunConfig:
     topic = validate_topic(topic)
     levers = validate_levers(levers or LeverConfig())
@@ -202,6 +231,8 @@ def build_run_config(
         raise ConfigError(
             f"unknown provider {provider!r}; choose one of: " + ", ".join(AVAILABLE_PROVIDERS)
         )
+    if not 0 <= max_degraded_s <= 86_400:  # also refuses nan
+        raise ConfigError("--max-degraded-s must be between 0 and 86400 s")
     if not 0 <= sim_latency_ms <= 600_000:
         raise ConfigError("simulated latency must be between 0 and 600000 ms")
     if sim_profile not in SIM_PROFILES:
@@ -218,7 +249,7 @@ def build_run_config(
         except CatalogError as exc:
             raise ConfigError(str(exc)) from exc
     output_dir = resolve_output_dir(topic_slug(topic), output, output_root)
-    check_output_writable(output_dir)
+    check_output_writable(output_dir, topic)
     return RunConfig(
         topic=topic,
         output_dir=output_dir,
@@ -233,6 +264,7 @@ def build_run_config(
         record_content=record_content,
         adaptive_weights=adaptive_weights,
         levers=levers,
+        max_degraded_s=max_degraded_s,
     )
 
 

@@ -28,12 +28,14 @@ from opentelemetry.util.types import AttributeValue
 from system.dedup.index import DedupIndex
 from system.logsetup import announce
 from system.orchestrator.config import RunConfig
+from system.orchestrator.degraded import DegradedWatch
 from system.orchestrator.discovery import BatchEffects, Discovery
 from system.orchestrator.provider_weights import AdaptiveWeights
 from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
-from system.output import AttributesFile, write_run_summary
+from system.output import AttributesFile
+from system.output.summary_refresher import SummaryRefresher
 from system.protocol import (
     AttributeBatch,
     Message,
@@ -130,6 +132,11 @@ class TopicRun:
         )
         self._wake_push = asyncio.Event()
         self._near_file: Any = None
+        self._write_failed = False
+        self._summary_writer = SummaryRefresher(
+            config.summary_path, self.summary, on_error=self._summary_failed
+        )
+        self._degraded = DegradedWatch(config.max_degraded_s)
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -147,9 +154,16 @@ class TopicRun:
 
     # --------------------------------------------------------------------- run
     async def execute(self, on_listening: Any = None) -> RunOutcome:
-        existing = self.file.open()
+        try:
+            existing = self.file.open()
+        except OSError as exc:
+            self._fail(f"cannot open {self.file.path}: {exc.strerror or exc}")
+            self._write_summary()
+            return RunOutcome(self.status, self.reason, self.stats, None)
+        self.stats.torn_dropped = self.file.torn_dropped
         self.stats.resumed = self.index.load_existing(existing)
         self.discovery.seed(existing)
+        self._summary_writer.write()  # status "running": a crash leaves a truthful run.json
         if self.stats.resumed:
             log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
         parent = self._parent_context or context_from(env_carrier(self._env))
@@ -183,9 +197,20 @@ class TopicRun:
                 if self._near_file is not None:
                     self._near_file.close()
                 self._finish_span(span)
-        outcome = RunOutcome(self.status, self.reason, self.stats, self.trace_id)
-        write_run_summary(self.config.summary_path, self.summary())
-        return outcome
+        self._write_summary()
+        return RunOutcome(self.status, self.reason, self.stats, self.trace_id)
+
+    def _write_summary(self) -> None:
+        """run.json now; a failure (disk full) is one log line, never a traceback."""
+        self._summary_writer.write()
+
+    def _summary_failed(self, message: str) -> None:
+        """A run.json write error ends the run like any other write error (exit 1)."""
+        if self.status == "running":
+            self._fail(message)
+        elif self.status != "failed":  # the final summary: the run had ended well
+            self.status, self.reason = "failed", message
+            log.error("run failed: %s", message)
 
     @property
     def trace_id(self) -> str | None:
@@ -207,12 +232,14 @@ class TopicRun:
             env=self._env,
         )
         pusher = asyncio.create_task(self._push_loop())
+        refresher = asyncio.create_task(self._summary_writer.run())
         try:
             for producer_id in self.stats.producers:
                 await self._spawn(producer_id)
             await self._done.wait()
         finally:
             pusher.cancel()
+            refresher.cancel()
 
     async def _push_loop(self) -> None:
         """Send gathered deltas of new uniques and queued configuration updates."""
@@ -407,8 +434,8 @@ class TopicRun:
             keys = batch.keys if not_text == 0 else None
             result = self.index.add_batch(candidates, keys)
             result.new, near = self.discovery.filter_near(result.new)
-            if result.new:
-                self._append(result.new)
+            if result.new and not self._append(result.new):
+                result.new = []  # not in the file, so not found: the run is failing
             if near:
                 self._write_near(near)
             span.set_attributes(
@@ -446,6 +473,7 @@ class TopicRun:
             (batch.input_tokens, batch.output_tokens),
         )
         slot.provider = batch.provider
+        self._degraded.mark(producer_id, False)  # a batch: this producer has a provider
         if self._weights is not None and st.batches % REWEIGHT_EVERY == 0:
             self._reweight()
         slot.batches += 1
@@ -485,7 +513,7 @@ class TopicRun:
             self._near_file.write("".join(f"{a}\t{b}\n" for a, b in near))
             self._near_file.flush()
         except OSError as exc:
-            log.warning("cannot write near_duplicates.txt: %s", exc)
+            self._fail(f"cannot write near_duplicates.txt: {exc.strerror or exc}")
 
     def _reweight(self) -> None:
         """Shift the producers' provider weights toward the better yield (--adaptive-weights)."""
@@ -502,7 +530,9 @@ class TopicRun:
             self._updates.append((producer_id, UpdateConfiguration(provider_weights=weights)))
         self._wake_push.set()
 
-    def _append(self, lines: list[str]) -> None:
+    def _append(self, lines: list[str]) -> bool:
+        if self._write_failed:
+            return False
         with self._tracer.start_as_current_span(
             s.SPAN_FILE_APPEND,
             attributes={s.FILE_PATH: str(self.file.path), s.FILE_LINES: len(lines)},
@@ -512,11 +542,13 @@ class TopicRun:
             except OSError as exc:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"cannot write {self.file.path}"))
+                self._write_failed = True
                 self._fail(f"cannot write {self.file.path}: {exc.strerror or exc}")
-                return
+                return False
             span.set_attribute(s.FILE_BYTES, written)
         if self.on_append is not None:
             self.on_append(self.stats.resumed + self.stats.unique, lines)
+        return True
 
     def on_status(self, producer_id: int, status: ProducerStatus) -> None:
         slot = self.stats.producers[producer_id]
@@ -526,6 +558,19 @@ class TopicRun:
             self._check_done()
         elif status.state in ("degraded", "error"):
             log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
+        if status.state in ("degraded", "running"):
+            self._degraded.mark(producer_id, status.state == "degraded", status.detail)
+            self._check_degraded()
+
+    def _check_degraded(self) -> None:
+        """Fail the run once no producer has had a provider for --max-degraded-s."""
+        remaining = self._degraded.remaining(self.server.connections)
+        if remaining is None or self.status != "running":
+            return
+        if remaining <= 0:
+            self._fail(self._degraded.reason())
+        else:
+            asyncio.get_running_loop().call_later(remaining + 0.05, self._check_degraded)
 
     def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> None:
         if proposal.error:
@@ -540,6 +585,7 @@ class TopicRun:
             self._apply(self.discovery.subtopics_timeout(request_id))
 
     def on_disconnected(self, producer_id: int, reason: str) -> None:
+        self._degraded.forget(producer_id)
         if not self._stopping:
             log.info("producer %d disconnected: %s", producer_id, reason)
             self._apply(self.discovery.producer_gone(producer_id))

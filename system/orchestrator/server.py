@@ -4,8 +4,13 @@ A connection must open with a Hello frame carrying the run's secret token and
 the id and pid of a producer this orchestrator spawned; anything else (wrong
 token, unknown producer, garbage bytes, an oversized length prefix, a frame
 that does not decode, silence) closes the connection and is recorded, and the
-run goes on. Memory stays bounded: frames are capped in size and
-unauthenticated connections are capped in number and time.
+run goes on. Memory stays bounded: until a peer has authenticated only a
+Hello-sized frame is read, and unauthenticated connections are capped in
+number and time. A local process cannot lock real producers out by holding
+connections open: when the cap is reached the oldest pending handshake is
+closed to make room (a producer sends its Hello at once, so it is never the
+oldest for long), and a producer whose handshake was refused retries instead
+of exiting, so a refusal never costs a restart.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ log = logging.getLogger(__name__)
 
 HANDSHAKE_TIMEOUT_S = 10.0
 MAX_PENDING_HANDSHAKES = 64
+#: the largest frame read before authentication: a Hello is well under 1 KiB
+HELLO_MAX_FRAME = 4096
 
 
 class ConnectionHandler(Protocol):
@@ -80,7 +87,8 @@ class ProducerServer:
         self.max_frame = max_frame
         self.connections: dict[int, ProducerConnection] = {}
         self._server: asyncio.Server | None = None
-        self._pending = 0
+        #: handshakes in progress, oldest first (dicts keep insertion order)
+        self._pending: dict[asyncio.Task[None], str] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def start(self) -> tuple[str, int]:
@@ -123,11 +131,19 @@ class ProducerServer:
         log.warning("rejected connection from %s: %s", peer, reason)
         self._handler.on_rejected(peer, reason)
 
+    def _make_room(self) -> None:
+        """At the cap, close the oldest pending handshake (the likeliest idle squatter)."""
+        while len(self._pending) >= MAX_PENDING_HANDSHAKES:
+            oldest, oldest_peer = next(iter(self._pending.items()))
+            del self._pending[oldest]
+            oldest.cancel()
+            self._reject(oldest_peer, "evicted: too many pending handshakes")
+
     async def _handshake(self, peer: str, frames: FrameReader) -> Hello | None:
-        if self._pending >= MAX_PENDING_HANDSHAKES:
-            self._reject(peer, "too many pending handshakes")
-            return None
-        self._pending += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self._make_room()
+        self._pending[task] = peer
         try:
             message = await asyncio.wait_for(read_message(frames), HANDSHAKE_TIMEOUT_S)
         except TimeoutError:
@@ -137,7 +153,7 @@ class ProducerServer:
             self._reject(peer, f"bad handshake frame: {exc}")
             return None
         finally:
-            self._pending -= 1
+            self._pending.pop(task, None)
         if message is None:
             self._reject(peer, "closed before hello")
             return None
@@ -162,10 +178,11 @@ class ProducerServer:
     async def _serve(
         self, peer: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
-        frames = FrameReader(reader, self.max_frame)
+        frames = FrameReader(reader, min(HELLO_MAX_FRAME, self.max_frame))
         hello = await self._handshake(peer, frames)
         if hello is None:
             return
+        frames.max_frame = self.max_frame  # authenticated: batches may be large
         pid = hello.producer_id
         conn = ProducerConnection(pid, writer)
         self.connections[pid] = conn

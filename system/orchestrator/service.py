@@ -27,7 +27,7 @@ from system.orchestrator.config import (
     provider_environment,
 )
 from system.orchestrator.run import RunStatus, TopicRun
-from system.output import AttributesPager
+from system.output import AttributesPager, OutputError, OutputLock
 from system.providers.catalog import DEFAULT_ENV_FILE
 from system.telemetry import Telemetry
 
@@ -63,6 +63,7 @@ class ManagedRun:
     pending_start: int | None = None
     pending_count: int = 0
     stop_requested: bool = False
+    lock: OutputLock | None = None
 
     @property
     def active(self) -> bool:
@@ -135,6 +136,10 @@ class RunService:
                 f"{busy} producers are busy; at most {WEB_MAX_PRODUCERS} run at once "
                 f"({WEB_MAX_PRODUCERS - busy} available)",
             )
+        try:  # another process (a CLI run) may be writing to the same folder
+            lock = OutputLock(config.output_dir).acquire()
+        except OutputError as exc:
+            raise ServiceError(409, str(exc)) from exc
         run = TopicRun(
             config,
             self._telemetry,
@@ -145,7 +150,7 @@ class RunService:
             env={**(os.environ if self._env is None else self._env), **provider_env},
             parent_context=parent,
         )
-        managed = ManagedRun(run, pager=AttributesPager(config.attributes_path))
+        managed = ManagedRun(run, pager=AttributesPager(config.attributes_path), lock=lock)
         run.on_append = lambda start, lines: self._on_append(managed, start, lines)
         self.runs[run.run_id] = managed
         managed.task = asyncio.create_task(self._execute(managed))
@@ -236,6 +241,8 @@ class RunService:
             log.exception("run %s crashed", run.run_id)
             run.status, run.reason = "failed", f"internal error: {exc}"
         finally:
+            if managed.lock is not None:
+                managed.lock.release()
             self._flush_attributes(managed)
             # the task is still "running" inside its own finally: report the end explicitly
             snapshot = self.snapshot(run.run_id)

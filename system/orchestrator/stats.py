@@ -68,6 +68,8 @@ class RunStats:
     input_tokens: int = 0
     output_tokens: int = 0
     rejected_connections: int = 0
+    #: torn last lines of attributes.txt dropped on resume (a crash mid-write)
+    torn_dropped: int = 0
     producers: dict[int, ProducerStats] = field(default_factory=dict)
     providers: dict[str, ProviderStats] = field(default_factory=dict)
     first_batch_monotonic: float | None = None
@@ -150,4 +152,5 @@ class RunStats:
             "output_tokens": self.output_tokens,
             "restarts": self.restarts,
             "rejected_connections": self.rejected_connections,
+            "torn_lines_dropped": self.torn_dropped,
         }

@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import xxhash
 from opentelemetry.trace import Link, Status, StatusCode, get_current_span
@@ -49,6 +51,8 @@ log = logging.getLogger("system.producer")
 
 CONNECT_TIMEOUT_S = 10.0
 START_TIMEOUT_S = 15.0
+#: how long a producer keeps retrying refused handshakes before giving up
+START_DEADLINE_S = 30.0
 ERROR_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
 
 EXIT_OK, EXIT_ERROR, EXIT_NO_ORCHESTRATOR = 0, 1, 3
@@ -72,23 +76,29 @@ def cycle_seed(run_id: str, producer_id: int, seq: int) -> int:
 
 
 async def open_connection(
-    host: str, port: int, timeout: float
+    host: str, port: int, timeout: float, stop: asyncio.Event | None = None
 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Connect, retrying refused connections until the timeout."""
+    """Connect, retrying refused connections until the timeout or until ``stop`` is set.
+
+    ``stop`` is checked between attempts: on Python 3.11 a cancellation that meets
+    a failing ``wait_for`` at the same moment can be lost, so cancelling alone
+    could leave the retry loop running after the producer was told to stop."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     delay = 0.05
     while True:
+        if stop is not None and stop.is_set():
+            raise ProducerExit("stopped while connecting", EXIT_NO_ORCHESTRATOR)
         try:
-            return await asyncio.wait_for(
-                asyncio.open_connection(host, port), max(0.1, deadline - loop.time())
-            )
+            async with asyncio.timeout(max(0.1, deadline - loop.time())):
+                return await asyncio.open_connection(host, port)
         except (OSError, TimeoutError) as exc:
             if loop.time() + delay >= deadline:
                 raise ProducerExit(
                     f"cannot reach the orchestrator at {host}:{port} within {timeout:.0f}s: {exc}",
                     EXIT_NO_ORCHESTRATOR,
                 ) from exc
+            log.debug("orchestrator at %s:%d not reachable yet (%s); retrying", host, port, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
@@ -134,14 +144,70 @@ class Producer:
             await write_message(self._writer, message)
 
     async def run(self) -> int:
-        reader, self._writer = await open_connection(self.host, self.port, CONNECT_TIMEOUT_S)
-        frames = FrameReader(reader)
+        # stdin EOF and SIGTERM stop the producer at every stage, start-up included:
+        # the watcher runs from the first moment, and start-up races the stop event.
+        stdin_task = (
+            asyncio.create_task(self._watch_stdin(self._stdin)) if self._stdin else None
+        )
         try:
-            await self._send(
-                Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
+            started = await self._until_stopped(self._start())
+            if started is None:
+                log.info("stopped during start-up: %s", self.stop_reason)
+                return EXIT_NO_ORCHESTRATOR
+            first, frames = started
+            if isinstance(first, Stop):
+                log.info("told to stop before starting: %s", first.reason)
+                self._record_stopped_before_start(first)
+                return EXIT_OK
+            return await self._work(first, frames)
+        finally:
+            if self._writer is not None:
+                self._writer.close()
+                with contextlib.suppress(Exception):
+                    await self._writer.wait_closed()
+            if stdin_task is not None:
+                stdin_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await stdin_task
+
+    async def _until_stopped(
+        self, work: Coroutine[Any, Any, tuple[StartTopic | Stop, FrameReader]]
+    ) -> tuple[StartTopic | Stop, FrameReader] | None:
+        """Run start-up unless a stop (stdin EOF, SIGTERM) comes first: then None."""
+        task = asyncio.create_task(work)
+        stopped = asyncio.create_task(self._stop.wait())
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if task.done() and not (self._stop.is_set() and task.exception() is not None):
+            return task.result()
+        task.cancel()
+        # bounded: the loops inside also check the stop event (see open_connection)
+        await asyncio.wait({task}, timeout=1.0)
+        return None
+
+    async def _start(self) -> tuple[StartTopic | Stop, FrameReader]:
+        """Connect and hand over the Hello until the orchestrator answers.
+
+        A connection closed before the answer (the orchestrator refused the
+        handshake, e.g. because a local process crowded its pending handshakes)
+        is retried until START_DEADLINE_S: a refusal must not cost a restart.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + START_DEADLINE_S
+        delay = 0.05
+        while True:
+            remaining = deadline - loop.time()
+            reader, self._writer = await open_connection(
+                self.host, self.port, min(CONNECT_TIMEOUT_S, max(0.1, remaining)), self._stop
             )
+            frames = FrameReader(reader)
+            problem: str
             try:
-                first = await asyncio.wait_for(read_message(frames), START_TIMEOUT_S)
+                await self._send(
+                    Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
+                )
+                async with asyncio.timeout(START_TIMEOUT_S):
+                    first = await read_message(frames)
             except TimeoutError as exc:
                 raise ProducerExit(
                     f"the orchestrator at {self.host}:{self.port} did not answer the handshake "
@@ -149,24 +215,23 @@ class Producer:
                     EXIT_NO_ORCHESTRATOR,
                 ) from exc
             except (ConnectionError, FrameError, ProtocolError) as exc:
-                raise ProducerExit(f"handshake failed: {exc}", EXIT_NO_ORCHESTRATOR) from exc
-            if first is None:
-                raise ProducerExit(
+                problem = f"handshake failed: {exc}"
+            else:
+                if isinstance(first, StartTopic | Stop):
+                    return first, frames
+                if first is not None:
+                    raise ProducerExit(f"expected start_topic, got {first.TYPE}", EXIT_ERROR)
+                problem = (
                     "the orchestrator closed the connection during the handshake "
-                    "(wrong token or unknown producer?)",
-                    EXIT_NO_ORCHESTRATOR,
+                    "(wrong token or unknown producer?)"
                 )
-            if isinstance(first, Stop):
-                log.info("told to stop before starting: %s", first.reason)
-                self._record_stopped_before_start(first)
-                return EXIT_OK
-            if not isinstance(first, StartTopic):
-                raise ProducerExit(f"expected start_topic, got {first.TYPE}", EXIT_ERROR)
-            return await self._work(first, frames)
-        finally:
             self._writer.close()
-            with contextlib.suppress(Exception):
-                await self._writer.wait_closed()
+            self._writer = None
+            if loop.time() + delay >= deadline or self._stop.is_set():
+                raise ProducerExit(problem, EXIT_NO_ORCHESTRATOR)
+            log.warning("%s; retrying", problem)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
     def _record_stopped_before_start(self, stop: Stop) -> None:
         """Still deliver producer.run: every spawned producer reports how it ended."""
@@ -215,8 +280,6 @@ class Producer:
                 asyncio.create_task(self._receive(frames)),
                 asyncio.create_task(self._generate_all(router)),
             ]
-            if self._stdin is not None:
-                tasks.append(asyncio.create_task(self._watch_stdin(self._stdin)))
             await self._stop.wait()
             side = list(self._side_tasks)  # a sub-topic proposal in flight
             for task in tasks + side:

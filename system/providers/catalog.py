@@ -23,6 +23,7 @@ within the budget without coordinating.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -83,6 +84,8 @@ def _number(key: str, value: str, where: str) -> float | int:
         number: float | int = int(value) if key in _INTS else float(value)
     except ValueError:
         raise CatalogError(f"{where}: {key} must be a number (got {value!r})") from None
+    if not math.isfinite(number):  # nan/inf: every timeout fails, a weight wins everything
+        raise CatalogError(f"{where}: {key} must be a finite number (got {value})")
     if number <= 0 and key != "weight":
         raise CatalogError(f"{where}: {key} must be positive (got {value})")
     if number < 0:

@@ -122,6 +122,19 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _check_url(endpoint: str) -> None:
+    """A host and a valid port, or spans would be dropped silently all run long."""
+    try:
+        parts = urllib.parse.urlsplit(endpoint)
+        port = parts.port  # raises on a port outside 0..65535 or not a number
+    except ValueError as exc:
+        raise TracingConfigError(f"trace endpoint {endpoint!r} is not a valid URL: {exc}") from None
+    if not parts.hostname:
+        raise TracingConfigError(f"trace endpoint {endpoint!r} names no host")
+    if port == 0:
+        raise TracingConfigError(f"trace endpoint {endpoint!r} has port 0")
+
+
 def resolve_endpoint(trace_ep: str | None, environ: Mapping[str, str]) -> tuple[str | None, str]:
     """Return (exporter endpoint URL or None, protocol)."""
     protocol = (
@@ -142,6 +155,7 @@ def resolve_endpoint(trace_ep: str | None, environ: Mapping[str, str]) -> tuple[
         endpoint = _grpc_url(endpoint, environ)
     if not endpoint.startswith(("http://", "https://")):
         raise TracingConfigError(f"trace endpoint {endpoint!r} must be an http:// or https:// URL")
+    _check_url(endpoint)
     if base and protocol == "http/protobuf" and not base.rstrip("/").endswith("/v1/traces"):
         endpoint = base.rstrip("/") + "/v1/traces"
     return endpoint, protocol

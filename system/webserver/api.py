@@ -11,11 +11,12 @@ import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from system.webserver.control_client import OrchestratorClient, OrchestratorUnavailable
 from system.webserver.live import LiveState
@@ -24,6 +25,22 @@ from system.webserver.security import AccessPolicy, check_request
 RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 DOWNLOAD_CHUNK = 5000
 DISCONNECT_CHECK_S = 5.0
+
+
+#: integers outside this range cannot be meaningful anywhere in a request (and would
+#: not fit the control channel's MessagePack ints); the orchestrator checks the real ranges
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+#: an offset beyond any file, still small enough for every encoder on the way
+MAX_OFFSET = 2**53
+
+
+def _valid_text(value: str) -> str:
+    """Refuse what cannot be UTF-8 (a lone surrogate from a JSON ``\ud800`` escape)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (it holds a lone surrogate)") from exc
+    return value
 
 
 def unavailable_message(exc: OrchestratorUnavailable) -> str:
@@ -43,12 +60,22 @@ class StartRun(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     topic: str = Field(description="topic to enumerate, e.g. 'Paris attractions'")
-    producers: int = Field(5, description="producer processes, 1..64")
+    producers: int = Field(5, description="producer processes, 1..64", ge=INT_MIN, le=INT_MAX)
     iterations: int | None = Field(
-        None, description="LLM requests per producer; null = until stopped"
+        None,
+        description="LLM requests per producer; null = until stopped",
+        ge=INT_MIN,
+        le=INT_MAX,
     )
     provider: str = Field("test", description="'test' (simulated LLM) or 'env' (real APIs)")
-    request_size: int = Field(60, description="items asked for per request, 1..1000")
+    request_size: int = Field(
+        60, description="items asked for per request, 1..1000", ge=INT_MIN, le=INT_MAX
+    )
+
+    @field_validator("topic", "provider")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return _valid_text(value)
 
 
 class ErrorBody(BaseModel):
@@ -58,6 +85,17 @@ class ErrorBody(BaseModel):
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (400, 401, 403, 404, 409, 413, 415, 429, 503)
 }
+
+
+def _attachment(topic: str) -> str:
+    """Content-Disposition for a topic's download, in any script: an ASCII
+    ``filename`` for old clients and the UTF-8 ``filename*`` (RFC 6266)."""
+    ascii_name = re.sub(r"[^\w-]+", "-", topic, flags=re.ASCII).strip("-_") or "attributes"
+    name = re.sub(r"[^\w-]+", "-", topic).strip("-_") or "attributes"
+    return (
+        f'attachment; filename="{ascii_name}.txt"; '
+        f"filename*=UTF-8''{quote(name + '.txt', safe='')}"
+    )
 
 
 def json_body(request: Request) -> None:
@@ -76,6 +114,9 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
             reply = await client.request(op, args)
         except OrchestratorUnavailable as exc:
             raise HTTPException(503, unavailable_message(exc)) from exc
+        except (OverflowError, UnicodeEncodeError, TypeError, ValueError) as exc:
+            # a value the control channel cannot encode: the request's fault, never a 500
+            raise HTTPException(400, f"request cannot be forwarded: {exc}") from exc
         if not reply.ok:
             raise HTTPException(reply.status, str(reply.body.get("error", "request failed")))
         return reply.body
@@ -125,7 +166,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
     @router.get("/runs/{run_id}/attributes", summary="Attributes found so far, paged")
     async def attributes(
         run_id: str,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=DOWNLOAD_CHUNK)] = 100,
     ) -> dict[str, Any]:
         args = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}
@@ -139,9 +180,8 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
     )
     async def download(run_id: str, request: Request) -> StreamingResponse:
         status = await call("status", {"run_id": run_id_checked(run_id)})
-        slug = re.sub(r"[^\w-]+", "-", status["topic"], flags=re.ASCII).strip("-") or "attributes"
         headers = {
-            "Content-Disposition": f'attachment; filename="{slug}.txt"',
+            "Content-Disposition": _attachment(status["topic"]),
             "X-Attributes-Count": str(status["counts"]["total_in_file"]),
         }
         if request.method == "HEAD":

@@ -88,6 +88,22 @@ class BodyLimit:
         await JSONResponse({"error": body}, status_code=status)(scope, receive, send)
 
 
+class HostCheck:
+    """Refuse (403, JSON) any request whose Host header does not name this server."""
+
+    def __init__(self, app: ASGIApp, policy: AccessPolicy) -> None:
+        self.app, self.policy = app, policy
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            host = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+            if not self.policy.host_allowed(host):
+                body = {"error": f"unexpected Host header {host!r} (see --allowed-host)"}
+                await JSONResponse(body, status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(client: OrchestratorClient, live: LiveState, policy: AccessPolicy) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,11 +126,17 @@ def create_app(client: OrchestratorClient, live: LiveState, policy: AccessPolicy
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, exc: Exception) -> Response:
+        # a bug still answers in the API's JSON shape (Starlette logs the traceback)
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         return JSONResponse({"error": _describe(list(exc.errors()))}, status_code=400)
 
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(HostCheck, policy=policy)  # added last: runs first
     app.include_router(build_router(client, live, policy))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

@@ -19,8 +19,9 @@ import logging
 import os
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from system.logsetup import LEVELS, announce, configure_logging
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, read_token
@@ -28,7 +29,7 @@ from system.telemetry import TracingConfigError, configure_tracing
 from system.telemetry import schema as s
 from system.telemetry.setup import check_tracing_environment
 from system.version import version
-from system.webserver.security import AccessPolicy
+from system.webserver.security import LOOPBACK_NAMES, AccessPolicy
 
 log = logging.getLogger("system.webserver")
 
@@ -79,7 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=sorted(LEVELS), help="log level (default info)"
     )
     p.add_argument("--trace-ep", default=None, help="OTLP endpoint URL for traces")
+    p.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name requests may address besides the loopback names and the bound "
+        "address (against DNS rebinding); repeatable; '*' = any",
+    )
     return p
+
+
+def _span_hook(*hooks: Callable[[Any, dict[str, Any]], None]) -> Callable[..., None]:
+    """One server_request_hook running several (span attributes, token redaction)."""
+
+    def hook(span: Any, scope: dict[str, Any]) -> None:
+        for each in hooks:
+            each(span, scope)
+
+    return hook
+
+
+def allowed_hosts(args: argparse.Namespace) -> frozenset[str]:
+    names = set(LOOPBACK_NAMES) | {n.strip().lower().rstrip(".") for n in args.allowed_host}
+    if args.host not in ("0.0.0.0", "::", ""):
+        names.add(args.host.lower().strip("[]"))
+    return frozenset(n for n in names if n)
 
 
 def _address(text: str) -> tuple[str, int]:
@@ -136,6 +162,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
     from system.webserver.app import create_app
     from system.webserver.control_client import OrchestratorClient
     from system.webserver.live import LiveState
+    from system.webserver.redact import install_log_redaction, redact_span
     from system.webserver.span_attributes import server_request_hook
 
     telemetry = configure_tracing(s.SERVICE_WEBSERVER, trace_ep=args.trace_ep)
@@ -150,14 +177,14 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
 
     host, port = _address(args.orchestrator)
     client = OrchestratorClient(host, port, control_token, on_event)
-    app = create_app(client, live, AccessPolicy(access))
+    app = create_app(client, live, AccessPolicy(access, allowed_hosts(args)))
     if telemetry.enabled:
         FastAPIInstrumentor.instrument_app(
             app,
             tracer_provider=telemetry.tracer_provider,
             exclude_spans=["receive", "send"],
             excluded_urls="/static/.*",
-            server_request_hook=server_request_hook,
+            server_request_hook=_span_hook(server_request_hook, redact_span),
         )
     try:
         sock = _bind(args.host, args.port)
@@ -175,6 +202,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    install_log_redaction()  # after uvicorn.Config configured its loggers
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not serving.done():
         await asyncio.sleep(0.02)

@@ -8,6 +8,11 @@
   needs the access token: ``Authorization: Bearer <token>``, an
   ``X-Access-Token`` header, or the ``access_token`` cookie set by opening
   ``/?token=<token>`` once.
+- DNS rebinding: every request's ``Host`` header must name this server: a
+  loopback name (``localhost``, ``127.0.0.1``, ``::1``), the bound address,
+  or a name given with ``--allowed-host`` (``*`` turns the check off).
+  Otherwise a page on ``evil.example`` whose name is made to resolve to
+  127.0.0.1 could start runs and read every answer as same-origin.
 """
 
 from __future__ import annotations
@@ -22,9 +27,25 @@ TOKEN_COOKIE = "access_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 @dataclass(frozen=True)
 class AccessPolicy:
     token: str | None = None  # None: loopback only, no token needed
+    #: host names a request may address (Host header, port ignored); "*" = any
+    allowed_hosts: frozenset[str] = LOOPBACK_NAMES
+
+    def host_allowed(self, host_header: str | None) -> bool:
+        if "*" in self.allowed_hosts:
+            return True
+        if not host_header:
+            return False
+        try:
+            name = urlsplit(f"//{host_header}").hostname
+        except ValueError:
+            return False
+        return name is not None and name.rstrip(".") in self.allowed_hosts
 
     def token_matches(self, candidate: str | None) -> bool:
         if not (self.token and candidate):

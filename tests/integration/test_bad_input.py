@@ -78,12 +78,23 @@ def test_producer_without_orchestrator_exits_with_a_clear_error(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = subprocess.run(
-        [sys.executable, "-m", "system.producer", "--id", "1", "--connect", f"127.0.0.1:{port}"],
-        input="some-token\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 3
-    assert "cannot reach the orchestrator" in result.stderr
+    # stdin stays open (an orchestrator alive but unreachable): at its EOF the producer
+    # stops at once, as it must when its parent dies (issue 13 item 9)
+    log_path = tmp_path / "producer.log"
+    with log_path.open("wb") as log:
+        address = f"127.0.0.1:{port}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "system.producer", "--id", "1", "--connect", address],
+            stdin=subprocess.PIPE,
+            stderr=log,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(b"some-token\n")
+        proc.stdin.flush()
+        try:
+            code = proc.wait(timeout=60)
+        finally:
+            proc.kill()
+            proc.stdin.close()
+    assert code == 3
+    assert "cannot reach the orchestrator" in log_path.read_text()

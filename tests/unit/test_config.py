@@ -8,7 +8,36 @@ from system.telemetry.setup import TracingConfigError, configure_tracing, resolv
 
 def test_slug_is_filesystem_safe():
     assert topic_slug("Paris attractions") == "paris-attractions"
-    assert topic_slug("Café & Crème!") == "cafe-creme"
+    assert topic_slug("Paris   ATTRACTIONS") == "paris-attractions"  # the same topic
+    assert topic_slug("Café & Crème!").startswith("café-crème_")
+    for topic in ("a/b", "x\\y", "..", "東京の観光名所", "C:\\tips", "x" * 200, ".hidden"):
+        slug = topic_slug(topic)
+        assert slug and "/" not in slug and "\\" not in slug and not slug.startswith(".")
+        assert len(slug.encode()) < 255
+
+
+def test_lossy_slugs_do_not_collide():
+    """Issue 13 item 3: "C++ tips" must not resume "C tips" (nor C#, nor Café/Cafe)."""
+    topics = ["C tips", "C++ tips", "C# tips", "C-tips", "c tips 2ad4aa63ba", "Café", "Cafe"]
+    topics += ["x" * 70, "x" * 71, "東京の観光名所", "東京の観光名所!"]
+    slugs = [topic_slug(t) for t in topics]
+    assert len(set(slugs)) == len(topics), slugs
+    assert topic_slug("C tips") == "c-tips"
+
+
+def test_output_folder_of_another_topic_is_refused(tmp_path: Path):
+    build_run_config(topic="C tips", output=tmp_path)
+    (tmp_path / "run.json").write_text('{"topic": "C tips"}')
+    build_run_config(topic="c  TIPS", output=tmp_path)  # the same topic resumes
+    with pytest.raises(ConfigError, match="another topic"):
+        build_run_config(topic="C++ tips", output=tmp_path)
+
+
+@pytest.mark.parametrize("name", ["attributes.txt", "run.json"])
+def test_output_file_that_is_a_directory_is_refused(tmp_path: Path, name: str):
+    (tmp_path / name).mkdir()
+    with pytest.raises(ConfigError, match="not a regular file"):
+        build_run_config(topic="ok", output=tmp_path)
 
 
 def test_default_output_is_inside_the_output_root(tmp_path: Path):

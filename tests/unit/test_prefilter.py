@@ -1,4 +1,4 @@
-from system.dedup.index import DedupIndex, trusted_keys
+from system.dedup.index import DedupIndex
 from system.dedup.keys import key_of
 from system.producer.levers import ProducerLevers
 from system.producer.prefilter import PreFilter, pack_keys, unpack_keys
@@ -41,15 +41,17 @@ def test_without_levers_in_the_settings_nothing_is_filtered():
     assert levers.avoid_for("A-F") == []
 
 
-def test_orchestrator_uses_valid_keys_and_rehashes_wrong_ones():
-    candidates = ["Louvre", "Orsay"]
-    good = [key_of(c) for c in candidates]
-    assert trusted_keys(candidates, good) == good
-    assert trusted_keys(candidates, None) is None
-    assert trusted_keys(candidates, good[:1]) is None
-    assert trusted_keys(candidates, [good[0], -1]) is None
-    assert trusted_keys(candidates, [good[1], good[0]]) is None  # spot check fails
+def test_wrong_keys_from_a_producer_cannot_write_an_item_twice():
+    """Issue 13 item 13: keys were spot-checked (the first and every 16th), so a
+    producer holding the run token could send the same item in unchecked positions
+    with made-up keys and have it written several times. Every key is derived now."""
+    candidates = ["Orsay", "Louvre", "LOUVRE", "louvre", "Louvre!"] + ["Pad"] * 12
+    given = [key_of("Orsay"), 1, 2, 3, 4] + [key_of("Pad")] * 12
     index = DedupIndex()
-    result = index.add_batch(candidates, [good[1], good[0]])  # rehashed: still right
-    assert result.new == candidates and "louvre" in index
-    assert index.add_batch(["LOUVRE"], [key_of("louvre")]).duplicates == 1
+    result = index.add_batch(candidates, given)
+    assert result.new == ["Orsay", "Louvre", "Pad"]
+    assert result.duplicates == len(candidates) - 3
+    assert index.add_batch(["LOUVRE"], [12345]).duplicates == 1
+    assert index.add_batch(["Orsay", "Musée"], [key_of("Musée"), key_of("Orsay")]).new == [
+        "Musée"
+    ]

@@ -1,0 +1,78 @@
+"""Claiming an output folder: one run at a time, and only the topic it holds.
+
+``OutputLock`` is an OS file lock (``flock``) on ``<output>/.lock``, held for
+the whole run and released by the kernel however the process ends (SIGKILL
+included), so a crashed run never leaves a stale lock and a second
+orchestrator on the same folder is refused at once instead of interleaving
+its lines with the first one's. ``check_output_files`` refuses, before
+anything starts, a folder whose files cannot be ours: ``attributes.txt`` or
+``run.json`` that is not a regular file, or a ``run.json`` naming another
+topic (a resume would mix two topics in one file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+from pathlib import Path
+
+from system.output.slug import topic_identity
+
+LOCK_NAME = ".lock"
+FILES = ("attributes.txt", "run.json")
+
+
+class OutputError(Exception):
+    """The output folder cannot be used for this run; the message says why."""
+
+
+def check_output_files(output_dir: Path, topic: str) -> None:
+    for name in FILES:
+        path = output_dir / name
+        if path.exists() and not path.is_file():
+            raise OutputError(f"{path} exists and is not a regular file")
+    summary = output_dir / "run.json"
+    if not summary.is_file():
+        return
+    try:
+        recorded = json.loads(summary.read_text(encoding="utf-8")).get("topic")
+    except (OSError, ValueError, AttributeError):
+        return  # unreadable: the run rewrites it; attributes.txt alone decides the resume
+    if isinstance(recorded, str) and topic_identity(recorded) != topic_identity(topic):
+        raise OutputError(
+            f"{output_dir} holds a run of another topic ({recorded!r}, per its run.json); "
+            "choose another --output"
+        )
+
+
+class OutputLock:
+    def __init__(self, output_dir: Path) -> None:
+        self.path = output_dir / LOCK_NAME
+        self._fd: int | None = None
+
+    def acquire(self) -> OutputLock:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise OutputError(f"cannot create the lock file {self.path}: {exc.strerror}") from exc
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise OutputError(
+                f"another run (pid {holder}) is writing to {self.path.parent}; "
+                "wait for it to end or choose another --output"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None

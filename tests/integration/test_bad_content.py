@@ -13,7 +13,6 @@ orchestrator restarts it and the run completes.
 from __future__ import annotations
 
 import json
-import sys
 import unicodedata
 from pathlib import Path
 
@@ -79,7 +78,7 @@ def test_answers_with_lone_surrogates_and_control_characters_end_the_run(tmp_pat
         assert server.stats()["outcomes"]["ok"] == 8
 
 
-SITECUSTOMIZE = '''
+SITECUSTOMIZE = """
 import os
 marker = os.environ.get("BAD_CONTENT_FAULT_MARKER")
 if marker:
@@ -93,7 +92,7 @@ if marker:
         os.close(fd)
         raise RuntimeError("injected fault in the generation task")
     generation.parse_response = parse_response
-'''
+"""
 
 
 def test_a_generation_task_that_dies_fails_its_producer_which_is_restarted(tmp_path):
@@ -124,7 +123,8 @@ def test_a_generation_task_that_dies_fails_its_producer_which_is_restarted(tmp_p
         assert len(failed) == 1, [s.status for s in topic.spans("producer.run")]
         assert "injected fault" in failed[0].status_message
         assert any(e.name == "exception" for e in failed[0].events)
-        assert failed[0].attr("producer.stop_reason") == "internal error in generation: RuntimeError"
+        reason = failed[0].attr("producer.stop_reason")
+        assert reason == "internal error in generation: RuntimeError"
         cycles = [s for s in topic.spans("generation.cycle") if s.status == "ERROR"]
         assert len(cycles) == 1 and any(e.name == "exception" for e in cycles[0].events)
         assert topic.root.attr("run.batch_count") == 10  # the restarted slot did all its work

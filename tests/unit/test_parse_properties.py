@@ -24,7 +24,7 @@ FORBIDDEN = frozenset({"Cc", "Cf", "Cs"})
 any_char = st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF)
 noisy_char = st.one_of(
     any_char,
-    st.sampled_from(list("\n\r\t|-*#:()[],;.!?\"'`_ ") + ["\u200b", "\u202e", "\ufeff", "\ud800"]),
+    st.sampled_from([*"\n\r\t|-*#:()[],;.!?\"'`_ ", "\u200b", "\u202e", "\ufeff", "\ud800"]),
     st.sampled_from(["**", "1. ", "- ", " - ", ": ", " and ", "|---|", "```", "A-B ", "The "]),
 )
 answers = st.lists(noisy_char, max_size=300).map("".join)

@@ -36,7 +36,7 @@ import httpx
 
 from system.orchestrator.partitions import LETTER_WEIGHTS, _label, split_letters
 from system.producer.avoid import AvoidList
-from system.producer.parse import parse_response
+from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 
 DEFAULT_MODEL = "/tmp/smol/SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help="an already running OpenAI-compatible server (…/v1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the answers already in --out and record the rest of the plan after them",
+    )
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -117,15 +122,24 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = start_server(args.model)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model_name = Path(args.model).name
+    done: list[dict] = []
+    if args.resume and args.out.exists():
+        done = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines()]
     try:
-        with args.out.open("w", encoding="utf-8") as out, httpx.Client(timeout=300) as client:
+        with args.out.open("a" if done else "w", encoding="utf-8") as out, httpx.Client(
+            timeout=300
+        ) as client:
             for n in range(args.answers):
                 topic = TOPICS[n % len(TOPICS)]
                 shape = SHAPES[(n // len(TOPICS)) % len(SHAPES)]
                 partition = rng.choice(labels) if shape[0] else None
+                seed = rng.randrange(1, 2**31)
+                context = PromptContext(topic, partition)
+                if n < len(done):  # replay the plan up to where the file ends
+                    avoids[topic].produced(parse_response(done[n]["answer"], context=context))
+                    continue
                 avoid = avoids[topic].select(partition, AVOID_BUDGET) if shape[1] else []
                 temperature = TEMPERATURES[(n // (len(TOPICS) * len(SHAPES))) % len(TEMPERATURES)]
-                seed = rng.randrange(1, 2**31)
                 prompt = build_prompt(topic, args.request_size, avoid=avoid, partition=partition)
                 body = {
                     "model": model_name,
@@ -141,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 response.raise_for_status()
                 data = response.json()
                 answer = data["choices"][0]["message"]["content"] or ""
-                avoids[topic].produced(parse_response(answer))
+                avoids[topic].produced(parse_response(answer, context=context))
                 record = {
                     "prompt": prompt,
                     "params": {

@@ -77,6 +77,12 @@ _COMMENTARY = re.compile(
       | let\s+me\s+know\s+if\b
       | feel\s+free\s+to\b
       | note\s*:
+      | (?:the|this|that)\s+list\b
+      | you['’](?:ve|re|ll)\b
+      | (?:title|subject)\s*:
+      | \d+\s+(?:distinct\s+|more\s+)?items\b
+      | i['’]m\b
+      | i\s+(?:have|can|will|would)\b
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
@@ -99,12 +105,14 @@ _INSTRUCTION = re.compile(
 #: a range of letters at the start: A-B, A – C, A to C (the partition labels' shape)
 _LETTER_RANGE = re.compile(r"^[A-Za-z]\s*(?:-|–|—|\bto\b)\s*[A-Za-z](?![^\W\d_])")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
-#: a description after a colon or a spaced dash (searched outside parentheses)
-_DESCRIPTION = re.compile(r":\s|\s[-–—]{1,2}\s")
-_TRAILING_REMARK = re.compile(r"\s*\([^()]*\)\s*$")
+#: a description after a colon, a spaced dash or a comma and a lowercase word
+_DESCRIPTION = re.compile(r":\s|\s[-–—]{1,2}\s|,\s+(?=[a-zß-ÿ])")
 _SPLIT = re.compile(r"\s*[,;]\s+")
+_SPLIT_OR_PAREN = re.compile(r"\s*[,;]\s+|[()]")
 _LAST_JOIN = re.compile(r"\s+(?:and|&|or)\s+")
 _SENTENCE_END = ".!?"
+_FINITE_VERB = re.compile(r"\b(?:is|are|was|were)\b", re.IGNORECASE)
+_LETTER_PAIR = re.compile(r"[A-Za-z]{2}")
 _ASCII_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], None) | {0x09: " "}
 _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: a terminal escape sequence (CSI, e.g. colours): it goes whole, not just its ESC
@@ -195,42 +203,64 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     while numbered is not None:  # every number goes, as the fast path in parse_response does
         line = line[numbered.end() :]
         numbered = _NUMBERED.match(line)
-    if _FENCE.match(line) or _dropped(line, echo, whole_line=True):
+    if _FENCE.match(line) or _dropped_line(line, echo):
         return ()
-    item = _without_remark(clean_display(line))
-    parts = _split(item)
+    bare = clean_display(line)
+    cut = _description_cut(bare)
+    if cut is not None and normalize(bare[:cut]) in echo:
+        bare = clean_display(bare[cut:].lstrip(" :-–—,"))  # "<topic>: A, B, C" lists A, B, C
+    whole = _without_trailing_remarks(bare)
+    parts = _split(whole)  # a list line is no sentence, however many words it has
     if parts is None:
-        parts = [item]
+        if _is_sentence(whole, ended=line.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END))):
+            return ()
+        item = _without_remark(bare)
+        parts = _split(item) or [item]
     out = []
     for part in parts:
         cleaned = clean_display(part)
-        if cleaned and not _dropped(cleaned, echo, whole_line=False):
+        if cleaned and not _dropped_candidate(cleaned, echo):
             out.append(cleaned)
     return tuple(out)
 
 
-def _dropped(line: str, echo: tuple[str, ...], *, whole_line: bool) -> bool:
-    """Rule 2 on a stripped line (``whole_line``) or on a cleaned candidate."""
-    if whole_line and (_HEADING.match(line) or is_commentary(line)):
+def _dropped_line(line: str, echo: tuple[str, ...]) -> bool:
+    """Rule 2's checks of the whole line (stripped, numbering removed)."""
+    if _HEADING.match(line) or is_commentary(line):
         return True
     bare = clean_display(line)
-    if not bare or _COMMENTARY.match(bare):
+    if not bare or _COMMENTARY.match(bare) or _LETTER_RANGE.match(bare):
         return True
     key = normalize(bare)
     if _INSTRUCTION.match(key) or key in echo:
         return True
-    if echo and whole_line:
+    if echo:
         description = _description_of(bare)
         if description is not None and normalize(description) in echo:
             return True
-    if _LETTER_RANGE.match(bare):
+    return False
+
+
+def _dropped_candidate(item: str, echo: tuple[str, ...]) -> bool:
+    """Rule 2 on what rules 4-5 left of a line (a cleaned candidate)."""
+    if _COMMENTARY.match(item) or _LETTER_RANGE.match(item):
         return True
-    if not any(ch.isalpha() for ch in bare):
+    key = normalize(item)
+    if not key or _INSTRUCTION.match(key) or key in echo:
         return True
-    words = len(bare.split())
-    if words >= 10:
+    if not any(ch.isalpha() for ch in item):
         return True
-    return words >= 6 and line.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END))
+    if item.isascii() and _LETTER_PAIR.search(item) is None:
+        return True  # letter soup: "E", "A&B", "C,E,D-Z,Y-W"
+    return _is_sentence(item, ended=False)  # cleaned: its end punctuation is gone
+
+
+def _is_sentence(item: str, *, ended: bool) -> bool:
+    """10 words or more, 6 or more ``ended`` by ``.!?``, 5 or more with is/are/was/were."""
+    words = item.split()
+    if len(words) >= 10 or (ended and len(words) >= 6):
+        return True
+    return len(words) >= 5 and _FINITE_VERB.search(item) is not None
 
 
 def _description_cut(text: str) -> int | None:
@@ -241,8 +271,8 @@ def _description_cut(text: str) -> int | None:
             depth += 1
         elif ch == ")":
             depth = max(0, depth - 1)
-        elif depth == 0 and ch in ":-–—" and index > 0:
-            match = _DESCRIPTION.match(text, index - (ch != ":"))
+        elif depth == 0 and ch in ":-–—," and index > 0:
+            match = _DESCRIPTION.match(text, index - (ch in "-–—"))
             if match is not None:
                 return match.start()
     return None
@@ -256,20 +286,36 @@ def _description_of(text: str) -> str | None:
 
 
 def _without_remark(text: str) -> str:
-    """Rule 4: ``X (remark)``, ``X: d``, ``X - d`` -> ``X`` (unless X would be empty)."""
+    """Rule 4: ``X (remark)``, ``X: d``, ``X - d``, ``X, d`` -> ``X`` (unless X would be empty)."""
     cut = _description_cut(text)
     if cut is not None and text[:cut].strip():
         text = clean_display(text[:cut])
-    while True:
-        stripped = _TRAILING_REMARK.sub("", text)
-        if stripped == text or not stripped.strip():
+    return _without_trailing_remarks(text)
+
+
+def _without_trailing_remarks(text: str) -> str:
+    """``X (a) (b (c))`` -> ``X``: trailing parenthetical remarks, nested ones too."""
+    while text.endswith(")"):
+        depth = 0
+        for index in range(len(text) - 1, -1, -1):
+            if text[index] == ")":
+                depth += 1
+            elif text[index] == "(":
+                depth -= 1
+                if depth == 0:
+                    break
+        else:
+            return text  # unbalanced: not a remark
+        stripped = clean_display(text[:index])
+        if not stripped:
             return text
-        text = clean_display(stripped)
+        text = stripped
+    return text
 
 
 def _split(text: str) -> list[str] | None:
     """Rule 5: the parts of a list line, or None when it stays whole."""
-    parts = _SPLIT.split(text)
+    parts = _split_outside_parentheses(text)
     if len(parts) < 2:
         return None
     last = _LAST_JOIN.split(parts[-1])
@@ -283,6 +329,25 @@ def _split(text: str) -> list[str] | None:
             return None
         cleaned.append(item)
     return cleaned
+
+
+def _split_outside_parentheses(text: str) -> list[str]:
+    """``text`` cut at every ``, `` / ``; `` that is not inside parentheses."""
+    if "(" not in text:
+        return _SPLIT.split(text)
+    parts: list[str] = []
+    depth = start = 0
+    for match in _SPLIT_OR_PAREN.finditer(text):
+        token = match.group()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            parts.append(text[start : match.start()])
+            start = match.end()
+    parts.append(text[start:])
+    return parts
 
 
 def _starts_like_a_name(ch: str) -> bool:

@@ -43,13 +43,14 @@ echo detection compares with; without it only the instruction lines count as
 echoes.
 
 Models repeat the same lines answer after answer, so the verdict on each
-distinct line is memoized (bounded LRU) per prompt context: a repeated line
-costs a dict lookup, not a clean (this is most of a zero-latency producer's
-CPU otherwise). A numbered line (``12. Name``) is looked up by what follows
-its number, so the same item under different numbers is one entry; the
-verdict is the same, because cleaning removes that number first and no drop
-rule reads it (a line too long as written goes the slow way, which measures
-it exactly). A table row is the only rule that looks at the next line.
+distinct line is memoized per prompt context (a dict per context, at most
+``LINE_MEMO_SIZE`` lines, emptied when full): a repeated line costs a dict
+lookup, not a clean (this is most of a zero-latency producer's CPU
+otherwise). A numbered line (``12. Name``) is looked up by what follows its
+number, so the same item under different numbers is one entry; the verdict
+is the same, because cleaning removes that number first and no drop rule
+reads it (a line too long as written goes the slow way, which measures it
+exactly). A table row is the only rule that looks at the next line.
 """
 
 from __future__ import annotations
@@ -61,7 +62,14 @@ from functools import lru_cache
 
 from system.dedup.normalize import clean_display, normalize
 
-__all__ = ["MAX_LINE", "PromptContext", "clean_unicode", "is_commentary", "parse_response"]
+__all__ = [
+    "MAX_LINE",
+    "PromptContext",
+    "clear_memo",
+    "clean_unicode",
+    "is_commentary",
+    "parse_response",
+]
 
 MAX_LINE = 200
 #: distinct raw lines whose verdict is remembered
@@ -110,7 +118,8 @@ _DESCRIPTION = re.compile(r":\s|\s[-–—]{1,2}\s|,\s+(?=[a-zß-ÿ])")
 _SPLIT = re.compile(r"\s*[,;]\s+")
 _SPLIT_OR_PAREN = re.compile(r"\s*[,;]\s+|[()]")
 _LAST_JOIN = re.compile(r"\s+(?:and|&|or)\s+")
-_SENTENCE_END = ".!?"
+_SENTENCE_END = (".", "!", "?")
+_ARTICLES = ("the ", "a ", "an ")
 _FINITE_VERB = re.compile(r"\b(?:is|are|was|were)\b", re.IGNORECASE)
 _LETTER_PAIR = re.compile(r"[A-Za-z]{2}")
 _ASCII_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], None) | {0x09: " "}
@@ -162,23 +171,51 @@ def parse_response(
     candidates: list[str] = []
     if limit is not None and limit <= 0:
         return candidates
-    echo = context.echo_keys() if context is not None else ()
+    echo = _echo_keys(context.topic, context.partition) if context is not None else ()
+    memo = _memo_for(echo)
     lines = text.splitlines()
     for index, raw in enumerate(lines):
-        if raw.lstrip().startswith("|"):
+        if "|" in raw and raw.lstrip().startswith("|"):
             following = lines[index + 1] if index + 1 < len(lines) else ""
             items = _parse_table_row(raw, following, echo)
         else:
             numbered = _NUMBERED.match(raw)
-            if numbered is None or len(raw.strip()) > MAX_LINE:
-                items = _parse_line(raw, echo)
-            else:
-                items = _parse_line(raw[numbered.end() :], echo)
-        for item in items:
-            candidates.append(item)
+            if numbered is not None and len(raw) <= MAX_LINE:
+                raw = raw[numbered.end() :]  # the same item under any number: one entry
+            items = memo.get(raw)  # type: ignore[assignment]
+            if items is None:
+                if len(memo) >= LINE_MEMO_SIZE:
+                    memo.clear()
+                items = memo[raw] = _parse_line(raw, echo)
+        if items:
+            candidates.extend(items)
             if limit is not None and len(candidates) >= limit:
-                return candidates
+                return candidates[:limit]
     return candidates
+
+
+#: per prompt context (its echo keys), raw line -> candidates; a handful of contexts are live
+_MEMOS: dict[tuple[str, ...], dict[str, tuple[str, ...]]] = {}
+_MAX_CONTEXTS = 16
+
+
+def _memo_for(echo: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    memo = _MEMOS.get(echo)
+    if memo is None:
+        if len(_MEMOS) >= _MAX_CONTEXTS:
+            _MEMOS.clear()
+        memo = _MEMOS[echo] = {}
+    return memo
+
+
+def clear_memo() -> None:
+    """Forget every remembered line (benchmarks measure the cold cost with it)."""
+    _MEMOS.clear()
+
+
+@lru_cache(maxsize=64)
+def _echo_keys(topic: str, partition: str | None) -> tuple[str, ...]:
+    return PromptContext(topic, partition).echo_keys()
 
 
 def _parse_table_row(raw: str, following: str, echo: tuple[str, ...]) -> tuple[str, ...]:
@@ -193,7 +230,6 @@ def _parse_table_row(raw: str, following: str, echo: tuple[str, ...]) -> tuple[s
     return tuple(items)
 
 
-@lru_cache(maxsize=LINE_MEMO_SIZE)
 def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     """The candidate items on one raw line (rules 1-6), possibly none."""
     line = clean_unicode(raw).strip()
@@ -203,68 +239,77 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     while numbered is not None:  # every number goes, as the fast path in parse_response does
         line = line[numbered.end() :]
         numbered = _NUMBERED.match(line)
-    if _FENCE.match(line) or _dropped_line(line, echo):
+    if _FENCE.match(line) or _HEADING.match(line) or is_commentary(line):
         return ()
     bare = clean_display(line)
+    if not bare or _dropped_text(bare, echo):
+        return ()
     cut = _description_cut(bare)
-    if cut is not None and normalize(bare[:cut]) in echo:
-        bare = clean_display(bare[cut:].lstrip(" :-–—,"))  # "<topic>: A, B, C" lists A, B, C
-    whole = _without_trailing_remarks(bare)
+    if cut is not None and echo:
+        description = clean_display(bare[cut:].lstrip(" :-–—,"))
+        if _key(description) in echo:
+            return ()  # "Title: <topic>"
+        if _key(clean_display(bare[:cut])) in echo:  # "<topic>: A, B, C" lists A, B, C
+            bare = description
+            cut = _description_cut(bare)
+    whole = _without_trailing_remarks(bare) if bare.endswith(")") else bare
     parts = _split(whole)  # a list line is no sentence, however many words it has
     if parts is None:
-        if _is_sentence(whole, ended=line.rstrip(_CLOSERS).endswith(tuple(_SENTENCE_END))):
+        if _is_sentence(whole, ended=line.rstrip(_CLOSERS).endswith(_SENTENCE_END)):
             return ()
-        item = _without_remark(bare)
+        if cut is None and whole is bare:  # the common case: one plain item
+            return () if _no_name(bare) else (bare,)
+        item = _without_remark(bare, cut)
         parts = _split(item) or [item]
     out = []
     for part in parts:
         cleaned = clean_display(part)
-        if cleaned and not _dropped_candidate(cleaned, echo):
-            out.append(cleaned)
+        if cleaned and not _dropped_text(cleaned, echo) and not _no_name(cleaned):
+            if not _is_sentence(cleaned, ended=False):
+                out.append(cleaned)
     return tuple(out)
 
 
-def _dropped_line(line: str, echo: tuple[str, ...]) -> bool:
-    """Rule 2's checks of the whole line (stripped, numbering removed)."""
-    if _HEADING.match(line) or is_commentary(line):
+def _dropped_text(text: str, echo: tuple[str, ...]) -> bool:
+    """Rule 2 on cleaned text: commentary, a letter range, an echo of the prompt."""
+    if _COMMENTARY.match(text) or _LETTER_RANGE.match(text):
         return True
-    bare = clean_display(line)
-    if not bare or _COMMENTARY.match(bare) or _LETTER_RANGE.match(bare):
-        return True
-    key = normalize(bare)
-    if _INSTRUCTION.match(key) or key in echo:
-        return True
-    if echo:
-        description = _description_of(bare)
-        if description is not None and normalize(description) in echo:
-            return True
-    return False
+    key = _key(text)
+    return not key or _INSTRUCTION.match(key) is not None or key in echo
 
 
-def _dropped_candidate(item: str, echo: tuple[str, ...]) -> bool:
-    """Rule 2 on what rules 4-5 left of a line (a cleaned candidate)."""
-    if _COMMENTARY.match(item) or _LETTER_RANGE.match(item):
-        return True
-    key = normalize(item)
-    if not key or _INSTRUCTION.match(key) or key in echo:
-        return True
-    if not any(ch.isalpha() for ch in item):
-        return True
-    if item.isascii() and _LETTER_PAIR.search(item) is None:
-        return True  # letter soup: "E", "A&B", "C,E,D-Z,Y-W"
-    return _is_sentence(item, ended=False)  # cleaned: its end punctuation is gone
+def _no_name(text: str) -> bool:
+    """No letter in any script, or letter soup ("E", "A&B", "C,E,D-Z,Y-W")."""
+    if text.isascii():
+        return _LETTER_PAIR.search(text) is None
+    return not any(ch.isalpha() for ch in text)
+
+
+def _key(text: str) -> str:
+    """``normalize(text)`` for cleaned text, without its Unicode work for plain ASCII
+    (NFKC changes no ASCII; casefold is lower; cleaning is case-blind)."""
+    if text.isascii():
+        lowered = text.lower()
+        if not lowered.startswith(_ARTICLES):
+            return lowered
+    return normalize(text)
 
 
 def _is_sentence(item: str, *, ended: bool) -> bool:
     """10 words or more, 6 or more ``ended`` by ``.!?``, 5 or more with is/are/was/were."""
-    words = item.split()
-    if len(words) >= 10 or (ended and len(words) >= 6):
+    words = item.count(" ") + 1  # cleaned text: single spaces
+    if words >= 10 or (ended and words >= 6):
         return True
-    return len(words) >= 5 and _FINITE_VERB.search(item) is not None
+    return words >= 5 and _FINITE_VERB.search(item) is not None
 
 
 def _description_cut(text: str) -> int | None:
     """Where a description starts (the index of its separator), outside parentheses."""
+    match = _DESCRIPTION.search(text)
+    if match is None:
+        return None
+    if "(" not in text[: match.start()] and match.start() > 0:
+        return match.start()
     depth = 0
     for index, ch in enumerate(text):
         if ch == "(":
@@ -278,16 +323,11 @@ def _description_cut(text: str) -> int | None:
     return None
 
 
-def _description_of(text: str) -> str | None:
-    cut = _description_cut(text)
-    if cut is None:
-        return None
-    return text[cut:].lstrip(" :-–—")
-
-
-def _without_remark(text: str) -> str:
-    """Rule 4: ``X (remark)``, ``X: d``, ``X - d``, ``X, d`` -> ``X`` (unless X would be empty)."""
-    cut = _description_cut(text)
+def _without_remark(text: str, cut: int | None = -1) -> str:
+    """Rule 4: ``X (remark)``, ``X: d``, ``X - d``, ``X, d`` -> ``X`` (unless X would be empty);
+    ``cut`` is ``_description_cut(text)`` when the caller has it."""
+    if cut == -1:
+        cut = _description_cut(text)
     if cut is not None and text[:cut].strip():
         text = clean_display(text[:cut])
     return _without_trailing_remarks(text)

@@ -135,7 +135,7 @@ def test_numbering_and_bullets_of_every_kind_are_stripped() -> None:
 
 
 def test_order_and_repeats_are_kept() -> None:
-    assert parse_response("b\na\nb") == ["b", "a", "b"]
+    assert parse_response("Bb\nAa\nBb") == ["Bb", "Aa", "Bb"]
 
 
 def test_empty_and_marker_only_lines_are_dropped() -> None:
@@ -166,7 +166,7 @@ def _parse_without_memo(text: str) -> list[str]:
 
     out: list[str] = []
     for raw in text.splitlines():
-        out.extend(_parse_line.__wrapped__(raw, ()))
+        out.extend(_parse_line(raw, ()))
     return out
 
 

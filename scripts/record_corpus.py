@@ -75,11 +75,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(model: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(model: str, threads: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     cmd = [
         sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
         "--port", str(port), "--n_ctx", "4096", "--chat_format", "chatml",
+        "--n_threads", str(threads),
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
@@ -106,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help="an already running OpenAI-compatible server (…/v1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads (--n_threads)")
     parser.add_argument(
         "--resume",
         action="store_true",
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     base = args.base_url
     if base is None:
-        proc, base = start_server(args.model)
+        proc, base = start_server(args.model, args.threads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model_name = Path(args.model).name
     done: list[dict] = []

@@ -65,8 +65,8 @@ from system.dedup.normalize import clean_display, normalize
 __all__ = [
     "MAX_LINE",
     "PromptContext",
-    "clear_memo",
     "clean_unicode",
+    "clear_memo",
     "is_commentary",
     "parse_response",
 ]
@@ -264,9 +264,13 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for part in parts:
         cleaned = clean_display(part)
-        if cleaned and not _dropped_text(cleaned, echo) and not _no_name(cleaned):
-            if not _is_sentence(cleaned, ended=False):
-                out.append(cleaned)
+        if (
+            cleaned
+            and not _dropped_text(cleaned, echo)
+            and not _no_name(cleaned)
+            and not _is_sentence(cleaned, ended=False)
+        ):
+            out.append(cleaned)
     return tuple(out)
 
 

@@ -107,12 +107,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help="an already running OpenAI-compatible server (…/v1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=2, help="llama.cpp threads (--n_threads)")
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (--n_threads)")
     parser.add_argument(
         "--resume",
         action="store_true",
         help="keep the answers already in --out and record the rest of the plan after them",
     )
+    parser.add_argument(
+        "--start", type=int, default=None,
+        help="with --resume: the first plan entry to record (default: where the file ends); "
+        "several recorders can append disjoint ranges of the plan to one file",
+    )  # fmt: skip
+    parser.add_argument("--avoid-budget", type=int, default=AVOID_BUDGET, help="tokens")
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -140,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
                 if n < len(done):  # replay the plan up to where the file ends
                     avoids[topic].produced(parse_response(done[n]["answer"], context=context))
                     continue
-                avoid = avoids[topic].select(partition, AVOID_BUDGET) if shape[1] else []
+                if args.start is not None and n < args.start:
+                    continue
+                avoid = avoids[topic].select(partition, args.avoid_budget) if shape[1] else []
                 temperature = TEMPERATURES[(n // (len(TOPICS) * len(SHAPES))) % len(TEMPERATURES)]
                 prompt = build_prompt(topic, args.request_size, avoid=avoid, partition=partition)
                 body = {
@@ -159,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                 answer = data["choices"][0]["message"]["content"] or ""
                 avoids[topic].produced(parse_response(answer, context=context))
                 record = {
+                    "plan_index": n,
                     "prompt": prompt,
                     "params": {
                         "topic": topic,
@@ -169,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                         "top_p": 0.95,
                         "seed": seed,
                         "max_tokens": args.max_tokens,
+                        "avoid_budget": args.avoid_budget,
                     },
                     "answer": answer,
                     "model": data.get("model", model_name),

@@ -19,6 +19,16 @@ from system.telemetry import schema as s
 CONTENT_LIMIT = 2000
 
 
+#: a batch holds at most this many times the items asked for (at least MIN_CANDIDATE_CAP):
+#: a model that answers 100,000 lines must not build a batch larger than a protocol frame
+CANDIDATE_CAP_FACTOR = 10
+MIN_CANDIDATE_CAP = 1000
+
+
+def max_candidates(request_size: int) -> int:
+    return max(MIN_CANDIDATE_CAP, CANDIDATE_CAP_FACTOR * request_size)
+
+
 @dataclass
 class CycleResult:
     candidates: list[str]
@@ -98,7 +108,11 @@ async def generate(
     prompt = build_prompt(topic, request_size, avoid=avoid, partition=partition)
     outcome = await router.complete(prompt, seed)
     return CycleResult(
-        parse_response(outcome.completion.text, context=PromptContext(topic, partition)),
+        parse_response(
+            outcome.completion.text,
+            limit=max_candidates(request_size),
+            context=PromptContext(topic, partition),
+        ),
         outcome.completion,
         outcome.provider,
         outcome.attempts,

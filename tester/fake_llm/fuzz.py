@@ -23,7 +23,8 @@ from pathlib import Path
 HUGE = 300_000
 _NAMES = ("Louvre", "Musée d'Orsay", "Eiffel Tower", "東京タワー", "Ermitage", "متحف")
 _DEBRIS = ("**", "##", "|", "|---|", "```", "- ", "1. ", ": ", " - ", "(", ")", ", ", "\\n",
-           '{"items": [', "]}", "null", "\u200b", "\u202e", "\ufeff", "\x00", "\x1b[31m")  # fmt: skip
+           '{"items": [', "]}", "null", "\u200b", "\u202e", "\ufeff", "\x00",
+           "\x1b[31m")  # fmt: skip
 
 
 def _code_points(rng: random.Random, size: int) -> str:
@@ -66,7 +67,7 @@ def _debris(rng: random.Random) -> str:
 
 
 def _many_lines(rng: random.Random) -> str:
-    return "\n".join(rng.choice(_NAMES + ("", "-", "1.", "|", "A-B"))
+    return "\n".join(rng.choice((*_NAMES, "", "-", "1.", "|", "A-B"))
                      for _ in range(rng.randrange(1000, 20_000)))  # fmt: skip
 
 

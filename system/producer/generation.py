@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from system.producer.parse import parse_response
+from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 from system.producer.resilience.router import Router
 from system.providers.base import Completion, Provider, ProviderError
@@ -17,6 +17,16 @@ from system.telemetry import schema as s
 
 #: characters of prompt / answer kept on the span with --record-content
 CONTENT_LIMIT = 2000
+
+
+#: a batch holds at most this many times the items asked for (at least MIN_CANDIDATE_CAP):
+#: a model that answers 100,000 lines must not build a batch larger than a protocol frame
+CANDIDATE_CAP_FACTOR = 10
+MIN_CANDIDATE_CAP = 1000
+
+
+def max_candidates(request_size: int) -> int:
+    return max(MIN_CANDIDATE_CAP, CANDIDATE_CAP_FACTOR * request_size)
 
 
 @dataclass
@@ -93,11 +103,16 @@ async def generate(
     partition: str | None = None,
     avoid: Sequence[str] = (),
 ) -> CycleResult:
-    """Build the prompt, get an answer through the router (retries, failover), parse it."""
+    """Build the prompt, get an answer through the router (retries, failover), parse it
+    (the topic and partition tell the parser what an echo of the prompt is)."""
     prompt = build_prompt(topic, request_size, avoid=avoid, partition=partition)
     outcome = await router.complete(prompt, seed)
     return CycleResult(
-        parse_response(outcome.completion.text),
+        parse_response(
+            outcome.completion.text,
+            limit=max_candidates(request_size),
+            context=PromptContext(topic, partition),
+        ),
         outcome.completion,
         outcome.provider,
         outcome.attempts,

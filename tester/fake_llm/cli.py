@@ -6,7 +6,9 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 
+from tester.fake_llm.canned import CannedAnswers, CannedError
 from tester.fake_llm.faults import FaultPlan, PlanError, parse_plan
 from tester.fake_llm.server import FakeLLMHTTPServer, ServerState
 
@@ -102,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["debug", "info", "warning"],
         help="log level on stderr (default info)",
     )
+    p.add_argument(
+        "--answers",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="serve these answers in turn (a JSON Lines file of strings or of objects with "
+        "an 'answer' field) instead of the model's own",
+    )
     return p
 
 
@@ -112,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         plan = FaultPlan(parse_plan(args.plan))
-    except PlanError as exc:
+        canned = CannedAnswers.load(args.answers) if args.answers is not None else None
+    except (PlanError, CannedError) as exc:
         print(f"fake-llm: error: {exc}", file=sys.stderr)
         return 2
     api_key = None
@@ -129,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         api_key=api_key,
         known=args.known,
+        canned=canned,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
     host, port = server.socket.getsockname()[:2]

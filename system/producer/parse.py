@@ -184,6 +184,7 @@ def parse_response(
     memo = _memo_for(echo)
     lines = text.splitlines()
     for index, raw in enumerate(lines):
+        items: tuple[str, ...] | None
         if "|" in raw and raw.lstrip().startswith("|"):
             following = lines[index + 1] if index + 1 < len(lines) else ""
             items = _parse_table_row(raw, following, echo)
@@ -191,7 +192,7 @@ def parse_response(
             numbered = _NUMBERED.match(raw)
             if numbered is not None and len(raw) <= MAX_LINE:
                 raw = raw[numbered.end() :]  # the same item under any number: one entry
-            items = memo.get(raw)  # type: ignore[assignment]
+            items = memo.get(raw)
             if items is None:
                 if len(memo) >= LINE_MEMO_SIZE:
                     memo.clear()

@@ -14,10 +14,9 @@ from system.orchestrator.config import (
     build_run_config,
 )
 from system.producer.parse import PromptContext, parse_response
-from system.providers.simulated import parse_prompt
 from system.producer.prompt import build_prompt
 from system.providers.registry import create_provider
-from system.providers.simulated import DEFAULT_PROFILE, PROFILES, SimulatedModel
+from system.providers.simulated import DEFAULT_PROFILE, PROFILES, SimulatedModel, parse_prompt
 
 TOPIC = "Harbours"
 

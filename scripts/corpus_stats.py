@@ -176,6 +176,7 @@ def parser_at(rev: str) -> Callable[[str, dict], list[str]]:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     takes_context = "context" in source
 

@@ -259,7 +259,8 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
         description = clean_display(bare[cut:].lstrip(" :-–—,"))
         if _key(description) in echo:
             return ()  # "Title: <topic>"
-        if _key(clean_display(bare[:cut])) in echo:  # "<topic>: A, B, C" lists A, B, C
+        headed = bare[cut] != ","  # "<topic>: A, B" or "<topic> - A, B", not "<topic>, as..."
+        if headed and _key(clean_display(bare[:cut])) in echo:  # the description is the list
             bare = description
             cut = _description_cut(bare)
     whole = _without_trailing_remarks(bare) if bare.endswith(")") else bare

@@ -1,6 +1,6 @@
 """Benchmark: the producer's parser speed, this checkout against a git revision.
 
-    .venv/bin/python benchmarks/parse_speed.py              # this checkout vs 28d6b34 (before the contract)
+    .venv/bin/python benchmarks/parse_speed.py              # vs 28d6b34, before the contract
     .venv/bin/python benchmarks/parse_speed.py --rev HEAD~3 --rounds 3
     .venv/bin/python benchmarks/parse_speed.py --quick
 

@@ -1,6 +1,6 @@
 """Benchmark: the producer's parser speed, this checkout against a git revision.
 
-    .venv/bin/python benchmarks/parse_speed.py              # this checkout vs main
+    .venv/bin/python benchmarks/parse_speed.py              # vs 28d6b34, before the contract
     .venv/bin/python benchmarks/parse_speed.py --rev HEAD~3 --rounds 3
     .venv/bin/python benchmarks/parse_speed.py --quick
 
@@ -50,6 +50,7 @@ def module_at(rev: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(path.stem, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
@@ -118,7 +119,11 @@ def workloads(quick: bool) -> dict[str, list[tuple[str, str, str | None]]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rev", default="main", help="the git revision to compare with")
+    parser.add_argument(
+        "--rev",
+        default="28d6b34",
+        help="the git revision to compare with (default: the parser before the contract)",
+    )
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()

@@ -1,23 +1,11 @@
-"""Progress while a run is going: a live table on a terminal, log lines otherwise.
-
-While the live table is on screen nothing may write to the terminal behind
-rich's back: a stray line lands after the last table row and the next frame
-leaves stale rows behind. So the process's stderr (file descriptor 2, which
-the producers inherit) is pointed at a pipe for the duration, and a thread
-prints each line it reads above the table through the live console, which
-writes to the terminal's original descriptor. Log records, producers'
-output, library warnings: every line takes that one path.
-"""
+"""Progress while a run is going: a live table on a terminal, log lines otherwise."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 import logging
-import os
 import sys
-import threading
 from typing import Any
 
 from system.orchestrator.stats import RunStats
@@ -30,7 +18,7 @@ LOG_INTERVAL_S = 5.0
 def _headline(stats: RunStats) -> str:
     return (
         f"unique {stats.unique:,}  candidates {stats.candidates:,}  "
-        f"duplicates {stats.duplicate_rate:.1%}  rate {stats.rate_per_second:,.1f} unique/s  "
+        f"duplicates {stats.duplicate_rate:.1%}  rate {stats.rate_per_second:,.1f}/s  "
         f"batches {stats.batches:,}  restarts {stats.restarts}"
     )
 
@@ -57,63 +45,6 @@ def _render(topic: str, stats: RunStats) -> Any:
     return Group(title, Text(_headline(stats)), table)
 
 
-class StderrRelay:
-    """Route every write to file descriptor 2 through ``emit`` (one call per line).
-
-    ``start`` returns a text stream on the original stderr for the live console;
-    ``stop`` puts descriptor 2 back and prints what is still in the pipe.
-    """
-
-    def __init__(self) -> None:
-        self._saved_fd: int | None = None
-        self._read_fd: int | None = None
-        self._thread: threading.Thread | None = None
-        self._emit: Any = None
-
-    def start(self) -> io.TextIOWrapper:
-        sys.stderr.flush()
-        self._saved_fd = os.dup(2)
-        self._read_fd, write_fd = os.pipe()
-        os.dup2(write_fd, 2)
-        os.close(write_fd)
-        os.set_inheritable(2, True)
-        return io.TextIOWrapper(
-            os.fdopen(os.dup(self._saved_fd), "wb", buffering=0),
-            encoding=sys.stderr.encoding or "utf-8",
-            errors="replace",
-            line_buffering=True,
-        )
-
-    def run(self, emit: Any) -> None:
-        """Start the reader thread: ``emit(line)`` for every line written to stderr."""
-        self._emit = emit
-        self._thread = threading.Thread(target=self._pump, name="stderr-relay", daemon=True)
-        self._thread.start()
-
-    def _pump(self) -> None:
-        assert self._read_fd is not None
-        with os.fdopen(self._read_fd, "rb", buffering=0) as pipe:
-            pending = b""
-            while chunk := pipe.read(65536):
-                pending += chunk
-                *lines, pending = pending.split(b"\n")
-                for line in lines:
-                    self._emit(line.decode(errors="replace").rstrip("\r"))
-            if pending:
-                self._emit(pending.decode(errors="replace"))
-
-    def stop(self, timeout_s: float = 2.0) -> None:
-        """Restore descriptor 2; the reader ends once no process holds the pipe any more."""
-        if self._saved_fd is None:
-            return
-        sys.stderr.flush()
-        os.dup2(self._saved_fd, 2)
-        os.close(self._saved_fd)
-        self._saved_fd = None
-        if self._thread is not None:
-            self._thread.join(timeout_s)  # a process still holding the pipe: keep it daemon
-
-
 class ProgressReporter:
     """Refreshes on its own; the run only has to keep ``stats`` current."""
 
@@ -123,29 +54,20 @@ class ProgressReporter:
         self.live = sys.stderr.isatty() if live is None else live
         self._task: asyncio.Task[None] | None = None
         self._live: Any = None
-        self._relay: StderrRelay | None = None
-        self._terminal: io.TextIOWrapper | None = None
 
     def start(self) -> None:
         if self.live:
             from rich.console import Console
             from rich.live import Live
-            from rich.text import Text
 
-            self._relay = StderrRelay()
-            self._terminal = self._relay.start()
-            console = Console(file=self._terminal, force_terminal=True)
             self._live = Live(
                 _render(self.topic, self.stats),
-                console=console,
+                console=Console(stderr=True),
                 refresh_per_second=4,
                 transient=True,
-                redirect_stdout=True,
-                redirect_stderr=False,  # descriptor 2 is relayed already
                 get_renderable=lambda: _render(self.topic, self.stats),
             )
             self._live.start()
-            self._relay.run(lambda line: console.print(Text(line), soft_wrap=True))
         else:
             self._task = asyncio.create_task(self._log_periodically())
 
@@ -155,15 +77,9 @@ class ProgressReporter:
             log.info("progress: %s", _headline(self.stats))
 
     async def stop(self) -> None:
-        if self._relay is not None:
-            self._relay.stop()
-            self._relay = None
         if self._live is not None:
             self._live.stop()
             self._live = None
-        if self._terminal is not None:
-            self._terminal.close()
-            self._terminal = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

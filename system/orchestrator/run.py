@@ -27,12 +27,15 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from system.dedup.index import DedupIndex
 from system.logsetup import announce
 from system.orchestrator.config import RunConfig
+from system.orchestrator.coverage import CoverageMonitor, estimate_attributes
 from system.orchestrator.discovery import BatchEffects, Discovery
 from system.orchestrator.provider_weights import AdaptiveWeights
 from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
 from system.output import AttributesFile, write_run_summary
+from system.output.attributes_jsonl import SupportFile
+from system.producer.prefilter import unpack_keys
 from system.protocol import (
     AttributeBatch,
     Message,
@@ -125,6 +128,13 @@ class TopicRun:
         )
         self._wake_push = asyncio.Event()
         self._near_file: Any = None
+        # sighting counts: attributes.jsonl and the completeness estimate (coverage.py)
+        self.support = SupportFile(config.output_dir / "attributes.jsonl")
+        self.coverage = CoverageMonitor(
+            self.index.sightings,
+            steered=config.levers.steered,
+            target=config.levers.target_coverage,
+        )
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -145,6 +155,7 @@ class TopicRun:
         existing = self.file.open()
         self.stats.resumed = self.index.load_existing(existing)
         self.discovery.seed(existing)
+        self.support.open(existing, self.index)
         if self.stats.resumed:
             log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
         parent = self._parent_context or context_from(env_carrier(self._env))
@@ -175,6 +186,7 @@ class TopicRun:
                 await self._shutdown()
                 self.stats.ended_wall = time.time()
                 self.file.close()
+                self._close_support()
                 if self._near_file is not None:
                     self._near_file.close()
                 self._finish_span(span)
@@ -247,6 +259,9 @@ class TopicRun:
         )
         if self.discovery.novelty is not None:
             span.set_attribute(s.RUN_NOVELTY, round(self.discovery.novelty, 5))
+        final = self.coverage.compute(self.stats.resumed + self.stats.unique)
+        if final is not None:
+            span.set_attributes(estimate_attributes(final))
         if self.status == "failed":
             span.set_status(Status(StatusCode.ERROR, self.reason))
 
@@ -365,6 +380,8 @@ class TopicRun:
         remaining = None if iterations is None else max(0, iterations - slot.batches)
         log.info("producer %d connected (pid %s)", producer_id, slot.pid)
         partition, levers = self.discovery.start(producer_id, self.index)
+        if self.coverage.probe_every:
+            levers["probe_every"] = self.coverage.probe_every
         # queued: the push task sends it after this StartTopic
         self._apply(self.discovery.on_connected(producer_id))
         return StartTopic(
@@ -400,7 +417,15 @@ class TopicRun:
             },
         ) as span:
             keys = batch.keys if not_text == 0 else None
-            result = self.index.add_batch(candidates, keys)
+            repeats = unpack_keys(batch.repeat_keys) if isinstance(batch.repeat_keys, bytes) else []
+            result = self.index.add_batch(
+                candidates,
+                keys,
+                producer_id=producer_id,
+                provider=batch.provider,
+                probe=bool(batch.probe),
+                repeat_keys=repeats,
+            )
             result.new, near = self.discovery.filter_near(result.new)
             if result.new:
                 self._append(result.new)
@@ -417,6 +442,10 @@ class TopicRun:
             )
             if batch.prefiltered is not None:
                 span.set_attribute(s.BATCH_PREFILTERED, batch.prefiltered)
+            if repeats:
+                span.set_attribute(s.BATCH_REPEATS, result.repeats)
+            if batch.probe:
+                span.set_attribute(s.CYCLE_PROBE, True)
             if near:
                 span.set_attribute(s.BATCH_NEAR_DUPLICATES, len(near))
             if batch.partition:
@@ -447,9 +476,32 @@ class TopicRun:
         slot.new += len(result.new)
         slot.input_tokens += batch.input_tokens
         slot.output_tokens += batch.output_tokens
+        self._coverage_step()
         if self.config.iterations is not None and slot.batches >= self.config.iterations:
             slot.state = "finished"
             self._check_done()
+
+    def _coverage_step(self) -> None:
+        """The live estimate: events on topic.run, attributes.jsonl refresh, the stop rule."""
+        events, covered = self.coverage.on_batch(self.stats.resumed + self.stats.unique)
+        if self._root_span is not None:
+            for name, attributes in events:
+                self._root_span.add_event(name, attributes)
+        if covered and self.status == "running":
+            self.status, self.reason = "completed", covered
+            log.info("%s", covered)
+            self._done.set()
+        if self.support.due():
+            try:
+                self.support.compact(self.index)
+            except OSError as exc:
+                log.warning("cannot rewrite %s: %s", self.support.path, exc)
+
+    def _close_support(self) -> None:
+        try:
+            self.support.close(self.index)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self.support.path, exc)
 
     def _apply(self, effects: BatchEffects) -> None:
         """Queue the levers' updates, record their decisions, stop when saturated."""
@@ -509,6 +561,10 @@ class TopicRun:
                 self._fail(f"cannot write {self.file.path}: {exc.strerror or exc}")
                 return
             span.set_attribute(s.FILE_BYTES, written)
+            try:
+                self.support.append(lines, self.index)
+            except OSError as exc:
+                log.warning("cannot write %s: %s", self.support.path, exc)
         if self.on_append is not None:
             self.on_append(self.stats.resumed + self.stats.unique, lines)
 
@@ -570,5 +626,9 @@ class TopicRun:
             "producers": [p.to_dict() for p in st.producers.values()],
             "providers": {name: p.to_dict() for name, p in st.providers.items()},
             "levers": self.discovery.summary(),
-            "files": {"attributes": str(self.config.attributes_path)},
+            "coverage": self.coverage.summary(st.resumed + st.unique),
+            "files": {
+                "attributes": str(self.config.attributes_path),
+                "support": str(self.support.path),
+            },
         }

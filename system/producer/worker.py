@@ -360,9 +360,10 @@ class Producer:
                 s.SPAN_GENERATION_CYCLE,
                 attributes={s.PRODUCER_ID: self.producer_id, s.CYCLE_ITERATION: seq},
             ) as span:
-                partition = self._assignment.partition
+                probe = self._levers.is_probe(seq)  # unsteered: for the estimate
+                partition = None if probe else self._assignment.partition
                 strategy = self._levers.strategy
-                avoid = self._levers.avoid_for(partition)
+                avoid = [] if probe else self._levers.avoid_for(partition)
                 if avoid:
                     span.set_attribute(s.CYCLE_AVOIDED, len(avoid))
                 try:
@@ -405,6 +406,8 @@ class Producer:
                 )
                 if partition:
                     span.set_attribute(s.CYCLE_PARTITION, partition)
+                if probe:
+                    span.set_attribute(s.CYCLE_PROBE, True)
                 batch = AttributeBatch(
                     producer_id=self.producer_id,
                     seq=seq,
@@ -413,6 +416,8 @@ class Producer:
                     prefiltered=prepared.prefiltered if prepared.keys is not None else None,
                     partition=partition,
                     strategy=strategy,
+                    repeat_keys=prepared.repeat_keys,
+                    probe=True if probe else None,
                     provider=str(getattr(result.provider, "key", result.provider.name)),
                     model=result.completion.model,
                     input_tokens=result.completion.input_tokens,

@@ -110,6 +110,10 @@ class AttributeBatch(Message):
     #: the partition label and strategy the batch was generated under
     partition: str | None = None
     strategy: str | None = None
+    #: keys (little-endian uint64s) of known candidates the pre-filter dropped, once each:
+    #: counted as sightings. ``probe``: an unsteered request (no avoid list, no partition)
+    repeat_keys: bytes | None = None
+    probe: bool | None = None
 
 
 @dataclass
@@ -163,6 +167,7 @@ def _python_types(annotation: str) -> tuple[type, ...]:
                 "float": (int, float),
                 "str": (str,),
                 "bool": (bool,),
+                "bytes": (bytes,),
                 "list": (list,),
                 "dict": (dict,),
                 "None": (type(None),),

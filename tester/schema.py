@@ -124,6 +124,7 @@ COVERAGE_UNIVERSE = "coverage.universe"
 COVERAGE_UNIVERSE_LOW = "coverage.universe_low"
 COVERAGE_UNIVERSE_HIGH = "coverage.universe_high"
 COVERAGE_FOUND = "coverage.found"
+COVERAGE_RUN_REQUESTS = "coverage.run_requests"  # all requests of the run so far (events)
 COVERAGE_REQUESTS = "coverage.requests"
 COVERAGE_BASIS = "coverage.basis"
 COVERAGE_SAMPLE = "coverage.sample_coverage"

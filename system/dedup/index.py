@@ -149,7 +149,6 @@ class DedupIndex:
         *,
         producer_id: int = 0,
         provider: str = "",
-        probe: bool = False,
         repeat_keys: Sequence[int] = (),
     ) -> BatchResult:
         """Accept the candidates whose keys are new; count the rest.
@@ -158,12 +157,11 @@ class DedupIndex:
         used instead of hashing again when they pass ``trusted_keys``. The
         batch is one request: every key in it, and every key of
         ``repeat_keys`` (candidates the producer's pre-filter dropped as
-        known), is one sighting by ``producer_id`` via ``provider``; ``probe``
-        marks an unsteered request.
+        known), is one sighting by ``producer_id`` via ``provider``.
         """
         result = BatchResult()
         keys, bloom, max_length = self._keys, self._bloom, self.max_length
-        serial = keys.begin_batch(probe)
+        serial = keys.begin_batch()
         pbit, vbit = keys.producer_bit(producer_id), keys.provider_bit(provider)
         sight = keys.sight
         trusted = trusted_keys(candidates, given_keys)
@@ -187,8 +185,8 @@ class DedupIndex:
                 key = trusted[i]
             if key not in bloom:  # certainly new: sight() inserts it
                 result.bloom_negatives += 1
-                sight(key, serial, pbit, vbit, probe)
-            elif not sight(key, serial, pbit, vbit, probe):
+                sight(key, serial, pbit, vbit)
+            elif not sight(key, serial, pbit, vbit):
                 result.duplicates += 1
                 continue
             else:
@@ -200,7 +198,7 @@ class DedupIndex:
                 bloom = self._bloom
         repeat = keys.repeat
         for key in repeat_keys:
-            if repeat(key, serial, pbit, vbit, probe):
+            if repeat(key, serial, pbit, vbit):
                 result.repeats += 1
         return result
 
@@ -209,14 +207,13 @@ class DedupIndex:
         return array("Q", self._keys).tobytes()
 
     def load_counts(
-        self, key: int, sightings: int, producers: int, providers: int, probe: int
+        self, key: int, sightings: int, producers: int, providers: int
     ) -> None:
         """Resume: the counts attributes.jsonl recorded for an item of attributes.txt."""
         table = self._keys
         o = table.find(key)
         if o >= 0:
             table.counts[o] = max(0, min(sightings, (1 << 32) - 1))
-            table.probe[o] = max(0, min(probe, (1 << 16) - 1))
             table.restore(key, producers, providers)
 
     def load_existing(self, lines: Iterable[str]) -> int:

@@ -4,15 +4,13 @@ For every accepted key the orchestrator keeps how many *requests* returned
 it (sightings; a repeat inside one answer is not a second sighting, because
 the completeness estimate treats each request as one sampling unit), which
 producers and providers returned it, and the batch in which it was first and
-last seen (batch serials map to times through ``batch_time``). Sightings in
-*unsteered* requests (no avoid list, no partition: see
-``system.orchestrator.completeness``) are counted apart, as ``probe``.
+last seen (batch serials map to times through ``batch_time``).
 
 Why arrays and not a ``dict``: a Python dict entry plus its key and value
 objects costs more than 100 bytes, the whole budget per unique. Here keys sit
 in an open-addressing table (``array('Q')``, linear probing, grown at half
 full) holding an ordinal into per-item arrays, so a unique costs 12 bytes per
-table slot (2-4 slots per key) plus 23 bytes of counts and no Python objects.
+table slot (2-4 slots per key) plus 21 bytes of counts and no Python objects.
 Keys are xxHash3-64 values, uniform, so the low bits are a good slot index.
 
 Distinct producers and providers are bit sets (64 and 8 bits): exact up to 64
@@ -32,11 +30,10 @@ __all__ = ["Sighting", "SightingTable"]
 _ZERO_KEY = (1 << 64) - 1
 _MIN_SLOTS = 1024
 _COUNT_MAX = (1 << 32) - 1
-_PROBE_MAX = (1 << 16) - 1
 
 
-class Sighting(tuple[int, int, int, int, float, float, int]):
-    """(key, sightings, producers, providers, first_seen, last_seen, probe)."""
+class Sighting(tuple[int, int, int, int, float, float]):
+    """(key, sightings, producers, providers, first_seen, last_seen)."""
 
     __slots__ = ()
 
@@ -55,7 +52,6 @@ class SightingTable:
         self._slot_ord = array("I", bytes(4 * slots))
         self.keys = array("Q")  # per ordinal: the key (as stored)
         self.counts = array("I")  # requests that returned the item
-        self.probe = array("H")  # unsteered requests that returned it
         self.producers = array("Q")  # bit (producer_id - 1) % 64
         self.providers = array("B")  # bit provider_index % 8
         self.first = array("I")  # batch serial of the first sighting
@@ -63,16 +59,13 @@ class SightingTable:
         #: wall time of each batch serial (serial 0: items resumed from the file)
         self.batch_time = array("d", [time.time()])
         self._provider_index: dict[str, int] = {}
-        self.probe_requests = 0
         self.requests = 0
 
     # ------------------------------------------------------------------ batches
-    def begin_batch(self, probe: bool = False, now: float | None = None) -> int:
+    def begin_batch(self, now: float | None = None) -> int:
         """A new request's serial; every sighting until the next call belongs to it."""
         self.batch_time.append(time.time() if now is None else now)
         self.requests += 1
-        if probe:
-            self.probe_requests += 1
         return len(self.batch_time) - 1
 
     def provider_bit(self, name: str) -> int:
@@ -110,7 +103,7 @@ class SightingTable:
             yield 0 if k == _ZERO_KEY else k
 
     # ------------------------------------------------------------------ updates
-    def sight(self, key: int, serial: int, pbit: int, vbit: int, probe: bool) -> bool:
+    def sight(self, key: int, serial: int, pbit: int, vbit: int) -> bool:
         """Count a sighting of ``key`` in batch ``serial``; True when the key is new."""
         key = key or _ZERO_KEY
         mask, skeys = self._mask, self._slot_keys
@@ -120,14 +113,14 @@ class SightingTable:
             if k == key:
                 o = self._slot_ord[i]
                 if self.last[o] != serial:  # once per request
-                    self._again(o, serial, pbit, vbit, probe)
+                    self._again(o, serial, pbit, vbit)
                 return False
             if k == 0:
-                self._insert(i, key, serial, pbit, vbit, probe)
+                self._insert(i, key, serial, pbit, vbit)
                 return True
             i = (i + 1) & mask
 
-    def repeat(self, key: int, serial: int, pbit: int, vbit: int, probe: bool) -> bool:
+    def repeat(self, key: int, serial: int, pbit: int, vbit: int) -> bool:
         """A sighting of a key the producer already knew (its pre-filter dropped it).
 
         Unknown keys are ignored (the text never reached the orchestrator)."""
@@ -135,10 +128,10 @@ class SightingTable:
         if o < 0:
             return False
         if self.last[o] != serial:
-            self._again(o, serial, pbit, vbit, probe)
+            self._again(o, serial, pbit, vbit)
         return True
 
-    def add_known(self, key: int, sightings: int = 0, probe: int = 0) -> bool:
+    def add_known(self, key: int, sightings: int = 0) -> bool:
         """An item resumed from the file (serial 0), with the counts it had, if known."""
         key = key or _ZERO_KEY
         mask, skeys = self._mask, self._slot_keys
@@ -148,10 +141,9 @@ class SightingTable:
             if k == key:
                 return False
             if k == 0:
-                self._insert(i, key, 0, 0, 0, False)
+                self._insert(i, key, 0, 0, 0)
                 o = len(self.keys) - 1
                 self.counts[o] = min(max(0, sightings), _COUNT_MAX)
-                self.probe[o] = min(max(0, probe), _PROBE_MAX)
                 return True
             i = (i + 1) & mask
 
@@ -162,24 +154,21 @@ class SightingTable:
             self.producers[o] = (1 << min(max(producers, 0), 64)) - 1
             self.providers[o] = (1 << min(max(providers, 0), 8)) - 1
 
-    def _again(self, o: int, serial: int, pbit: int, vbit: int, probe: bool) -> None:
+    def _again(self, o: int, serial: int, pbit: int, vbit: int) -> None:
         if self.counts[o] < _COUNT_MAX:
             self.counts[o] += 1
-        if probe and self.probe[o] < _PROBE_MAX:
-            self.probe[o] += 1
         self.last[o] = serial
         if pbit and not self.producers[o] & pbit:
             self.producers[o] |= pbit
         if vbit and not self.providers[o] & vbit:
             self.providers[o] |= vbit
 
-    def _insert(self, slot: int, key: int, serial: int, pbit: int, vbit: int, probe: bool) -> None:
+    def _insert(self, slot: int, key: int, serial: int, pbit: int, vbit: int) -> None:
         o = len(self.keys)
         self._slot_keys[slot] = key
         self._slot_ord[slot] = o
         self.keys.append(key)
         self.counts.append(1 if serial else 0)
-        self.probe.append(1 if probe else 0)
         self.producers.append(pbit)
         self.providers.append(vbit)
         self.first.append(serial)
@@ -215,14 +204,13 @@ class SightingTable:
                 self.providers[o].bit_count(),
                 self.batch_time[self.first[o]],
                 self.batch_time[self.last[o]],
-                self.probe[o],
             )
         )
 
     def nbytes(self) -> int:
         """Bytes held by the arrays (allocated length, not capacity)."""
         arrays = (
-            self._slot_keys, self._slot_ord, self.keys, self.counts, self.probe,
+            self._slot_keys, self._slot_ord, self.keys, self.counts,
             self.producers, self.providers, self.first, self.last, self.batch_time,
         )  # fmt: skip
         return sum(a.itemsize * len(a) for a in arrays)

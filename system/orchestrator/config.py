@@ -66,12 +66,6 @@ class LeverConfig:
     #: stop when the completeness estimate's lower bound reaches this (0 = off)
     target_coverage: float = 0.0
 
-    @property
-    def steered(self) -> bool:
-        """Whether prompts are steered (avoid list, partitions): repeats are rarer on
-        purpose, so the completeness estimate uses the unsteered probe requests."""
-        return (self.shared_state and self.avoid_budget > 0) or self.partitions
-
     def window_for(self, request_size: int) -> int:
         return self.saturation_window or max(200, 20 * request_size)
 

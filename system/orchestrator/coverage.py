@@ -9,14 +9,12 @@ is recomputed after every batch). A ``coverage.estimate`` event goes on
 either end of the interval), or ``EVENT_EVERY_S`` after the last one, so the
 span carries a bounded history of how the estimate moved.
 
-Levers and the sample: avoid lists and partitions steer the model away from
-what was found, so found items come back less often than the model would
-return them on its own and the estimator would see an endless supply of
-singletons. A steered run therefore makes every ``PROBE_EVERY``-th request of
-each producer unsteered (the whole topic, no avoid list: a *probe*) and the
-estimate uses only the probes' sightings (``basis`` ``probes``); an unsteered
-run uses every request (``basis`` ``all``). Coverage is always of what the
-whole run found (docs/ARCHITECTURE.md "Completeness").
+Levers and the sample: the estimate uses every request of the run
+(``basis`` ``all``), with the candidates the producers' pre-filter dropped
+counted as sightings. Avoid lists and partitions make repeats rarer on
+purpose; docs/ARCHITECTURE.md "Completeness" says why an unsteered share of
+probe requests was measured and not kept, and benchmarks/completeness/ gives
+the bias per lever.
 
 ``--target-coverage X`` ends the run when the interval's lower bound reaches
 X (status ``completed``, reason ``coverage: ...``, event ``run.covered``).
@@ -31,10 +29,8 @@ from system.dedup.sightings import SightingTable
 from system.orchestrator.completeness import Estimate, estimate_from_counts
 from system.telemetry import schema as s
 
-__all__ = ["PROBE_EVERY", "CoverageMonitor"]
+__all__ = ["CoverageMonitor", "estimate_attributes"]
 
-#: in a steered run, every PROBE_EVERY-th request of a producer is unsteered
-PROBE_EVERY = 4
 INTERVAL_S = 0.25
 CHEAP_ITEMS = 50_000
 EVENT_STEP = 0.01
@@ -60,11 +56,8 @@ def estimate_attributes(e: Estimate) -> dict[str, Any]:
 
 
 class CoverageMonitor:
-    def __init__(self, table: SightingTable, *, steered: bool, target: float = 0.0) -> None:
+    def __init__(self, table: SightingTable, *, target: float = 0.0) -> None:
         self.table = table
-        self.steered = steered
-        self.basis = "probes" if steered else "all"
-        self.probe_every = PROBE_EVERY if steered else 0
         self.target = target
         self.current: Estimate | None = None
         self.stopped_by: str | None = None
@@ -74,11 +67,7 @@ class CoverageMonitor:
         self.events = 0
 
     def compute(self, found: int) -> Estimate | None:
-        t = self.table
-        if self.steered:
-            self.current = estimate_from_counts(t.probe, t.probe_requests, found, "probes")
-        else:
-            self.current = estimate_from_counts(t.counts, t.requests, found, "all")
+        self.current = estimate_from_counts(self.table.counts, self.table.requests, found)
         return self.current
 
     def on_batch(
@@ -101,7 +90,12 @@ class CoverageMonitor:
             or abs(e.coverage_low - last.coverage_low) >= EVENT_STEP
             or abs(e.coverage_high - last.coverage_high) >= EVENT_STEP
         ):
-            events.append((s.EVENT_COVERAGE, estimate_attributes(e)))
+            events.append(
+                (
+                    s.EVENT_COVERAGE,
+                    {**estimate_attributes(e), s.COVERAGE_RUN_REQUESTS: self.table.requests},
+                )
+            )
             self._last_event, self._last_event_at = e, now
             self.events += 1
         reason = None
@@ -119,10 +113,8 @@ class CoverageMonitor:
         """run.json ``coverage``: the estimate at the end, the sample and the rule."""
         e = self.compute(found)
         return {
-            "basis": self.basis,
-            "probe_every": self.probe_every,
+            "basis": "all",
             "requests": self.table.requests,
-            "probe_requests": self.table.probe_requests,
             "target": self.target or None,
             "estimate": e.to_dict() if e is not None else None,
             "events": self.events,

@@ -130,11 +130,7 @@ class TopicRun:
         self._near_file: Any = None
         # sighting counts: attributes.jsonl and the completeness estimate (coverage.py)
         self.support = SupportFile(config.output_dir / "attributes.jsonl")
-        self.coverage = CoverageMonitor(
-            self.index.sightings,
-            steered=config.levers.steered,
-            target=config.levers.target_coverage,
-        )
+        self.coverage = CoverageMonitor(self.index.sightings, target=config.levers.target_coverage)
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -380,8 +376,6 @@ class TopicRun:
         remaining = None if iterations is None else max(0, iterations - slot.batches)
         log.info("producer %d connected (pid %s)", producer_id, slot.pid)
         partition, levers = self.discovery.start(producer_id, self.index)
-        if self.coverage.probe_every:
-            levers["probe_every"] = self.coverage.probe_every
         # queued: the push task sends it after this StartTopic
         self._apply(self.discovery.on_connected(producer_id))
         return StartTopic(
@@ -423,7 +417,6 @@ class TopicRun:
                 keys,
                 producer_id=producer_id,
                 provider=batch.provider,
-                probe=bool(batch.probe),
                 repeat_keys=repeats,
             )
             result.new, near = self.discovery.filter_near(result.new)
@@ -444,8 +437,6 @@ class TopicRun:
                 span.set_attribute(s.BATCH_PREFILTERED, batch.prefiltered)
             if repeats:
                 span.set_attribute(s.BATCH_REPEATS, result.repeats)
-            if batch.probe:
-                span.set_attribute(s.CYCLE_PROBE, True)
             if near:
                 span.set_attribute(s.BATCH_NEAR_DUPLICATES, len(near))
             if batch.partition:

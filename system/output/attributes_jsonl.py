@@ -3,8 +3,8 @@
 One JSON object per attribute: ``display`` (exactly the attributes.txt line),
 ``key`` (the xxHash3-64 key, 16 hex digits: JSON numbers lose 64-bit
 precision), ``sightings`` (requests that returned it), ``producers``,
-``providers`` (distinct ones), ``first_seen``, ``last_seen`` (ISO 8601 UTC)
-and ``probe_sightings`` (sightings in unsteered requests).
+``providers`` (distinct ones), ``first_seen`` and ``last_seen`` (ISO 8601
+UTC; ``null`` when not known: an item resumed from a run without this file).
 
 Crash safety, as attributes.txt: new attributes are appended and flushed per
 batch, so a crash loses at most the batch in flight. Their counts grow after
@@ -81,19 +81,16 @@ class SupportFile:
         if sight is None:
             counts: dict[str, Any] = {"sightings": 0, "producers": 0, "providers": 0}
             first = last = self._first.get(key)
-            probe = 0
         else:
             counts = {"sightings": sight[1], "producers": sight[2], "providers": sight[3]}
             first = self._first.get(key) or (_iso(sight[4]) if sight[1] else None)
             last = _iso(sight[5]) if sight[1] else first
-            probe = sight[6]
         return {
             "display": display,
             "key": f"{key:016x}",
             **counts,
             "first_seen": first,
             "last_seen": last,
-            "probe_sightings": probe,
         }
 
     # -------------------------------------------------------------------- open
@@ -116,7 +113,6 @@ class SupportFile:
                 _int(record.get("sightings")),
                 _int(record.get("producers")),
                 _int(record.get("providers")),
-                _int(record.get("probe_sightings")),
             )
             if isinstance(record.get("first_seen"), str):
                 self._first[key] = record["first_seen"]

@@ -6,10 +6,7 @@
 * pre-filter (``prefilter``): known candidates are dropped before sending and
   the rest carry their keys;
 * strategy: the adaptive strategy's name, echoed on every batch so the
-  orchestrator can measure each strategy's yield;
-* probes (``probe_every``): every n-th request is unsteered (no avoid list,
-  no partition) so the orchestrator's completeness estimate has an unbiased
-  sample (system/orchestrator/completeness.py).
+  orchestrator can measure each strategy's yield.
 
 Without ``levers`` in the settings (an older orchestrator) everything is off
 and the producer behaves as before.
@@ -42,9 +39,7 @@ class ProducerLevers:
         avoid_budget: int = 0,
         prefilter: bool = False,
         strategy: str | None = None,
-        probe_every: int = 0,
     ) -> None:
-        self.probe_every = max(0, probe_every)
         self.shared_state = shared_state
         self.avoid_budget = avoid_budget if shared_state else 0
         self.strategy = strategy
@@ -61,7 +56,6 @@ class ProducerLevers:
             avoid_budget=int(raw.get("avoid_budget", 0) or 0),
             prefilter=bool(raw.get("prefilter", False)),
             strategy=str(raw["strategy"]) if raw.get("strategy") else None,
-            probe_every=int(raw.get("probe_every", 0) or 0),
         )
         known = raw.get("known_keys")
         if levers.prefilter is not None and isinstance(known, bytes):
@@ -83,10 +77,6 @@ class ProducerLevers:
             self.strategy = strategy or None
         if avoid_budget is not None and self.shared_state:
             self.avoid_budget = max(0, avoid_budget)
-
-    def is_probe(self, seq: int) -> bool:
-        """Whether request ``seq`` is an unsteered probe (whole topic, no avoid list)."""
-        return self.probe_every > 0 and seq % self.probe_every == self.probe_every - 1
 
     def avoid_for(self, partition: str | None) -> list[str]:
         if self.avoid is None or self.avoid_budget <= 0:

@@ -382,10 +382,9 @@ class Producer:
                 s.SPAN_GENERATION_CYCLE,
                 attributes={s.PRODUCER_ID: self.producer_id, s.CYCLE_ITERATION: seq},
             ) as span:
-                probe = self._levers.is_probe(seq)  # unsteered: for the estimate
-                partition = None if probe else self._assignment.partition
+                partition = self._assignment.partition
                 strategy = self._levers.strategy
-                avoid = [] if probe else self._levers.avoid_for(partition)
+                avoid = self._levers.avoid_for(partition)
                 if avoid:
                     span.set_attribute(s.CYCLE_AVOIDED, len(avoid))
                 try:
@@ -428,8 +427,6 @@ class Producer:
                 )
                 if partition:
                     span.set_attribute(s.CYCLE_PARTITION, partition)
-                if probe:
-                    span.set_attribute(s.CYCLE_PROBE, True)
                 batch = AttributeBatch(
                     producer_id=self.producer_id,
                     seq=seq,
@@ -439,7 +436,6 @@ class Producer:
                     partition=partition,
                     strategy=strategy,
                     repeat_keys=prepared.repeat_keys,
-                    probe=True if probe else None,
                     provider=str(getattr(result.provider, "key", result.provider.name)),
                     model=result.completion.model,
                     input_tokens=result.completion.input_tokens,

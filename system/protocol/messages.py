@@ -111,9 +111,8 @@ class AttributeBatch(Message):
     partition: str | None = None
     strategy: str | None = None
     #: keys (little-endian uint64s) of known candidates the pre-filter dropped, once each:
-    #: counted as sightings. ``probe``: an unsteered request (no avoid list, no partition)
+    #: counted as sightings (support per item, the completeness estimate)
     repeat_keys: bytes | None = None
-    probe: bool | None = None
 
 
 @dataclass

@@ -107,11 +107,18 @@ def truth_prefix(lines: list[str], universe: set[int]) -> list[int]:
     return out
 
 
-def accuracy(args: argparse.Namespace, collector: Collector, workdir: Path) -> list[dict[str, Any]]:
-    rows = []
+def accuracy(
+    args: argparse.Namespace,
+    collector: Collector,
+    workdir: Path,
+    configs: list[str],
+    rows: list[dict[str, Any]],
+    save: Any,
+) -> list[dict[str, Any]]:
     model = SimulatedModel()
-    for profile in args.profiles:
-        for name, flags in CONFIGS.items():
+    for name in configs:
+        flags = CONFIGS[name]
+        for profile in args.profiles:
             checkpoints: list[dict[str, float]] = []
             final_errors = []
             for seed in range(args.seeds):
@@ -136,7 +143,7 @@ def accuracy(args: argparse.Namespace, collector: Collector, workdir: Path) -> l
                         {
                             "true": true_cov,
                             "error": float(a["coverage.universe"]) / n - 1,
-                            "hit": float(a["coverage.low"]) <= true_cov <= float(a["coverage.high"]),
+                            "hit": a["coverage.low"] <= true_cov <= a["coverage.high"],
                             "width": float(a["coverage.high"]) - float(a["coverage.low"]),
                         }
                     )
@@ -163,11 +170,17 @@ def accuracy(args: argparse.Namespace, collector: Collector, workdir: Path) -> l
                 }
             )
             print(json.dumps(rows[-1]), flush=True)
+            save()
     return rows
 
 
-def stop_rule(args: argparse.Namespace, collector: Collector, workdir: Path) -> list[dict[str, Any]]:
-    rows = []
+def stop_rule(
+    args: argparse.Namespace,
+    collector: Collector,
+    workdir: Path,
+    rows: list[dict[str, Any]],
+    save: Any,
+) -> list[dict[str, Any]]:
     model = SimulatedModel()
     for profile in args.profiles:
         for name in ("naive (no lever)", "all levers (default)"):
@@ -216,6 +229,7 @@ def stop_rule(args: argparse.Namespace, collector: Collector, workdir: Path) -> 
                 }
             )
             print(json.dumps({k: v for k, v in rows[-1].items() if k != "runs_detail"}), flush=True)
+            save()
     return rows
 
 
@@ -235,7 +249,9 @@ def _pct(x: float | None) -> str:
     return "-" if x is None else f"{100 * x:.1f}%"
 
 
-def markdown(acc: list[dict[str, Any]], stop: list[dict[str, Any]], args: argparse.Namespace) -> str:
+def markdown(
+    acc: list[dict[str, Any]], stop: list[dict[str, Any]], args: argparse.Namespace
+) -> str:
     out = [
         f"Accuracy: {args.producers} producers x {args.iterations} requests of "
         f"{args.request_size} items, {args.seeds} topics (universes of 300-900 items) per row; "
@@ -276,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--profiles", default="weak,strong")
     p.add_argument("--seeds", type=int, default=20)
-    p.add_argument("--stop-seeds", type=int, default=10)
+    p.add_argument("--stop-seeds", type=int, default=8)
     p.add_argument("--producers", type=int, default=4)
     p.add_argument("--request-size", type=int, default=30)
     p.add_argument("--iterations", type=int, default=80)
@@ -295,28 +311,40 @@ def main(argv: list[str] | None = None) -> int:
             del CONFIGS[name]
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = time.time()
-    with Collector(enable_grpc=False) as collector, tempfile.TemporaryDirectory() as tmp:
-        acc = accuracy(args, collector, Path(tmp))
-        stop = [] if args.skip_stop else stop_rule(args, collector, Path(tmp))
-    md = markdown(acc, stop, args)
+    acc: list[dict[str, Any]] = []
+    stop: list[dict[str, Any]] = []
     suffix = ".quick" if args.quick else ""
-    (RESULTS / f"completeness{suffix}.md").write_text(md, encoding="utf-8")
-    (RESULTS / f"completeness{suffix}.json").write_text(
-        json.dumps(
-            {
-                "args": {k: v for k, v in vars(args).items()},
-                "started": started,
-                "duration_s": round(time.time() - started, 1),
-                "load_average_end": os.getloadavg(),
-                "accuracy": acc,
-                "stop_rule": stop,
-            },
-            indent=2,
+
+    def save() -> None:
+        """Tables so far (each row is written as soon as it is measured)."""
+        (RESULTS / f"completeness{suffix}.md").write_text(
+            markdown(acc, stop, args), encoding="utf-8"
         )
-        + "\n",
-        encoding="utf-8",
-    )
-    print(md)
+        (RESULTS / f"completeness{suffix}.json").write_text(
+            json.dumps(
+                {
+                    "args": dict(vars(args)),
+                    "started": started,
+                    "duration_s": round(time.time() - started, 1),
+                    "load_average_now": os.getloadavg(),
+                    "accuracy": acc,
+                    "stop_rule": stop,
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+
+    first = [c for c in CONFIGS if c in ("naive (no lever)", "all levers (default)")]
+    rest = [c for c in CONFIGS if c not in first]
+    with Collector(enable_grpc=False) as collector, tempfile.TemporaryDirectory() as tmp:
+        accuracy(args, collector, Path(tmp), first, acc, save)
+        if not args.skip_stop:
+            stop_rule(args, collector, Path(tmp), stop, save)
+        accuracy(args, collector, Path(tmp), rest, acc, save)
+    save()
+    print(markdown(acc, stop, args))
     return 0
 
 

@@ -206,9 +206,7 @@ class DedupIndex:
         """Every accepted key as little-endian uint64s (the producers' pre-filter seed)."""
         return array("Q", self._keys).tobytes()
 
-    def load_counts(
-        self, key: int, sightings: int, producers: int, providers: int
-    ) -> None:
+    def load_counts(self, key: int, sightings: int, producers: int, providers: int) -> None:
         """Resume: the counts attributes.jsonl recorded for an item of attributes.txt."""
         table = self._keys
         o = table.find(key)

@@ -475,6 +475,8 @@ class TopicRun:
     def _coverage_step(self) -> None:
         """The live estimate: events on topic.run, attributes.jsonl refresh, the stop rule."""
         events, covered = self.coverage.on_batch(self.stats.resumed + self.stats.unique)
+        if self.coverage.current is not None:
+            self.stats.coverage = self.coverage.current.interval_text()
         if self._root_span is not None:
             for name, attributes in events:
                 self._root_span.add_event(name, attributes)

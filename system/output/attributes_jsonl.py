@@ -32,7 +32,7 @@ from system.dedup.index import DedupIndex
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
 
-__all__ = ["RECENT", "SupportFile", "line_key", "read_records"]
+__all__ = ["RECENT", "SupportFile", "line_key", "read_records", "support_of"]
 
 RECENT = 50  # newest attributes whose support the live views show
 MIN_COMPACT_INTERVAL_S = 5.0
@@ -49,6 +49,16 @@ def _iso(ts: float) -> str:
 def line_key(line: str) -> int:
     """The key of an attributes.txt line (as the index computes it)."""
     return attribute_key(normalize(clean_display(line)))
+
+
+def support_of(index: DedupIndex, lines: Iterable[str]) -> list[int]:
+    """Sightings of each attributes.txt line (0 when unknown)."""
+    table = index.sightings
+    out = []
+    for line in lines:
+        o = table.find(line_key(line))
+        out.append(table.counts[o] if o >= 0 else 0)
+    return out
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:

@@ -116,8 +116,13 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         run_id: str,
         offset: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=DOWNLOAD_CHUNK)] = 100,
+        min_support: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> dict[str, Any]:
-        args = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}
+        """Items with their ``support`` (sightings); ``min_support`` keeps those seen at
+        least that often, and ``next_offset`` says where the next page starts."""
+        args: dict[str, Any] = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}
+        if min_support:
+            args["min_support"] = min_support
         return await call("attributes", args)
 
     @router.get(
@@ -125,20 +130,26 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         summary="Download attributes.txt",
         response_class=StreamingResponse,
     )
-    async def download(run_id: str) -> StreamingResponse:
+    async def download(
+        run_id: str, min_support: Annotated[int, Query(ge=0, le=1_000_000)] = 0
+    ) -> StreamingResponse:
+        """The file; with ``min_support`` only items seen in at least that many requests."""
         status = await call("status", {"run_id": run_id_checked(run_id)})
         slug = re.sub(r"[^\w-]+", "-", status["topic"], flags=re.ASCII).strip("-") or "attributes"
 
         async def lines() -> AsyncIterator[bytes]:
             offset = 0
             while True:
-                page = await call(
-                    "attributes", {"run_id": run_id, "offset": offset, "limit": DOWNLOAD_CHUNK}
-                )
-                if not page["items"]:
+                args = {"run_id": run_id, "offset": offset, "limit": DOWNLOAD_CHUNK}
+                if min_support:
+                    args["min_support"] = min_support
+                page = await call("attributes", args)
+                next_offset = page.get("next_offset", offset + len(page["items"]))
+                if next_offset <= offset:
                     return
-                yield ("\n".join(page["items"]) + "\n").encode()
-                offset += len(page["items"])
+                if page["items"]:
+                    yield ("\n".join(page["items"]) + "\n").encode()
+                offset = next_offset
 
         return StreamingResponse(
             lines(),
@@ -147,9 +158,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         )
 
     @router.get("/events", response_class=EventSourceResponse, summary="Live updates (SSE)")
-    async def events(
-        request: Request, run_id: str | None = None
-    ) -> AsyncIterator[ServerSentEvent]:
+    async def events(request: Request, run_id: str | None = None) -> AsyncIterator[ServerSentEvent]:
         """Server-Sent Events: ``run`` (a run's snapshot, twice a second while it is
         active) and ``attributes`` (newly found). ``run_id`` limits the stream to one run."""
         queue = live.subscribe()

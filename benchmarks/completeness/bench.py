@@ -299,6 +299,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--stop-cap", type=int, default=250)
     p.add_argument("--configs", default=",".join(CONFIGS))
     p.add_argument("--skip-stop", action="store_true")
+    p.add_argument("--skip-accuracy", action="store_true")
+    p.add_argument("--tag", default="", help="results file name suffix (parts run apart)")
     p.add_argument("--quick", action="store_true", help="2 seeds, 2 configurations")
     args = p.parse_args(argv)
     args.profiles = args.profiles.split(",")
@@ -313,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.time()
     acc: list[dict[str, Any]] = []
     stop: list[dict[str, Any]] = []
-    suffix = ".quick" if args.quick else ""
+    suffix = (".quick" if args.quick else "") + (f".{args.tag}" if args.tag else "")
 
     def save() -> None:
         """Tables so far (each row is written as soon as it is measured)."""
@@ -339,10 +341,12 @@ def main(argv: list[str] | None = None) -> int:
     first = [c for c in CONFIGS if c in ("naive (no lever)", "all levers (default)")]
     rest = [c for c in CONFIGS if c not in first]
     with Collector(enable_grpc=False) as collector, tempfile.TemporaryDirectory() as tmp:
-        accuracy(args, collector, Path(tmp), first, acc, save)
+        if not args.skip_accuracy:
+            accuracy(args, collector, Path(tmp), first, acc, save)
         if not args.skip_stop:
             stop_rule(args, collector, Path(tmp), stop, save)
-        accuracy(args, collector, Path(tmp), rest, acc, save)
+        if not args.skip_accuracy:
+            accuracy(args, collector, Path(tmp), rest, acc, save)
     save()
     print(markdown(acc, stop, args))
     return 0

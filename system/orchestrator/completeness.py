@@ -47,6 +47,8 @@ __all__ = ["MIN_REQUESTS", "Estimate", "estimate", "estimate_from_counts"]
 #: requests in the sample before an estimate is given
 MIN_REQUESTS = 8
 Z_95 = 1.959964
+#: the stop rule's bound: one-sided, 90% (see ``Estimate.stop_low``)
+Z_STOP = 1.281552
 
 
 @dataclass(frozen=True)
@@ -66,12 +68,14 @@ class Estimate:
     coverage_low: float
     coverage_high: float
     sample_coverage: float  # Good-Turing: share of the answer mass already seen
+    #: one-sided 90% lower bound of the coverage: what --target-coverage judges
+    stop_low: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         for name in ("universe", "universe_low", "universe_high"):
             data[name] = round(data[name], 1)
-        for name in ("coverage", "coverage_low", "coverage_high", "sample_coverage"):
+        for name in ("coverage", "coverage_low", "coverage_high", "sample_coverage", "stop_low"):
             data[name] = round(data[name], 4)
         return data
 
@@ -135,8 +139,8 @@ def estimate(
         _delta_variance(_f0_ichao2, q, m, distinct + f0),
     )
 
-    def k(f: float) -> float:
-        return math.exp(Z_95 * math.sqrt(math.log(1 + var / (f * f)))) if f > 0 else 1.0
+    def k(f: float, z: float = Z_95) -> float:
+        return math.exp(z * math.sqrt(math.log(1 + var / (f * f)))) if f > 0 else 1.0
 
     low = distinct + (math.floor(f0_chao / k(f0_chao)) if f0_chao > 0 else 0)
     high = distinct + (f0 * k(f0) if f0 > 0 else 0.0)
@@ -165,6 +169,8 @@ def estimate(
         universe_high=high,
         coverage=found / universe if universe else 1.0,
         coverage_low=found / high if high else 1.0,
+        stop_low=found
+        / max(float(found), universe, distinct + (f0 * k(f0, Z_STOP) if f0 else 0.0)),
         coverage_high=found / low if low else 1.0,
         sample_coverage=sample_coverage,
     )

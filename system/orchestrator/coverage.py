@@ -99,14 +99,16 @@ class CoverageMonitor:
             self._last_event, self._last_event_at = e, now
             self.events += 1
         reason = None
-        if self.target > 0 and self.stopped_by is None and e.coverage_low >= self.target:
+        if self.target > 0 and self.stopped_by is None and e.stop_low >= self.target:
             reason = (
-                f"coverage: estimated coverage {e.coverage_low:.3f} (lower bound; estimate "
+                f"coverage: estimated coverage {e.stop_low:.3f} (90% lower bound; estimate "
                 f"{e.coverage:.3f}) >= target {self.target:g}, "
                 f"~{e.universe:.0f} items reachable"
             )
             self.stopped_by = reason
-            events.append((s.EVENT_COVERED, estimate_attributes(e)))
+            events.append(
+                (s.EVENT_COVERED, {**estimate_attributes(e), s.COVERAGE_STOP_LOW: e.stop_low})
+            )
         return events, reason
 
     def summary(self, found: int) -> dict[str, Any]:

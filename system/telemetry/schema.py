@@ -161,6 +161,7 @@ EVENT_SUBTOPICS_FAILED = "subtopics.failed"
 EVENT_COVERAGE = "coverage.estimate"  # the estimate moved
 EVENT_COVERED = "run.covered"  # --target-coverage reached: the run stops
 COVERAGE_ESTIMATE = "coverage.estimate"  # found / estimated universe
+COVERAGE_STOP_LOW = "coverage.stop_low"  # run.covered: the one-sided 90% lower bound
 COVERAGE_LOW = "coverage.low"  # 95% interval of the coverage
 COVERAGE_HIGH = "coverage.high"
 COVERAGE_UNIVERSE = "coverage.universe"  # estimated reachable universe (items)

@@ -211,7 +211,7 @@ class DedupIndex:
         table = self._keys
         o = table.find(key)
         if o >= 0:
-            table.counts[o] = max(0, min(sightings, (1 << 32) - 1))
+            table.set_count(o, sightings)
             table.restore(key, producers, providers)
 
     def load_existing(self, lines: Iterable[str]) -> int:

@@ -1,13 +1,13 @@
 """The run's live completeness estimate: when to compute it, what to report, when to stop.
 
 ``TopicRun`` calls ``on_batch`` after every batch. The estimate
-(``completeness``) is recomputed from the sighting table at most every
-``INTERVAL_S`` once the table is large (each computation is a few passes over
-the count arrays in C: ~5 ms per million items; below ``CHEAP_ITEMS`` items it
-is recomputed after every batch). A ``coverage.estimate`` event goes on
-``topic.run`` when the estimate has moved by ``EVENT_STEP`` or more (point or
-either end of the interval), or ``EVENT_EVERY_S`` after the last one, so the
-span carries a bounded history of how the estimate moved.
+(``completeness``) is recomputed from the sighting table's running frequency
+counts (``SightingTable.freq``: O(1) per estimate) after every batch, at most
+every ``INTERVAL_S`` once the table holds more than ``CHEAP_ITEMS`` items. A
+``coverage.estimate`` event goes on ``topic.run`` when the estimate has moved
+by ``EVENT_STEP`` or more (point or either end of the interval), or
+``EVENT_EVERY_S`` after the last one, so the span carries a bounded history
+of how the estimate moved.
 
 Levers and the sample: the estimate uses every request of the run
 (``basis`` ``all``), with the candidates the producers' pre-filter dropped
@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from system.dedup.sightings import SightingTable
-from system.orchestrator.completeness import Estimate, estimate_from_counts
+from system.orchestrator.completeness import Estimate, estimate_from_table
 from system.telemetry import schema as s
 
 __all__ = ["CoverageMonitor", "estimate_attributes"]
@@ -67,7 +67,8 @@ class CoverageMonitor:
         self.events = 0
 
     def compute(self, found: int) -> Estimate | None:
-        self.current = estimate_from_counts(self.table.counts, self.table.requests, found)
+        t = self.table
+        self.current = estimate_from_table(t.freq, t.total, t.requests, found)
         return self.current
 
     def on_batch(

@@ -77,3 +77,17 @@ def test_resumed_items_have_no_sightings_until_seen_or_restored() -> None:
     assert index.sightings.get(key_of("Orsay"))[1:4] == (5, 3, 1)
     index.add_batch(["Louvre"], producer_id=1)
     assert index.sightings.get(key_of("Louvre"))[1] == 1
+
+
+def test_running_frequency_counts_match_a_scan() -> None:
+    rng = random.Random(3)
+    index = DedupIndex()
+    index.load_existing(["Resumed one", "Resumed two"])
+    index.load_counts(key_of("Resumed two"), 7, 1, 1)
+    names = [f"Item {i}" for i in range(300)]
+    for _ in range(40):
+        index.add_batch(rng.sample(names, 30), producer_id=1, repeat_keys=[key_of("Item 1")])
+    t = index.sightings
+    counts = list(t.counts)
+    assert t.freq == [counts.count(k) for k in range(5)] + [sum(c >= 5 for c in counts)]
+    assert t.total == sum(counts)

@@ -60,10 +60,12 @@ def run(ctx: ScenarioContext) -> None:
         # dead long enough for the breakers to open and a round of probes to fail
         wait_until(
             lambda: (
-                _breaker_events(ctx, "open")
-                and flaky.stats()["outcomes"].get("down", 0) >= 2 * PRODUCERS
-            )
-            or not orchestrator.is_running(),
+                (
+                    _breaker_events(ctx, "open")
+                    and flaky.stats()["outcomes"].get("down", 0) >= 2 * PRODUCERS
+                )
+                or not orchestrator.is_running()
+            ),
             ctx.timeout,
             "flaky to be down and its circuit breaker open",
         )

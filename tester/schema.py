@@ -118,6 +118,7 @@ EVENT_SUBTOPICS_FAILED = "subtopics.failed"
 EVENT_COVERAGE = "coverage.estimate"
 EVENT_COVERED = "run.covered"
 COVERAGE_ESTIMATE = "coverage.estimate"
+COVERAGE_STOP_LOW = "coverage.stop_low"  # run.covered: the one-sided 90% lower bound
 COVERAGE_LOW = "coverage.low"
 COVERAGE_HIGH = "coverage.high"
 COVERAGE_UNIVERSE = "coverage.universe"

@@ -24,6 +24,7 @@ from rbloom import Bloom
 
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
+from system.dedup.sightings import SightingTable
 
 __all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash"]
 
@@ -60,10 +61,17 @@ class BatchResult:
     rejected: int = 0
     #: candidates the Bloom filter proved new without a set lookup
     bloom_negatives: int = 0
+    #: pre-filtered repeats (``repeat_keys``) counted as sightings of known items
+    repeats: int = 0
 
 
 class DedupIndex:
-    """The exact set of accepted attribute keys, with a Bloom filter in front."""
+    """The exact set of accepted attribute keys, with a Bloom filter in front.
+
+    The exact set is a ``SightingTable``: beside membership it counts, per key,
+    the requests that returned it (``sightings``), by which producers and
+    providers, and when first and last.
+    """
 
     def __init__(
         self,
@@ -74,7 +82,7 @@ class DedupIndex:
         if not 0.0 < false_positive_rate < 1.0:
             raise ValueError("false_positive_rate must be between 0 and 1")
         self.max_length = max_length
-        self._keys: set[int] = set()
+        self._keys = SightingTable()
         self._fp_rate = false_positive_rate
         self._capacity = max(MIN_BLOOM_CAPACITY, expected_items)
         self._bloom = Bloom(self._capacity, self._fp_rate, bloom_hash)
@@ -102,13 +110,24 @@ class DedupIndex:
         """The number of keys the current Bloom filter was sized for."""
         return self._capacity
 
+    @property
+    def sightings(self) -> SightingTable:
+        """Per-key sighting counts (the exact key set)."""
+        return self._keys
+
     def bloom_bytes(self) -> bytes:
         """The serialized filter (rbloom ``save_bytes``); load with ``bloom_hash``."""
         return self._bloom.save_bytes()
 
     # ------------------------------------------------------------------ updates
     def add_batch(
-        self, candidates: Sequence[str], given_keys: Sequence[int] | None = None
+        self,
+        candidates: Sequence[str],
+        given_keys: Sequence[int] | None = None,
+        *,
+        producer_id: int = 0,
+        provider: str = "",
+        repeat_keys: Sequence[int] = (),
     ) -> BatchResult:
         """Accept the candidates whose keys are new; count the rest.
 
@@ -119,10 +138,17 @@ class DedupIndex:
         have it written twice. Deriving costs a clean + normalize + hash per
         distinct raw candidate (the memo absorbs the model's repeats), which
         benchmarks/README.md measures against the spot check it replaced.
+
+        The batch is one request: every key in it, and every key of
+        ``repeat_keys`` (candidates the producer's pre-filter dropped as
+        known), is one sighting by ``producer_id`` via ``provider``.
         """
         del given_keys  # kept in the signature: the protocol still carries them
         result = BatchResult()
         keys, bloom, max_length = self._keys, self._bloom, self.max_length
+        serial = keys.begin_batch()
+        pbit, vbit = keys.producer_bit(producer_id), keys.provider_bit(provider)
+        sight = keys.sight
         memo = self._memo
         for candidate in candidates:
             known = memo.get(candidate)
@@ -137,24 +163,36 @@ class DedupIndex:
             if not display or len(display) > max_length:
                 result.rejected += 1
                 continue
-            if key not in bloom:
+            if key not in bloom:  # certainly new: sight() inserts it
                 result.bloom_negatives += 1
-            elif key in keys:
+                sight(key, serial, pbit, vbit)
+            elif not sight(key, serial, pbit, vbit):
                 result.duplicates += 1
                 continue
             else:
                 self._bloom_false_positives += 1
-            keys.add(key)
             bloom.add(key)
             result.new.append(display)
             if len(keys) > self._capacity:
                 self._grow()
                 bloom = self._bloom
+        repeat = keys.repeat
+        for key in repeat_keys:
+            if repeat(key, serial, pbit, vbit):
+                result.repeats += 1
         return result
 
     def keys_bytes(self) -> bytes:
         """Every accepted key as little-endian uint64s (the producers' pre-filter seed)."""
         return array("Q", self._keys).tobytes()
+
+    def load_counts(self, key: int, sightings: int, producers: int, providers: int) -> None:
+        """Resume: the counts attributes.jsonl recorded for an item of attributes.txt."""
+        table = self._keys
+        o = table.find(key)
+        if o >= 0:
+            table.set_count(o, sightings)
+            table.restore(key, producers, providers)
 
     def load_existing(self, lines: Iterable[str]) -> int:
         """Seed from the lines of an existing attributes.txt.
@@ -168,7 +206,7 @@ class DedupIndex:
             display = clean_display(line)
             if display:
                 key = attribute_key(normalize(display))
-                self._keys.add(key)
+                self._keys.add_known(key)
                 self._bloom.add(key)
         if len(self._keys) > self._capacity:
             self._grow()

@@ -214,6 +214,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seconds the rate must stay below the threshold (default {DEFAULT_PATIENCE_S:g})",
     )
     lv.add_argument(
+        "--target-coverage",
+        type=float,
+        default=0.0,
+        metavar="X",
+        help="stop when the estimated coverage of the topic (its lower bound) reaches X, "
+        "e.g. 0.95 (default 0 = off; README 'Completeness')",
+    )
+    lv.add_argument(
         "--no-adaptive",
         action="store_true",
         help="do not measure strategies and shift producers to the best one",
@@ -268,6 +276,7 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
         saturation_patience_s=args.saturation_patience,
         adaptive=not args.no_adaptive,
         near_duplicates=args.near_duplicates,
+        target_coverage=args.target_coverage,
     )
 
 

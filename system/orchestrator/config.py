@@ -65,6 +65,8 @@ class LeverConfig:
     near_duplicates: bool = False  # similarity check after the exact key
     #: letters: alphabetical ranges; subtopics: labels an LLM proposes (partitions on)
     partition_by: str = DEFAULT_PARTITION_BY
+    #: stop when the completeness estimate's lower bound reaches this (0 = off)
+    target_coverage: float = 0.0
 
     def window_for(self, request_size: int) -> int:
         return self.saturation_window or max(200, 20 * request_size)
@@ -273,6 +275,8 @@ def validate_levers(levers: LeverConfig) -> LeverConfig:
     _int_in_range("saturation window", levers.saturation_window, 0, 10_000_000)
     if not 0.0 <= levers.saturation < 1.0:
         raise ConfigError("saturation threshold must be at least 0 and below 1")
+    if not 0.0 <= levers.target_coverage < 1.0:
+        raise ConfigError("target coverage must be at least 0 and below 1 (e.g. 0.95)")
     if not 0.0 <= levers.saturation_patience_s <= 86_400:
         raise ConfigError("saturation patience must be between 0 and 86400 s")
     if levers.partition_by not in PARTITION_BY:

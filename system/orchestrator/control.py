@@ -205,7 +205,10 @@ class ControlServer:
         if request.op == "stop":
             return self._service.stop(_run_id(args))
         return self._service.attributes(
-            _run_id(args), args.get("offset", 0), args.get("limit", 100)
+            _run_id(args),
+            args.get("offset", 0),
+            args.get("limit", 100),
+            min_support=args.get("min_support", 0),
         )
 
     @staticmethod

@@ -33,6 +33,7 @@ def _headline(stats: RunStats) -> str:
         f"duplicates {stats.generated_duplicate_rate:.1%} of generated  "
         f"rate {stats.rate_per_second:,.1f} unique/s  "
         f"batches {stats.batches:,}  restarts {stats.restarts}"
+        + (f"  coverage {stats.coverage}" if stats.coverage else "")
     )
 
 
@@ -191,6 +192,14 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"duration:     {timings['duration_s']:.2f}s ({timings['unique_per_s']:,.1f} unique/s)",
         f"output:       {summary['files']['attributes']}",
     ]
+    estimate = (summary.get("coverage") or {}).get("estimate")
+    if estimate:
+        lines.insert(
+            -1,
+            f"coverage:     {estimate['coverage']:.1%} of ~{estimate['universe']:,.0f} "
+            f"(95% interval {estimate['coverage_low']:.1%}-{estimate['coverage_high']:.1%}; "
+            f"Good-Turing sample coverage {estimate['sample_coverage']:.1%})",
+        )
     if summary.get("trace_id"):
         lines.append(f"trace id:     {summary['trace_id']}")
     return "\n".join(lines)

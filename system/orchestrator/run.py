@@ -28,6 +28,7 @@ from opentelemetry.util.types import AttributeValue
 from system.dedup.index import DedupIndex
 from system.logsetup import announce
 from system.orchestrator.config import RunConfig
+from system.orchestrator.coverage import CoverageMonitor, estimate_attributes
 from system.orchestrator.degraded import DegradedWatch
 from system.orchestrator.discovery import BatchEffects, Discovery
 from system.orchestrator.provider_weights import AdaptiveWeights
@@ -35,7 +36,9 @@ from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
 from system.output import AttributesFile
+from system.output.attributes_jsonl import SupportFile
 from system.output.summary_refresher import SummaryRefresher
+from system.producer.prefilter import unpack_keys
 from system.protocol import (
     AttributeBatch,
     Message,
@@ -137,6 +140,9 @@ class TopicRun:
             config.summary_path, self.summary, on_error=self._summary_failed
         )
         self._degraded = DegradedWatch(config.max_degraded_s)
+        # sighting counts: attributes.jsonl and the completeness estimate (coverage.py)
+        self.support = SupportFile(config.output_dir / "attributes.jsonl")
+        self.coverage = CoverageMonitor(self.index.sightings, target=config.levers.target_coverage)
 
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
@@ -164,6 +170,7 @@ class TopicRun:
         self.stats.resumed = self.index.load_existing(existing)
         self.discovery.seed(existing)
         self._summary_writer.write()  # status "running": a crash leaves a truthful run.json
+        self.support.open(existing, self.index)
         if self.stats.resumed:
             log.info("resuming: %d attributes already in %s", self.stats.resumed, self.file.path)
         parent = self._parent_context or context_from(env_carrier(self._env))
@@ -194,6 +201,7 @@ class TopicRun:
                 await self._shutdown()
                 self.stats.ended_wall = time.time()
                 self.file.close()
+                self._close_support()
                 if self._near_file is not None:
                     self._near_file.close()
                 self._finish_span(span)
@@ -279,6 +287,9 @@ class TopicRun:
         )
         if self.discovery.novelty is not None:
             span.set_attribute(s.RUN_NOVELTY, round(self.discovery.novelty, 5))
+        final = self.coverage.compute(self.stats.resumed + self.stats.unique)
+        if final is not None:
+            span.set_attributes(estimate_attributes(final))
         if self.status == "failed":
             span.set_status(Status(StatusCode.ERROR, self.reason))
 
@@ -432,7 +443,14 @@ class TopicRun:
             },
         ) as span:
             keys = batch.keys if not_text == 0 else None
-            result = self.index.add_batch(candidates, keys)
+            repeats = unpack_keys(batch.repeat_keys) if isinstance(batch.repeat_keys, bytes) else []
+            result = self.index.add_batch(
+                candidates,
+                keys,
+                producer_id=producer_id,
+                provider=batch.provider,
+                repeat_keys=repeats,
+            )
             result.new, near = self.discovery.filter_near(result.new)
             if result.new and not self._append(result.new):
                 result.new = []  # not in the file, so not found: the run is failing
@@ -449,6 +467,8 @@ class TopicRun:
             )
             if batch.prefiltered is not None:
                 span.set_attribute(s.BATCH_PREFILTERED, batch.prefiltered)
+            if repeats:
+                span.set_attribute(s.BATCH_REPEATS, result.repeats)
             if near:
                 span.set_attribute(s.BATCH_NEAR_DUPLICATES, len(near))
             if batch.partition:
@@ -481,9 +501,34 @@ class TopicRun:
         slot.new += len(result.new)
         slot.input_tokens += batch.input_tokens
         slot.output_tokens += batch.output_tokens
+        self._coverage_step()
         if self.config.iterations is not None and slot.batches >= self.config.iterations:
             slot.state = "finished"
             self._check_done()
+
+    def _coverage_step(self) -> None:
+        """The live estimate: events on topic.run, attributes.jsonl refresh, the stop rule."""
+        events, covered = self.coverage.on_batch(self.stats.resumed + self.stats.unique)
+        if self.coverage.current is not None:
+            self.stats.coverage = self.coverage.current.interval_text()
+        if self._root_span is not None:
+            for name, attributes in events:
+                self._root_span.add_event(name, attributes)
+        if covered and self.status == "running":
+            self.status, self.reason = "completed", covered
+            log.info("%s", covered)
+            self._done.set()
+        if self.support.due():
+            try:
+                self.support.compact(self.index)
+            except OSError as exc:
+                log.warning("cannot rewrite %s: %s", self.support.path, exc)
+
+    def _close_support(self) -> None:
+        try:
+            self.support.close(self.index)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", self.support.path, exc)
 
     def _apply(self, effects: BatchEffects) -> None:
         """Queue the levers' updates, record their decisions, stop when saturated."""
@@ -546,6 +591,10 @@ class TopicRun:
                 self._fail(f"cannot write {self.file.path}: {exc.strerror or exc}")
                 return False
             span.set_attribute(s.FILE_BYTES, written)
+            try:
+                self.support.append(lines, self.index)
+            except OSError as exc:
+                log.warning("cannot write %s: %s", self.support.path, exc)
         if self.on_append is not None:
             self.on_append(self.stats.resumed + self.stats.unique, lines)
         return True
@@ -622,5 +671,9 @@ class TopicRun:
             "producers": [p.to_dict() for p in st.producers.values()],
             "providers": {name: p.to_dict() for name, p in st.providers.items()},
             "levers": self.discovery.summary(),
-            "files": {"attributes": str(self.config.attributes_path)},
+            "coverage": self.coverage.summary(st.resumed + st.unique),
+            "files": {
+                "attributes": str(self.config.attributes_path),
+                "support": str(self.support.path),
+            },
         }

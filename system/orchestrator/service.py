@@ -28,6 +28,7 @@ from system.orchestrator.config import (
 )
 from system.orchestrator.run import RunStatus, TopicRun
 from system.output import AttributesPager, OutputError, OutputLock
+from system.output.attributes_jsonl import support_of
 from system.providers.catalog import DEFAULT_ENV_FILE
 from system.telemetry import Telemetry
 
@@ -195,8 +196,10 @@ class RunService:
             "ended_at": st.ended_wall,
             "elapsed_s": round(elapsed, 3),
             "unique_per_s": round(st.unique / elapsed, 2) if elapsed > 0 else 0.0,
+            "coverage": run.coverage.current.to_dict() if run.coverage.current else None,
         }
         if producers:
+            body["support"] = run.support.recent_support(run.index)
             body["producers"] = [
                 {**p.to_dict(), "provider": p.provider or run.config.provider}
                 for p in st.producers.values()
@@ -204,8 +207,16 @@ class RunService:
             body["providers"] = {name: p.to_dict() for name, p in st.providers.items()}
         return body
 
-    def attributes(self, run_id: str, offset: int, limit: int) -> dict[str, Any]:
+    def attributes(
+        self, run_id: str, offset: int, limit: int, *, min_support: int = 0
+    ) -> dict[str, Any]:
+        """A page of attributes.txt from ``offset``, each with its support (sightings).
+
+        With ``min_support`` only items seen at least that often are in ``items``;
+        ``next_offset`` is where the next page starts (lines scanned, not returned)."""
         managed = self._get(run_id)
+        if isinstance(min_support, bool) or not isinstance(min_support, int) or min_support < 0:
+            raise ServiceError(400, "min_support must be a non-negative integer")
         if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
             raise ServiceError(400, "offset must be a non-negative integer")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
@@ -213,7 +224,19 @@ class RunService:
         assert managed.pager is not None
         items = managed.pager.page(offset, limit)
         total = managed.run.stats.resumed + managed.run.stats.unique
-        return {"run_id": run_id, "offset": offset, "total": total, "items": items}
+        support = support_of(managed.run.index, items)
+        next_offset = offset + len(items)
+        if min_support > 0:
+            kept = [(i, n) for i, n in zip(items, support, strict=True) if n >= min_support]
+            items, support = [i for i, _ in kept], [n for _, n in kept]
+        return {
+            "run_id": run_id,
+            "offset": offset,
+            "total": total,
+            "items": items,
+            "support": support,
+            "next_offset": next_offset,
+        }
 
     # ------------------------------------------------------------- internals
     def _get(self, run_id: str) -> ManagedRun:

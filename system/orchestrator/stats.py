@@ -75,6 +75,8 @@ class RunStats:
     first_batch_monotonic: float | None = None
     last_batch_monotonic: float | None = None
     first_batch_candidates: int = 0
+    #: the completeness estimate as one short text ("84% [79-90%] of ~897"), "" = none yet
+    coverage: str = ""
 
     def mark_batch(self, candidates: int) -> None:
         """Note a batch's arrival time: the ingest window runs from the first to the last."""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from system.producer.avoid import AvoidList
-from system.producer.prefilter import FilterResult, PreFilter, unpack_keys
+from system.producer.prefilter import FilterResult, PreFilter, pack_keys, unpack_keys
 
 
 @dataclass
@@ -27,6 +27,8 @@ class Prepared:
     candidates: list[str]
     keys: list[int] | None
     prefiltered: int
+    #: packed keys of known candidates the pre-filter dropped (one per key)
+    repeat_keys: bytes | None = None
 
 
 class ProducerLevers:
@@ -93,4 +95,5 @@ class ProducerLevers:
             if result.dropped:
                 self.avoid.hit(result.dropped)
             self.avoid.produced(result.kept)  # found now: name them in the next prompt
-        return Prepared(result.kept, result.keys, len(result.dropped))
+        repeats = pack_keys(result.repeat_keys) if result.repeat_keys else None
+        return Prepared(result.kept, result.keys, len(result.dropped), repeats)

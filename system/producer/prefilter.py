@@ -49,6 +49,9 @@ class FilterResult:
     kept: list[str] = field(default_factory=list)
     keys: list[int] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    #: keys of the dropped candidates that were known before this batch, each once:
+    #: the orchestrator counts them as sightings (support, completeness estimate)
+    repeat_keys: list[int] = field(default_factory=list)
 
 
 class PreFilter:
@@ -87,6 +90,9 @@ class PreFilter:
             key = attribute_key(normalized)
             if normalized and (key in seen or key in self):
                 result.dropped.append(candidate)
+                if key not in seen:
+                    seen.add(key)
+                    result.repeat_keys.append(key)
                 continue
             seen.add(key)
             result.kept.append(candidate)

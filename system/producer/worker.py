@@ -496,6 +496,7 @@ class Producer:
                     prefiltered=prepared.prefiltered if prepared.keys is not None else None,
                     partition=partition,
                     strategy=strategy,
+                    repeat_keys=prepared.repeat_keys,
                     provider=str(getattr(result.provider, "key", result.provider.name)),
                     model=result.completion.model,
                     input_tokens=result.completion.input_tokens,

@@ -144,6 +144,9 @@ class AttributeBatch(Message):
     #: the partition label and strategy the batch was generated under
     partition: str | None = None
     strategy: str | None = None
+    #: keys (little-endian uint64s) of known candidates the pre-filter dropped, once each:
+    #: counted as sightings (support per item, the completeness estimate)
+    repeat_keys: bytes | None = None
 
 
 @dataclass
@@ -200,6 +203,7 @@ def _python_types(annotation: str) -> tuple[type, ...]:
                 "float": (int, float),
                 "str": (str,),
                 "bool": (bool,),
+                "bytes": (bytes,),
                 "list": (list,),
                 "dict": (dict,),
                 "None": (type(None),),

@@ -160,3 +160,23 @@ SUBTOPICS_FALLBACK = "subtopics.fallback"  # letters | none
 EVENT_SUBTOPICS_REQUEST = "subtopics.request"
 EVENT_SUBTOPICS_PROPOSED = "subtopics.proposed"
 EVENT_SUBTOPICS_FAILED = "subtopics.failed"
+
+# Completeness estimate (docs/tracing.md "Completeness"): event attributes on
+# topic.run, and the same names as topic.run attributes at its end
+EVENT_COVERAGE = "coverage.estimate"  # the estimate moved
+EVENT_COVERED = "run.covered"  # --target-coverage reached: the run stops
+COVERAGE_ESTIMATE = "coverage.estimate"  # found / estimated universe
+COVERAGE_STOP_LOW = "coverage.stop_low"  # run.covered: the one-sided 90% lower bound
+COVERAGE_LOW = "coverage.low"  # 95% interval of the coverage
+COVERAGE_HIGH = "coverage.high"
+COVERAGE_UNIVERSE = "coverage.universe"  # estimated reachable universe (items)
+COVERAGE_UNIVERSE_LOW = "coverage.universe_low"
+COVERAGE_UNIVERSE_HIGH = "coverage.universe_high"
+COVERAGE_FOUND = "coverage.found"  # items found when estimated
+COVERAGE_RUN_REQUESTS = "coverage.run_requests"  # all requests of the run so far (events)
+COVERAGE_REQUESTS = "coverage.requests"  # requests in the sample
+COVERAGE_BASIS = "coverage.basis"  # the sample: all (every request)
+COVERAGE_SAMPLE = "coverage.sample_coverage"  # Good-Turing: share of answer mass seen
+COVERAGE_SINGLETONS = "coverage.singletons"  # Q1
+COVERAGE_DOUBLETONS = "coverage.doubletons"  # Q2
+BATCH_REPEATS = "batch.repeats"  # pre-filtered repeats counted as sightings

@@ -168,8 +168,13 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         run_id: str,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=DOWNLOAD_CHUNK)] = 100,
+        min_support: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
     ) -> dict[str, Any]:
-        args = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}
+        """Items with their ``support`` (sightings); ``min_support`` keeps those seen at
+        least that often, and ``next_offset`` says where the next page starts."""
+        args: dict[str, Any] = {"run_id": run_id_checked(run_id), "offset": offset, "limit": limit}
+        if min_support:
+            args["min_support"] = min_support
         return await call("attributes", args)
 
     @router.api_route(
@@ -178,12 +183,18 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         summary="Download attributes.txt (HEAD: its headers only)",
         response_class=StreamingResponse,
     )
-    async def download(run_id: str, request: Request) -> StreamingResponse:
+    async def download(
+        run_id: str,
+        request: Request,
+        min_support: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    ) -> StreamingResponse:
+        """The file; with ``min_support`` only items seen in at least that many requests."""
         status = await call("status", {"run_id": run_id_checked(run_id)})
         headers = {
             "Content-Disposition": _attachment(status["topic"]),
-            "X-Attributes-Count": str(status["counts"]["total_in_file"]),
         }
+        if not min_support:  # a filtered download's count is only known once read
+            headers["X-Attributes-Count"] = str(status["counts"]["total_in_file"])
         if request.method == "HEAD":
             return StreamingResponse(
                 iter(()), media_type="text/plain; charset=utf-8", headers=headers
@@ -192,13 +203,16 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         async def lines() -> AsyncIterator[bytes]:
             offset = 0
             while True:
-                page = await call(
-                    "attributes", {"run_id": run_id, "offset": offset, "limit": DOWNLOAD_CHUNK}
-                )
-                if not page["items"]:
+                args = {"run_id": run_id, "offset": offset, "limit": DOWNLOAD_CHUNK}
+                if min_support:
+                    args["min_support"] = min_support
+                page = await call("attributes", args)
+                next_offset = page.get("next_offset", offset + len(page["items"]))
+                if next_offset <= offset:
                     return
-                yield ("\n".join(page["items"]) + "\n").encode()
-                offset += len(page["items"])
+                if page["items"]:
+                    yield ("\n".join(page["items"]) + "\n").encode()
+                offset = next_offset
 
         return StreamingResponse(lines(), media_type="text/plain; charset=utf-8", headers=headers)
 

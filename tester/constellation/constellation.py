@@ -12,7 +12,7 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,8 +130,10 @@ class ServiceConstellation:
         log_level: str = "info",
         access_token: str | None = None,
         ready_timeout: float = 60.0,
+        orchestrator_args: Sequence[str] = (),
     ) -> WebMode:
-        """Start the orchestrator in web mode and the webserver (port 0) in front of it."""
+        """Start the orchestrator in web mode and the webserver (port 0) in front of it;
+        ``orchestrator_args`` are options every web run uses (levers, stop rules)."""
         self._runs += 1
         token_file = self.workdir / "control.token"
         output_root = self.workdir / "output"
@@ -144,6 +146,7 @@ class ServiceConstellation:
             "--log-dir", str(self.log_dir),
             "--log-level", log_level,
             *trace,
+            *orchestrator_args,
         ]  # fmt: skip
         orchestrator = ManagedProcess(
             "orchestrator", argv, log_path=self.log_dir / "orchestrator.log", env=self.env

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -277,6 +277,40 @@ class Topic:
             )
         return self
 
+    # ------------------------------------------------------------- coverage
+    @property
+    def coverage(self) -> dict[str, float] | None:
+        """The run's final completeness estimate from ``topic.run`` (docs/tracing.md
+        "Completeness"): ``estimate``, ``low``, ``high``, ``universe``, ``found``;
+        None when the run reported none (too few requests)."""
+        return _coverage_of(self.root.attributes)
+
+    def coverage_history(self) -> list[dict[str, float]]:
+        """Every ``coverage.estimate`` event of ``topic.run``, in time order, with its
+        ``time_ns``: how the estimate moved during the run."""
+        out = []
+        for event in sorted(self.root.events, key=lambda e: e.time_ns):
+            if event.name == n.EVENT_COVERAGE and (c := _coverage_of(event.attributes)):
+                out.append({**c, "time_ns": float(event.time_ns)})
+        return out
+
+    def assert_coverage_at_least(self, minimum: float, *, bound: str = "low") -> Topic:
+        """The final estimate's ``bound`` (``low``: the interval's lower end, the
+        default; ``estimate``; ``high``) is at least ``minimum``."""
+        if bound not in ("low", "estimate", "high"):
+            raise ValueError("bound must be 'low', 'estimate' or 'high'")
+        c = self.coverage
+        if c is None:
+            self._fail("topic.run carries no completeness estimate", highlight=[self.root])
+        elif c[bound] < minimum:
+            self._fail(
+                f"expected coverage ({bound}) of at least {minimum:g}; the run estimated "
+                f"{c['estimate']:.3f} [{c['low']:.3f}, {c['high']:.3f}] of "
+                f"~{c['universe']:.0f} items",
+                highlight=[self.root],
+            )
+        return self
+
     def assert_no_errors(self) -> Topic:
         errors = self.query().errors().list()
         if errors:
@@ -389,6 +423,7 @@ class Topic:
             "services": dict(Counter(s.service_name for s in spans)),
             "duration_s": round(self.root.duration_ms / 1000, 3),
             "errors": len([s for s in spans if s.status == "ERROR"]),
+            "coverage": self.coverage,
         }
 
     def print_summary(self, file: TextIO | None = None) -> None:
@@ -406,8 +441,27 @@ class Topic:
             "llm_calls",
             "restarts",
             "errors",
+            "coverage",
             "spans",
             "services",
             "trace_id",
         ):
             print(f"  {key:<11} {summary[key]}", file=out)
+
+
+def _coverage_of(attributes: Mapping[str, object]) -> dict[str, float] | None:
+    """The estimate in a span's or an event's attributes, if there is one."""
+    names = {
+        "estimate": n.COVERAGE_ESTIMATE,
+        "low": n.COVERAGE_LOW,
+        "high": n.COVERAGE_HIGH,
+        "universe": n.COVERAGE_UNIVERSE,
+        "found": n.COVERAGE_FOUND,
+    }
+    out = {}
+    for key, name in names.items():
+        value = attributes.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        out[key] = float(value)
+    return out

@@ -148,3 +148,34 @@ def test_a_second_run_on_a_busy_topic_is_refused(web: WebMode) -> None:
         assert second.status_code == 409
         assert "already active" in second.json()["error"]
         http.post(f"/api/runs/{first.json()['run_id']}/stop")
+
+
+def test_web_mode_estimate_support_and_target_coverage(constellation: ServiceConstellation) -> None:
+    web = constellation.start_web_mode(
+        orchestrator_args=["--target-coverage", "0.8", "--saturation", "0", "--no-partitions"]
+    )
+    with web.client() as http:
+        started = http.post(
+            "/api/runs", json={"topic": "Harbours", "producers": 2, "request_size": 30}
+        )
+        assert started.status_code == 201, started.text
+        run_id = started.json()["run_id"]
+        done = wait_state(http, run_id, {"completed", "failed", "stopped"}, timeout=180)
+        assert done["state"] == "completed" and done["reason"].startswith("coverage:"), done
+        assert done["coverage"]["stop_low"] >= 0.7  # batches in flight may move it a little
+        assert done["support"] and all(n >= 1 for _, n, _ in done["support"])
+
+        lines = (web.output_root / "harbours" / "attributes.txt").read_text().splitlines()
+        page = http.get(f"/api/runs/{run_id}/attributes", params={"limit": 1000}).json()
+        assert page["items"] == lines[:1000] and len(page["support"]) == len(page["items"])
+        strong = http.get(
+            f"/api/runs/{run_id}/attributes", params={"limit": 1000, "min_support": 3}
+        ).json()
+        expected = [i for i, n in zip(page["items"], page["support"], strict=True) if n >= 3]
+        assert strong["items"] == expected and strong["next_offset"] == len(page["items"])
+        download = http.get(f"/api/runs/{run_id}/attributes.txt", params={"min_support": 3})
+        assert download.text.splitlines() == expected and 0 < len(expected) < len(lines)
+        assert (
+            http.get(f"/api/runs/{run_id}/attributes.txt", params={"min_support": -1}).status_code
+            == 400  # validation errors are 400 here (app.py)
+        )

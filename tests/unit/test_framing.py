@@ -116,3 +116,30 @@ def test_truncated_frames_raise(data):
 
     with pytest.raises(FrameError):
         asyncio.run(scenario())
+
+
+def test_attribute_batch_repeat_keys_round_trip_and_are_checked() -> None:
+    import msgpack
+    import pytest as _pytest
+
+    from system.producer.prefilter import pack_keys
+    from system.protocol.messages import (
+        AttributeBatch,
+        ProtocolError,
+        decode_message,
+        encode_message,
+    )
+
+    batch = AttributeBatch(
+        producer_id=1, seq=0, candidates=["a"], provider="p", model="m",
+        repeat_keys=pack_keys([1, 2**64 - 1]),
+    )  # fmt: skip
+    assert decode_message(encode_message(batch)).repeat_keys == batch.repeat_keys
+    plain = AttributeBatch(producer_id=1, seq=0, candidates=[], provider="p", model="m")
+    assert b"repeat_keys" not in encode_message(plain)  # absent: older peers still decode
+    bad = msgpack.packb(
+        {"t": "attribute_batch", "tc": {}, "producer_id": 1, "seq": 0, "candidates": [],
+         "provider": "p", "model": "m", "repeat_keys": [1, 2]}
+    )  # fmt: skip
+    with _pytest.raises(ProtocolError, match="repeat_keys"):
+        decode_message(bad)

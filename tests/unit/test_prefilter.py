@@ -55,3 +55,29 @@ def test_wrong_keys_from_a_producer_cannot_write_an_item_twice():
     assert index.add_batch(["Orsay", "Musée"], [key_of("Musée"), key_of("Orsay")]).new == [
         "Musée"
     ]
+
+
+def test_repeat_keys_are_the_known_dropped_candidates_once_each() -> None:
+    from system.dedup.keys import key_of
+    from system.producer.prefilter import PreFilter
+
+    f = PreFilter()
+    f.add_texts(["Louvre", "Orsay"])
+    result = f.filter(["Louvre", "louvre", "Eiffel Tower", "Eiffel Tower", "Orsay"])
+    assert result.kept == ["Eiffel Tower"]
+    # the in-batch repeat of a new candidate is one request's item, not a known repeat
+    assert result.repeat_keys == [key_of("Louvre"), key_of("Orsay")]
+
+
+def test_levers_pack_repeat_keys_for_the_batch() -> None:
+    from system.dedup.keys import key_of
+    from system.producer.levers import ProducerLevers
+    from system.producer.prefilter import unpack_keys
+
+    levers = ProducerLevers(prefilter=True)
+    levers.learn(["Louvre"])
+    prepared = levers.prepare(["Louvre", "Orsay"])
+    assert prepared.candidates == ["Orsay"] and prepared.prefiltered == 1
+    assert prepared.repeat_keys is not None
+    assert unpack_keys(prepared.repeat_keys) == [key_of("Louvre")]
+    assert levers.prepare(["Pantheon"]).repeat_keys is None

@@ -181,6 +181,7 @@ function renderRun(run) {
   $("#stop-button").disabled = run.state !== "running";
   $("#download-link").href = `/api/runs/${run.run_id}/attributes.txt`;
   if (run.producers) renderProducers(run.producers);
+  if (typeof renderCoverage === "function") renderCoverage(run); // coverage.js
 }
 
 function renderProducers(producers) {

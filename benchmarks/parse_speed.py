@@ -10,7 +10,9 @@ Two workloads, each timed with the per-line memo as a producer has it:
   memo cleared before each pass: the cost of lines never seen before;
 * **warm** -- 3,000 simulated answers of 60 items (``SimulatedModel``, the
   zero-latency producer of benchmarks/ingest.py), memo kept: a producer's
-  steady state, where most lines repeat.
+  steady state, where most lines repeat; once without the real-output noise
+  (``realism=0``, the text the simulator wrote before its calibration) and
+  once with it (more distinct lines: fewer memo hits).
 
 It prints lines per second of CPU time (``time.process_time``: the machine
 is shared) for both parsers, best of ``--rounds``, and writes
@@ -109,12 +111,17 @@ def workloads(quick: bool) -> dict[str, list[tuple[str, str, str | None]]]:
         for line in (ROOT / "tests/data/real_corpus/answers.jsonl").read_text().splitlines()
     ]
     real = [(r["answer"], r["params"]["topic"], r["params"]["partition"]) for r in corpus]
-    model = SimulatedModel()
     topic = "Paris attractions"
     prompt = build_prompt(topic, 60)
-    simulated = [(model.complete(prompt, seed).text, topic, None) for seed in range(
-        300 if quick else 3000)]  # fmt: skip
-    return {"cold (real corpus)": real, "warm (simulated, 60 items)": simulated}
+    seeds = range(300 if quick else 3000)
+    plain, calibrated = SimulatedModel(realism=0.0), SimulatedModel()
+    return {
+        "cold (real corpus)": real,
+        "warm (simulated, 60 items, realism 0)": [
+            (plain.complete(prompt, seed).text, topic, None) for seed in seeds],
+        "warm (simulated, 60 items, calibrated noise)": [
+            (calibrated.complete(prompt, seed).text, topic, None) for seed in seeds],
+    }  # fmt: skip
 
 
 def main() -> int:

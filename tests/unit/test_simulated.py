@@ -69,7 +69,7 @@ def test_universe_depends_on_the_topic_only() -> None:
 def test_universe_size_can_be_fixed() -> None:
     model = SimulatedModel(universe_size=50)
     assert len(model.universe(TOPIC)) == 50
-    answer = parse_response(model.complete(build_prompt(TOPIC, 80), 1).text)
+    answer = answers(model, build_prompt(TOPIC, 80), range(1, 2))[0]
     assert len(answer) == 50  # never more than the universe holds
     with pytest.raises(ValueError):
         SimulatedModel(universe_size=0)

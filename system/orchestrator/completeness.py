@@ -142,7 +142,7 @@ def estimate(
     def k(f: float, z: float = Z_95) -> float:
         return math.exp(z * math.sqrt(math.log(1 + var / (f * f)))) if f > 0 else 1.0
 
-    low = distinct + (math.floor(f0_chao / k(f0_chao)) if f0_chao > 0 else 0)
+    low: float = distinct + (math.floor(f0_chao / k(f0_chao)) if f0_chao > 0 else 0)
     high = distinct + (f0 * k(f0) if f0 > 0 else 0.0)
     universe = max(float(found), distinct + f0)
     low, high = max(float(found), float(low)), max(float(found), high, universe)

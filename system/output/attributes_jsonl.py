@@ -115,9 +115,10 @@ class SupportFile:
                 continue
         for line in existing:
             key = line_key(line)
-            record = old.get(key)
-            if record is None:
+            found = old.get(key)
+            if found is None:
                 continue
+            record = found
             index.load_counts(
                 key,
                 _int(record.get("sightings")),

@@ -191,7 +191,7 @@ def _parse_without_memo(text: str) -> list[str]:
         "9. " + "x" * (MAX_LINE - 3),
         "10. " + "x" * (MAX_LINE - 3),
         "11. ```",
-        "12. \"A\" and \"B\"",
+        '12. "A" and "B"',
         "13.",
         "14. ...",
     ],

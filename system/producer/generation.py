@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from system.producer.arms import Arm
 from system.producer.obedience import Obedience, measure
-from system.producer.parse import parse_response
+from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 from system.producer.resilience.router import Router
 from system.providers.base import Completion, Provider
@@ -84,7 +84,10 @@ async def generate(
     outcome = await router.complete(prompt_for, seed)
     key = str(getattr(outcome.provider, "key", outcome.provider.name))
     plan = plans.get(key) or Plan("fixed", outcome.prompt, 0.0, partition, len(avoid))
-    candidates = parse_response(outcome.completion.text)
+    # the topic and partition tell the parser what an echo of the prompt is
+    candidates = parse_response(
+        outcome.completion.text, context=PromptContext(topic, plan.partition)
+    )
     obedience = measure(
         outcome.completion.text, plan.prompt, candidates, topic=topic, partition=plan.partition
     )

@@ -38,13 +38,12 @@ LEVERS_OFF = ["--no-shared-state", "--no-partitions", "--no-prefilter", "--no-ad
 #: configuration -> (orchestrator arguments, extra --llm fields, run from the old tree)
 CONFIGS: dict[str, tuple[list[str], str, bool]] = {
     "levers off": (LEVERS_OFF, "", False),
-    "old defaults": ([], "", True),
-    "fixed levers (avoid+partition, no adaptive)": (["--no-adaptive"], "", False),
     "new defaults": ([], "", False),
-    "arm plain only": (["--arms", "plain"], "", False),
-    "arm hot only": (["--arms", "hot"], "", False),
+    "old defaults": ([], "", True),
     "arm rare only": (["--arms", "rare"], "", False),
+    "arm hot only": (["--arms", "hot"], "", False),
     "arm avoid only": (["--arms", "avoid"], "", False),
+    "fixed levers (avoid+partition, no adaptive)": (["--no-adaptive"], "", False),
     "levers off, temperature 1.2": (LEVERS_OFF, ",temperature=1.2", False),
 }
 
@@ -55,6 +54,8 @@ def run_one(name: str, topic: str, args: argparse.Namespace, workdir: Path) -> d
     if old and not args.old_tree:
         return {}
     llm = f"name=smol,base_url={args.base_url},model=smol{llm_extra}"
+    if old:  # the same answer cap as the new default (16 tokens per item + 64)
+        llm += f",max_tokens={64 + 16 * args.request_size}"
     out = workdir / f"{abs(hash((name, topic)))}"
     out.mkdir(parents=True)
     cmd = [
@@ -109,8 +110,8 @@ def main() -> None:
     if out.exists():
         rows = json.loads(out.read_text())
     with tempfile.TemporaryDirectory(prefix="levers-real-") as tmp:
-        for topic in args.topics.split(","):
-            for name in args.configs.split(","):
+        for name in args.configs.split(","):
+            for topic in args.topics.split(","):
                 row = run_one(name, topic, args, Path(tmp))
                 if not row:
                     continue

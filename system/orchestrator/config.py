@@ -293,4 +293,9 @@ def provider_environment(
         return {}
     secrets = secret_env_for(config.providers, env_file=env_file, environ=environ)
     setup = ProviderSetup(list(config.providers), secrets)
-    return producer_environment(setup, config.producers, record_content=config.record_content)
+    return producer_environment(
+        setup,
+        config.producers,
+        record_content=config.record_content,
+        request_size=config.request_size,
+    )

@@ -85,9 +85,10 @@ async def generate(
     key = str(getattr(outcome.provider, "key", outcome.provider.name))
     plan = plans.get(key) or Plan("fixed", outcome.prompt, 0.0, partition, len(avoid))
     # the topic and partition tell the parser what an echo of the prompt is
-    candidates = parse_response(
-        outcome.completion.text, context=PromptContext(topic, plan.partition)
-    )
+    text = outcome.completion.text
+    if outcome.completion.finish_reason == "length" and not text.endswith("\n"):
+        text = text.rsplit("\n", 1)[0] if "\n" in text else ""  # the last line was cut off
+    candidates = parse_response(text, context=PromptContext(topic, plan.partition))
     obedience = measure(
         outcome.completion.text, plan.prompt, candidates, topic=topic, partition=plan.partition
     )

@@ -255,12 +255,43 @@ def share_limits(specs: Sequence[ProviderSpec], producers: int) -> list[Provider
     ]
 
 
+#: answer tokens allowed per requested item when a provider sets no max_tokens, and a margin
+MAX_TOKENS_PER_ITEM, MAX_TOKENS_MARGIN = 16, 64
+
+
+def default_max_tokens(request_size: int) -> int:
+    """The answer cap for a provider without ``max_tokens``: room for the items asked for.
+
+    A small model sometimes never stops (it repeats its list until the context is
+    full: minutes of generation and thousands of tokens for one answer, while the
+    client has long timed out and the server keeps generating); a cap bounds it.
+    """
+    return MAX_TOKENS_MARGIN + MAX_TOKENS_PER_ITEM * max(1, request_size)
+
+
+def with_default_max_tokens(specs: Sequence[ProviderSpec], request_size: int) -> list[ProviderSpec]:
+    return [
+        s if s.max_tokens else replace(s, max_tokens=default_max_tokens(request_size))
+        for s in specs
+    ]
+
+
 def producer_environment(
-    setup: ProviderSetup, producers: int, *, record_content: bool = False
+    setup: ProviderSetup,
+    producers: int,
+    *,
+    record_content: bool = False,
+    request_size: int | None = None,
 ) -> dict[str, str]:
-    """Variables to add to every producer's environment (keys from .env included)."""
+    """Variables to add to every producer's environment (keys from .env included).
+
+    With ``request_size``, a spec without ``max_tokens`` gets ``default_max_tokens``.
+    """
+    specs = share_limits(setup.specs, producers)
+    if request_size is not None:
+        specs = with_default_max_tokens(specs, request_size)
     payload = {
-        "providers": [s.to_dict() for s in share_limits(setup.specs, producers)],
+        "providers": [s.to_dict() for s in specs],
         "record_content": record_content,
     }
     return {PROVIDERS_ENV: json.dumps(payload), **setup.secret_env}

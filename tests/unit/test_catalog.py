@@ -148,3 +148,16 @@ def test_sampling_settings_travel_to_producers():
     env = producer_environment(ProviderSetup([spec]), 2)
     (back,), _ = read_producer_config(env)
     assert back.temperature == 0.5 and back.seed == 9
+
+
+def test_a_provider_without_max_tokens_gets_a_cap_sized_to_the_request():
+    from system.providers.catalog import ProviderSetup, default_max_tokens
+
+    unset = parse_llm_option("name=a,base_url=http://h/v1,model=m")
+    mine = parse_llm_option("name=b,base_url=http://h/v1,model=m,max_tokens=100")
+    env = producer_environment(ProviderSetup([unset, mine]), 1, request_size=30)
+    specs, _ = read_producer_config(env)
+    assert [s.max_tokens for s in specs] == [default_max_tokens(30), 100]
+    assert default_max_tokens(30) == 64 + 16 * 30
+    specs, _ = read_producer_config(producer_environment(ProviderSetup([unset]), 1))
+    assert specs[0].max_tokens is None  # no request size given: left to the server

@@ -94,9 +94,26 @@ def run_one(name: str, topic: str, args: argparse.Namespace, workdir: Path) -> d
     }
 
 
+def table(rows: list[dict[str, Any]]) -> str:
+    """The results as a markdown table, by topic then configuration."""
+    out = [
+        "| topic | configuration | requests | lines | valid distinct | precision | recall "
+        "| tokens | valid / 1k tokens | wall s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["topic"], list(CONFIGS).index(r["config"])
+                                          if r["config"] in CONFIGS else 99)):  # fmt: skip
+        out.append(
+            f"| {r['topic']} | {r['config']} | {r['requests']} | {r['lines']} "
+            f"| {r['valid_distinct']} | {r['precision']:.2f} | {r['recall']:.2f} "
+            f"| {r['tokens']:,} | {r['valid_per_1k_tokens']:.2f} | {r['wall_s']:.0f} |"
+        )
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--base-url", default="")
     parser.add_argument("--iterations", type=int, default=24)
     parser.add_argument("--producers", type=int, default=2)
     parser.add_argument("--request-size", type=int, default=30)
@@ -104,12 +121,18 @@ def main() -> None:
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated names")
     parser.add_argument("--topics", default=",".join(TRUTH))
     parser.add_argument("--out", default=str(Path(__file__).parent / "results.json"))
+    parser.add_argument("--table", action="store_true", help="print the results as markdown")
     args = parser.parse_args()
     rows: list[dict[str, Any]] = []
     out = Path(args.out)
     if out.exists():
         rows = json.loads(out.read_text())
+    if args.table:
+        print(table(rows))
+        return
     with tempfile.TemporaryDirectory(prefix="levers-real-") as tmp:
+        if not args.base_url:
+            raise SystemExit("--base-url is required to run (the server's /v1 URL)")
         for name in args.configs.split(","):
             for topic in args.topics.split(","):
                 row = run_one(name, topic, args, Path(tmp))

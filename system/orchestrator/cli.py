@@ -210,8 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         metavar="LIST",
         help="adaptive strategy: the prompt arms it may use, comma-separated, from "
-        "plain, hot, rare, avoid, focus, avoid_focus (default: all the levers allow; "
-        "the first is where it starts, plain when listed)",
+        "plain, hot, rare, avoid, focus, avoid_focus (default: all the levers allow "
+        "except rare; it starts on plain when listed, else on the first)",
     )
     lv.add_argument(
         "--near-duplicates",

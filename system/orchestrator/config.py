@@ -264,6 +264,7 @@ def validate_levers(levers: LeverConfig) -> LeverConfig:
         allowed = arms_for(
             shared_state=levers.shared_state and levers.avoid_budget > 0,
             partitions=levers.partitions,
+            opt_in=True,
         )
         off = [a for a in levers.arms if a not in allowed]
         if off:

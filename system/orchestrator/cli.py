@@ -227,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not measure strategies and shift producers to the best one",
     )
     lv.add_argument(
+        "--arms",
+        default="",
+        metavar="LIST",
+        help="adaptive strategy: the prompt arms it may use, comma-separated, from "
+        "plain, hot, rare, avoid, focus, avoid_focus (default: all the levers allow "
+        "except rare; it starts on plain when listed, else on the first)",
+    )
+    lv.add_argument(
         "--near-duplicates",
         action="store_true",
         help="also drop near-duplicates the exact key misses (similarity check; counted apart)",
@@ -277,6 +285,7 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
         adaptive=not args.no_adaptive,
         near_duplicates=args.near_duplicates,
         target_coverage=args.target_coverage,
+        arms=tuple(a.strip() for a in args.arms.split(",") if a.strip()),
     )
 
 

@@ -126,3 +126,17 @@ def test_web_mode_takes_lever_options_for_every_run_it_starts():
     assert config is None  # no --topic: web mode
     levers = shared_run_options(args)["levers"]
     assert not levers.partitions and levers.saturation == 0.05 and levers.near_duplicates
+
+
+def test_arms_are_validated_against_the_levers():
+    from system.orchestrator.config import ConfigError, LeverConfig, validate_levers
+
+    assert validate_levers(LeverConfig(arms=("plain", "rare"))).arms == ("plain", "rare")
+    for levers, message in (
+        (LeverConfig(arms=("plain", "cold")), "unknown arm"),
+        (LeverConfig(arms=("avoid",), shared_state=False), "need a lever that is off"),
+        (LeverConfig(arms=("focus",), partitions=False), "need a lever that is off"),
+        (LeverConfig(arms=("plain",), adaptive=False), "needs the adaptive strategy"),
+    ):
+        with pytest.raises(ConfigError, match=message):
+            validate_levers(levers)

@@ -141,7 +141,8 @@ class LocalLLM:
             raise LocalLLMUnavailable(reason)
         model = find_model(self.model_path)
         if self.log_path is None:
-            self.log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"{self.name}-{os.getpid()}.log"
+            tmp = Path(os.environ.get("TMPDIR", "/tmp"))
+            self.log_path = tmp / f"{self.name}-{os.getpid()}-{id(self)}.log"
         last = ""
         for _ in range(attempts):
             port = free_port(self.host)
@@ -232,3 +233,32 @@ class LocalLLM:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             answer = json.loads(response.read())
         return str(answer["choices"][0]["message"]["content"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tester.local_llm``: serve the model until Ctrl-C, print how to use it."""
+    import argparse
+    import signal
+
+    p = argparse.ArgumentParser(prog="python -m tester.local_llm", description=main.__doc__)
+    p.add_argument("--model-path", default=None, help=f"GGUF file (default ${MODEL_ENV} or "
+                   f"the {MODEL_PACKAGE} package's)")  # fmt: skip
+    p.add_argument("--log", type=Path, default=Path("llama-server.log"), help="server log file")
+    args = p.parse_args(argv)
+    reason = unavailable_reason(args.model_path)
+    if reason:
+        print(f"local LLM unavailable: {reason}", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    with LocalLLM(model_path=args.model_path, log_path=args.log) as llm:
+        print(f"serving {llm.model} on {llm.base_url} (log {args.log}); Ctrl-C stops it")
+        print(f"  orchestrator --provider env --llm {llm.llm_spec()} --topic 'chemical elements'",
+              flush=True)  # fmt: skip
+        with contextlib.suppress(KeyboardInterrupt):
+            while llm.process is not None and llm.process.is_running():
+                time.sleep(1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -31,6 +31,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -111,14 +112,8 @@ def run_one(
                            f"{proc.stderr[-2000:]}")  # fmt: skip
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     lines = (out / "attributes.txt").read_text(encoding="utf-8").splitlines()
-    score = score_lines(lines, truth)
     counts = run["counts"]
-    score.input_tokens, score.output_tokens = counts["input_tokens"], counts["output_tokens"]
-    score.tokens = score.input_tokens + score.output_tokens
-    score.requests = counts["batches"]
-    score.wall_s = round(wall, 1)
-    curve = recall_curve(collector, run, lines, truth)
-    return {
+    entry = {
         "set": truth.name,
         "topic": truth.topic,
         "config": config,
@@ -126,15 +121,19 @@ def run_one(
         "status": run["status"],
         "reason": run.get("reason", ""),
         "candidates": counts["candidates"],
-        "score": score.to_dict(samples=40),
-        "curve": curve,
+        "input_tokens": counts["input_tokens"],
+        "output_tokens": counts["output_tokens"],
+        "requests": counts["batches"],
+        "wall_s": round(wall, 1),
+        # the raw run, so the report re-scores it with the scorer of the day
+        "lines": lines,
+        "batches": batch_steps(collector, run),
     }
+    return rescore(entry)
 
 
-def recall_curve(
-    collector: Collector, run: dict[str, Any], lines: list[str], truth: TruthSet
-) -> dict[str, list[float]]:
-    """Tokens spent and recall after every request, from the run's batch.receive spans."""
+def batch_steps(collector: Collector, run: dict[str, Any]) -> list[list[int]]:
+    """[new lines, tokens] of every request in start order, from its batch.receive span."""
     expected, trace_id = run["counts"]["batches"], run.get("trace_id")
     deadline = time.monotonic() + 60
     batches: list[Any] = []
@@ -144,13 +143,30 @@ def recall_curve(
             break
         time.sleep(0.2)
     batches.sort(key=lambda s: s.start_ns)
+    return [
+        [int(s.attr("batch.new", 0)),
+         int(s.attr("batch.input_tokens", 0)) + int(s.attr("batch.output_tokens", 0))]
+        for s in batches
+    ]  # fmt: skip
+
+
+def rescore(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry's score and recall-vs-tokens curve from its raw lines and batches."""
+    truth = load(entry["set"])
+    lines = entry["lines"]
+    score = score_lines(lines, truth)
+    score.input_tokens, score.output_tokens = entry["input_tokens"], entry["output_tokens"]
+    score.tokens = score.input_tokens + score.output_tokens
+    score.requests, score.wall_s = entry["requests"], entry["wall_s"]
     tokens, recall, position, spent = [0.0], [0.0], 0, 0
-    for span in batches:
-        position += int(span.attr("batch.new", 0))
-        spent += int(span.attr("batch.input_tokens", 0)) + int(span.attr("batch.output_tokens", 0))
+    for new, used in entry["batches"]:
+        position += new
+        spent += used
         tokens.append(float(spent))
         recall.append(round(score_lines(lines[:position], truth).recall, 4))
-    return {"tokens": tokens, "recall": recall, "complete": [float(len(batches) == expected)]}
+    entry["score"] = score.to_dict(samples=40)
+    entry["curve"] = {"tokens": tokens, "recall": recall}
+    return entry
 
 
 # ------------------------------------------------------------------ results file
@@ -228,7 +244,7 @@ def plot(data: dict[str, Any], path: Path) -> bool:
         ax.set_ylim(0, 1)
         ax.grid(True, linewidth=0.3)
         ax.legend(fontsize=7)
-    for ax in list(axes.flat)[len(sets):]:
+    for ax in list(axes.flat)[len(sets) :]:
         ax.set_visible(False)
     fig.suptitle("Recall vs tokens: SmolLM2-135M-Instruct, equal requests per configuration")
     fig.tight_layout()
@@ -241,7 +257,9 @@ def report(path: Path) -> None:
     if not path.exists():
         print(f"no results yet at {path}")
         return
-    data = json.loads(path.read_text(encoding="utf-8"))
+    with locked_results(path) as data:
+        for entry in data["entries"].values():
+            rescore(entry)
     md = table(data)
     print(md)
     (path.parent / "results.md").write_text(md + "\n", encoding="utf-8")
@@ -250,6 +268,10 @@ def report(path: Path) -> None:
 
 
 # ------------------------------------------------------------------ main
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _names(text: str, known: list[str] | tuple[str, ...], what: str) -> list[str]:
     if text == "all":
         return list(known)
@@ -261,8 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     p.add_argument("--sets", default=",".join(SETS), help="truth sets, comma-separated, or all")
     p.add_argument("--configs", default="levers-off,defaults",
-                   help=f"configurations, comma-separated, or all: {', '.join(CONFIGS)}")  # fmt: skip
-    p.add_argument("--label", default="after", help="tag of these runs in the results (before/after)")
+                   help=f"comma-separated, or all: {', '.join(CONFIGS)}")  # fmt: skip
+    p.add_argument("--label", default="after", help="tag of these runs (before/after)")
     p.add_argument("--producers", type=int, default=2)
     p.add_argument("--iterations", type=int, default=24)
     p.add_argument("--request-size", type=int, default=30)
@@ -272,10 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--system-dir", type=Path, default=None,
                    help="run the orchestrator from this checkout (default: this one)")  # fmt: skip
     p.add_argument("--commit", default=None,
-                   help="the commit --system-dir holds, for the table (default: git asks it)")  # fmt: skip
+                   help="the commit --system-dir holds (default: ask git)")  # fmt: skip
     p.add_argument("--results", type=Path, default=RESULTS)
     p.add_argument("--report", action="store_true", help="only write tables and plot")
     args = p.parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # kill PID: stop the run and the server cleanly
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with `&`
     if args.report:
         report(args.results)
         return 0

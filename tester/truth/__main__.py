@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="the shipped truth sets")
     s = sub.add_parser("score", help="score OUTPUT_DIR (attributes.txt + run.json)")
     s.add_argument("output_dir", type=Path)
-    s.add_argument("--set", dest="truth_set", help="truth set name or JSON path (default: by topic)")
+    s.add_argument("--set", dest="truth_set", help="set name or JSON path (default: by topic)")
     s.add_argument("--json", type=Path, help="also write the score as JSON here")
     s.add_argument("--show", type=int, default=10, help="invalid/duplicate lines to print")
     args = p.parse_args(argv)

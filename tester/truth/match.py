@@ -5,6 +5,7 @@ member's names (canonical or alias) under ``match_key``:
 
 * ``match_key`` folds what does not change the entity: Unicode compatibility
   forms and accents (NFKD, combining marks dropped), case, ``&`` vs ``and``,
+  apostrophes and okinas (dropped: ``Hawai'i`` is ``Hawaii``), other
   punctuation and symbols (replaced by spaces), runs of spaces, and a leading
   article (``the``, ``a``, ``an``). ``The Netherlands``, ``netherlands.`` and
   ``NETHERLANDS`` are one key.
@@ -44,6 +45,8 @@ _QUOTES = "\"'“”‘’«»"
 _ARTICLE = re.compile(r"^(?:the|a|an)\s+")
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+#: apostrophes and okinas vanish ("Hawai'i" = "Hawaii"); other punctuation becomes a space
+_APOSTROPHES = re.compile(r"['’‘`ʻʼ]")
 #: where a trailing remark starts: the part before it is a reading
 _REMARK_STARTS = re.compile(r"\s+[(\[]|\s+[-–—]\s+|:|[,;]")
 
@@ -52,15 +55,15 @@ def match_key(text: str) -> str:
     """The folded form two names of one entity share (see the module docstring)."""
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    folded = stripped.casefold().replace("&", " and ").replace("_", " ")
+    folded = _APOSTROPHES.sub("", stripped.casefold()).replace("&", " and ").replace("_", " ")
     words = _SPACES.sub(" ", _NON_WORD.sub(" ", folded)).strip()
     return _ARTICLE.sub("", words)
 
 
 def undecorate(line: str) -> str:
     """The line without list numbering, bullets, markdown emphasis and quotes."""
-    text = _DECORATION.sub("", line)
-    text = _EMPHASIS.sub("", text).strip()
+    text = _EMPHASIS.sub("", line)
+    text = _DECORATION.sub("", text).strip()
     return text.strip(_QUOTES).strip()
 
 

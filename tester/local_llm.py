@@ -249,7 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     if reason:
         print(f"local LLM unavailable: {reason}", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill PID` stops it cleanly
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started with `&`
     with LocalLLM(model_path=args.model_path, log_path=args.log) as llm:
         print(f"serving {llm.model} on {llm.base_url} (log {args.log}); Ctrl-C stops it")
         print(f"  orchestrator --provider env --llm {llm.llm_spec()} --topic 'chemical elements'",

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from tester.collector import Collector  # noqa: E402
 from tester.local_llm import LocalLLM, unavailable_reason  # noqa: E402
-from tester.truth import TruthSet, load, score_lines  # noqa: E402
+from tester.truth import TruthSet, TruthSetError, load, score_lines  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "results.json"
@@ -272,11 +272,10 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _names(text: str, known: list[str] | tuple[str, ...], what: str) -> list[str]:
+def _names(text: str, known: list[str] | tuple[str, ...]) -> list[str]:
     if text == "all":
         return list(known)
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    return names
+    return [n.strip() for n in text.split(",") if n.strip()]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -303,12 +302,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         report(args.results)
         return 0
-    sets = _names(args.sets, SETS, "set")
-    configs = _names(args.configs, list(CONFIGS), "configuration")
+    sets = _names(args.sets, SETS)
+    configs = _names(args.configs, list(CONFIGS))
     unknown = [c for c in configs if c not in CONFIGS]
     if unknown:
         p.error(f"unknown configuration {unknown}; choose from {', '.join(CONFIGS)}")
-    truths = [load(name) for name in sets]
+    try:
+        truths = [load(name) for name in sets]
+    except TruthSetError as exc:
+        p.error(str(exc))
     reason = unavailable_reason()
     if reason:
         print(f"cannot run: {reason}", file=sys.stderr)

@@ -21,6 +21,7 @@ ignores it (a type it does not know is a ``ProtocolError``).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -136,6 +137,9 @@ class SubtopicProposal(Message):
     output_tokens: int = 0
 
 
+#: a lone surrogate (a str can hold one; UTF-8 cannot)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
 _TYPES: dict[str, type[Message]] = {
     cls.TYPE: cls
     for cls in (
@@ -190,7 +194,21 @@ def encode_message(message: Message) -> bytes:
             if value is None and f.default is None:
                 continue
             body[f.name] = value
-    return msgpack.packb(body, use_bin_type=True)
+    try:
+        return msgpack.packb(body, use_bin_type=True)
+    except UnicodeEncodeError:  # a lone surrogate from a model's answer: never kill the sender
+        return msgpack.packb(_scrub(body), use_bin_type=True)
+
+
+def _scrub(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
 
 
 def unpack_envelope(payload: bytes) -> tuple[object, dict[str, Any], dict[str, str]]:

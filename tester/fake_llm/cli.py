@@ -6,7 +6,9 @@ import argparse
 import logging
 import signal
 import sys
+from pathlib import Path
 
+from tester.fake_llm.canned import CannedAnswers, CannedError
 from tester.fake_llm.faults import FaultPlan, PlanError, parse_plan
 from tester.fake_llm.server import FakeLLMHTTPServer, ServerState
 
@@ -32,6 +34,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--known", type=int, default=None, help="the model knows only the N most popular names"
     )
+    p.add_argument(
+        "--answers",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="serve these answers (JSON Lines of strings or {'answer': ...}) in turn (canned.py)",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     return p
 
@@ -43,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         plan = FaultPlan(parse_plan(args.plan))
-    except PlanError as exc:
+        canned = CannedAnswers.load(args.answers) if args.answers is not None else None
+    except (PlanError, CannedError) as exc:
         print(f"fake-llm: error: {exc}", file=sys.stderr)
         return 2
     api_key = None
@@ -60,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         api_key=api_key,
         known=args.known,
+        canned=canned,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
     host, port = server.server_address[:2]

@@ -21,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tester.fake_llm import model
+from tester.fake_llm.canned import CannedAnswers
 from tester.fake_llm.faults import FaultPlan, PlanError, Step, parse_plan
 
 log = logging.getLogger("fake_llm")
@@ -38,6 +39,7 @@ class ServerState:
     latency_ms: float = 0.0
     known: int | None = None  # the model knows only the most popular N names
     api_key: str | None = None
+    canned: CannedAnswers | None = None  # --answers: replayed instead of the model's
     lock: threading.Lock = field(default_factory=threading.Lock)
     outcomes: Counter[str] = field(default_factory=Counter)
     input_tokens: int = 0
@@ -191,7 +193,7 @@ class Handler(BaseHTTPRequestHandler):
         seed = body.get("seed")
         with state.lock:
             rng = random.Random(seed if isinstance(seed, int) else state.rng.getrandbits(64))
-        text = model.answer(prompt, rng, state.known)
+        text = state.canned.next() if state.canned else model.answer(prompt, rng, state.known)
         finish = "stop"
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
         if isinstance(max_tokens, int) and model.count_tokens(text) > max_tokens:

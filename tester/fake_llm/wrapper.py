@@ -37,6 +37,7 @@ class FakeLLMServer:
         latency_ms: float = 0.0,
         require_key_env: str | None = None,
         known: int | None = None,
+        answers: Path | None = None,
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 30.0,
@@ -48,6 +49,8 @@ class FakeLLMServer:
         ]  # fmt: skip
         if known:
             self.argv += ["--known", str(known)]
+        if answers is not None:
+            self.argv += ["--answers", str(answers)]
         if require_key_env:
             self.argv += ["--require-key-env", require_key_env]
         self.log_path = log_path

@@ -75,6 +75,9 @@ class UpdateConfiguration(Message):
     #: adaptive strategy: the strategy's name and its avoid-list budget (tokens)
     strategy: str | None = None
     avoid_budget: int | None = None
+    #: adaptive strategy: the arm per provider (provider key -> arm), beside ``strategy``,
+    #: the arm for providers not named
+    arms: dict[str, str] | None = None
 
 
 @dataclass
@@ -111,6 +114,11 @@ class AttributeBatch(Message):
     #: the partition label and strategy the batch was generated under
     partition: str | None = None
     strategy: str | None = None
+    #: how the answer obeyed its prompt (producer.obedience): non-empty answer lines,
+    #: lines echoing the prompt, candidates outside the named partition
+    lines: int | None = None
+    echoes: int | None = None
+    off_partition: int | None = None
 
 
 @dataclass

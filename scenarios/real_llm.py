@@ -15,11 +15,14 @@ from tester.truth import load, score_output
 
 TRUTH_SET = "chemical-elements"
 PRODUCERS, ITERATIONS, REQUEST_SIZE = 2, 3, 30
-#: Floors honest for a 135M model in 6 requests of 30 (measured): with every lever
-#: off it names 17 distinct elements in 39 lines (precision 0.44); the answers are
-#: short and repeat. The floors catch a system that loses or garbles real answers
-#: (no valid line at all, a file of prompt echoes), not the model's hallucinations.
-MIN_VALID, MIN_PRECISION = 8, 0.2
+#: Floors honest for a 135M model in 6 requests of 30 (measured on this machine,
+#: deterministic for a given build: the server samples from a fixed seed): the
+#: defaults find 17 distinct elements in 23 lines (precision 0.74); the answers
+#: are short and repeat each other. The floors catch a system that loses or
+#: garbles real answers (before the real-output parser, the defaults wrote 14
+#: lines of partition labels and prompt echoes: 0 valid), not the model's own
+#: hallucinations.
+MIN_VALID, MIN_PRECISION = 8, 0.5
 #: the levers as users get them (the defaults)
 LEVERS: list[str] = []
 

@@ -71,6 +71,7 @@ def test_a_missing_model_file_is_a_clear_reason(tmp_path):
 
 
 @needs_llm
+@pytest.mark.timeout(1500)  # 6 real requests, one at a time, on cores the suite shares
 def test_real_llm_scenario_passes_with_junit_and_json(tmp_path):
     result = run_cli(
         "tester", "--scenario", "real-llm", "--workdir", str(tmp_path / "run"),

@@ -75,11 +75,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(model: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(model: str, threads: int) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     cmd = [
         sys.executable, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
         "--port", str(port), "--n_ctx", "4096", "--chat_format", "chatml",
+        "--n_threads", str(threads),
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}/v1"
@@ -106,11 +107,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", help="an already running OpenAI-compatible server (…/v1)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--seed", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=1, help="llama.cpp threads (--n_threads)")
     parser.add_argument(
         "--resume",
         action="store_true",
         help="keep the answers already in --out and record the rest of the plan after them",
     )
+    parser.add_argument(
+        "--start", type=int, default=None,
+        help="with --resume: the first plan entry to record (default: where the file ends); "
+        "several recorders can append disjoint ranges of the plan to one file",
+    )  # fmt: skip
+    parser.add_argument("--avoid-budget", type=int, default=AVOID_BUDGET, help="tokens")
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
@@ -119,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     base = args.base_url
     if base is None:
-        proc, base = start_server(args.model)
+        proc, base = start_server(args.model, args.threads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model_name = Path(args.model).name
     done: list[dict] = []
@@ -138,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
                 if n < len(done):  # replay the plan up to where the file ends
                     avoids[topic].produced(parse_response(done[n]["answer"], context=context))
                     continue
-                avoid = avoids[topic].select(partition, AVOID_BUDGET) if shape[1] else []
+                if args.start is not None and n < args.start:
+                    continue
+                avoid = avoids[topic].select(partition, args.avoid_budget) if shape[1] else []
                 temperature = TEMPERATURES[(n // (len(TOPICS) * len(SHAPES))) % len(TEMPERATURES)]
                 prompt = build_prompt(topic, args.request_size, avoid=avoid, partition=partition)
                 body = {
@@ -157,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
                 answer = data["choices"][0]["message"]["content"] or ""
                 avoids[topic].produced(parse_response(answer, context=context))
                 record = {
+                    "plan_index": n,
                     "prompt": prompt,
                     "params": {
                         "topic": topic,
@@ -167,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                         "top_p": 0.95,
                         "seed": seed,
                         "max_tokens": args.max_tokens,
+                        "avoid_budget": args.avoid_budget,
                     },
                     "answer": answer,
                     "model": data.get("model", model_name),

@@ -33,6 +33,16 @@ class Plan:
     avoided: int  # items in the prompt's avoid list
 
 
+#: a batch holds at most this many times the items asked for (at least MIN_CANDIDATE_CAP):
+#: a model that answers 100,000 lines must not build a batch larger than a protocol frame
+CANDIDATE_CAP_FACTOR = 10
+MIN_CANDIDATE_CAP = 1000
+
+
+def max_candidates(request_size: int) -> int:
+    return max(MIN_CANDIDATE_CAP, CANDIDATE_CAP_FACTOR * request_size)
+
+
 @dataclass
 class CycleResult:
     candidates: list[str]
@@ -88,7 +98,9 @@ async def generate(
     text = outcome.completion.text
     if outcome.completion.finish_reason == "length" and not text.endswith("\n"):
         text = text.rsplit("\n", 1)[0] if "\n" in text else ""  # the last line was cut off
-    candidates = parse_response(text, context=PromptContext(topic, plan.partition))
+    candidates = parse_response(
+        text, limit=max_candidates(request_size), context=PromptContext(topic, plan.partition)
+    )
     obedience = measure(
         outcome.completion.text, plan.prompt, candidates, topic=topic, partition=plan.partition
     )

@@ -5,38 +5,47 @@ tester's fake model labels its lines by it. Real models wrap their lists in
 noise, so each line of an answer goes through these rules, in order:
 
 1. **Unicode clean-up**: control characters (Cc; a tab counts as a space, a
-   terminal escape sequence such as ``ESC[31m`` goes whole),
-   format characters (Cf: zero-width spaces and joiners, BOM, bidi marks)
-   and lone surrogates are removed; every script is kept as it is.
+   terminal escape sequence such as ``ESC[31m`` goes whole), format
+   characters (Cf: zero-width spaces and joiners, BOM, bidi marks) and lone
+   surrogates are removed; every script is kept as it is. Leading list
+   numbers (``12.``, ``3)``) do not count for the rules below.
 2. **Dropped lines**: empty; a code fence (```` ``` ````, ``~~~``); longer
    than ``MAX_LINE`` characters; a markdown heading (``#`` to ``######`` and
    a space); a line ending with ``:`` (a preamble or section title, also
    inside ``**bold**``); chat commentary openers ("Here are/is", "Below
    are/is", "Sure", "Certainly", "Of course", "Absolutely", "Okay"/"OK" with
    punctuation or alone, "I hope this/that/these/it", "Let me know if",
-   "Feel free to", "Note:"), on the line as written or once cleaned; an echo
-   of the prompt (its key starts with the key of an instruction line of
+   "Feel free to", "Note:", "The/This/That list", "I'm", "I have/can/will/
+   would", "You've/You're/You'll", "Title:", "Subject:", "30 (distinct|more)
+   items"), on the line as written or once cleaned; an echo of the prompt
+   (its key starts with the key of an instruction line of
    ``system.producer.prompt``, or equals the key of the topic or of the
-   partition label, or its description after ``:`` / a spaced dash is the
-   topic or the label); a letter-range line (``A-B``, ``A – C``, ``A to C``
-   at the start); a line with no letter in any script; a sentence (10 words
-   or more, or 6 or more ending with ``.``, ``!`` or ``?``).
+   partition label, or its description is the topic or the label; a line
+   *headed* by the topic or the label, ``<topic>: A, B``, is replaced by its
+   description instead); a letter-range line (``A-B``, ``A – C``, ``A to C``
+   at the start); no letter in any script, or ASCII letter soup (no two
+   letters in a row: ``E``, ``A&B``); a sentence (10 words or more, 6 or
+   more ending with ``.!?``, 5 or more with is/are/was/were), judged on the
+   line without its trailing parenthetical remarks and never on a line that
+   rule 5 splits.
 3. **Markdown tables**: a separator row (``|---|:--:|``) and the header row
    right above it are dropped; every other row gives each non-empty cell as
    a line of its own, parsed by these same rules.
-4. **Remarks**: a trailing parenthetical remark ``X (remark)`` and a
-   description after a colon or a spaced dash (``X: d``, ``X - d``,
-   ``X – d``, ``X — d``; outside parentheses) are removed; X is the
-   candidate. ``Notre-Dame`` and ``10:30`` stay whole.
+4. **Remarks**: trailing parenthetical remarks ``X (remark)`` (nested ones
+   too) and a description after a colon, a spaced dash or a comma followed
+   by a lowercase letter (``X: d``, ``X - d``, ``X – d``, ``X — d``,
+   ``X, the d``; outside parentheses) are removed; X is the candidate.
+   ``Notre-Dame`` and ``10:30`` stay whole.
 5. **Several items on one line**: ``A, B, C``, ``A; B; C``, ``A, B and C``
-   (`` and ``, `` & ``, `` or `` only before the last part, and only in a
-   list that also has a comma or a semicolon) is split into its parts when
-   every part, its own remark removed, is 1 to 5 words starting with an
-   uppercase letter, a digit or a letter of a script without case.
+   (`` and ``, `` & ``, `` or `` only before the last part) is split at the
+   separators outside parentheses when every part, its own remark removed,
+   is 1 to 5 words starting with an uppercase letter, a digit or a letter of
+   a script without case. ``A and B`` alone stays one item (``Bosnia and
+   Herzegovina``).
 6. Each candidate is cleaned with ``clean_display`` (list markers, quotes,
    bold, trailing punctuation), checked again against the drop rules of 2
-   (a remark or a split can leave an echo, a letter range or no letter), and
-   kept in order when something is left.
+   (a remark or a split can leave an echo, a letter range, letter soup or a
+   sentence), and kept in order when something is left.
 
 The prompt context (``PromptContext``: topic and partition label) is what
 echo detection compares with; without it only the instruction lines count as
@@ -65,8 +74,8 @@ from system.dedup.normalize import clean_display, normalize
 __all__ = [
     "MAX_LINE",
     "PromptContext",
-    "clear_memo",
     "clean_unicode",
+    "clear_memo",
     "is_commentary",
     "parse_response",
 ]
@@ -264,9 +273,13 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     out = []
     for part in parts:
         cleaned = clean_display(part)
-        if cleaned and not _dropped_text(cleaned, echo) and not _no_name(cleaned):
-            if not _is_sentence(cleaned, ended=False):
-                out.append(cleaned)
+        if (
+            cleaned
+            and not _dropped_text(cleaned, echo)
+            and not _no_name(cleaned)
+            and not _is_sentence(cleaned, ended=False)
+        ):
+            out.append(cleaned)
     return tuple(out)
 
 

@@ -13,6 +13,8 @@ import unicodedata
 
 _MARKER = re.compile(r"^\s*(?:\(?\d+[.)]|\d+\s+-|[-*•·–—+#])\s+")
 _QUOTES = "\"'`“”‘’«»"
+#: a surrounding pair: opening -> closing (docs/tracing.md: "surrounding quotes")
+_PAIRS = {'"': '"', "'": "'", "`": "`", "“": "”", "”": "”", "‘": "’", "«": "»", "»": "«", "„": "“"}
 _TRAILING = ".,;:!?"
 _ARTICLES = frozenset({"the", "a", "an"})
 
@@ -23,7 +25,8 @@ def normalize(text: str) -> str:
     while previous != text:
         previous = text
         text = _MARKER.sub("", text).strip()
-        text = text.strip(_QUOTES).strip()
+        if len(text) >= 2 and _PAIRS.get(text[0]) == text[-1]:
+            text = text[1:-1].strip()  # one surrounding pair, not every quote at the ends
         text = text.rstrip(_TRAILING).strip()
         if text.startswith(("**", "__")) and text.endswith(("**", "__")):
             text = text[2:-2]

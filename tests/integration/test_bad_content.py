@@ -21,6 +21,7 @@ import pytest
 from tester.collector import Collector
 from tester.constellation import OrchestratorConfig, ServiceConstellation
 from tester.fake_llm import FakeLLMServer
+from tester.fake_llm.fuzz import fuzzed_answers, write_answers
 from tester.topic import Topic
 
 pytestmark = pytest.mark.integration
@@ -29,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 #: answers no model should send but some do (json.dumps keeps the lone surrogates as escapes)
 BAD_ANSWERS = [
-    "Louvre\n\ud800\nMus\u200bée d'Orsay\n\udfff Sainte-Chapelle",
+    "Louvre\n\ud800\nMus\u200bée d'Orsay\n\udfff Sainte-Chapelle\nParis attractions",
     "1. Eiffel Tower\ud83d\n2. \x00Notre-\x1b[31mDame\u202e\n3. \ufeff東京タワー",
     "\ud800" * 50,
     "Panthéon (A-F)\n| Name |\n|---|\n| Arc de Triomphe |\n" + "x" * 100_000,
@@ -130,3 +131,32 @@ def test_a_generation_task_that_dies_fails_its_producer_which_is_restarted(tmp_p
         assert topic.root.attr("run.batch_count") == 10  # the restarted slot did all its work
         logs = "".join(p.read_text() for p in (tmp_path / "run" / "logs").rglob("*.log"))
         assert "producer task 'generation' failed: RuntimeError" in logs
+
+
+def test_fuzzed_answers_never_stall_a_run(tmp_path):
+    """The test-suite size of benchmarks/fuzz_answers.py (1,000 answers there)."""
+    answers = write_answers(tmp_path / "fuzz.jsonl", fuzzed_answers(42, seed=7))
+    with (
+        FakeLLMServer(model="m", answers=answers, log_path=tmp_path / "fake.log") as server,
+        Collector() as collector,
+        ServiceConstellation(collector.http_endpoint, tmp_path / "run") as constellation,
+    ):
+        config = OrchestratorConfig(
+            topic="Fuzzed attractions",
+            producers=3,
+            iterations=14,
+            provider="env",
+            request_size=30,
+            extra_args=_llm_args(server, tmp_path),
+        )
+        orchestrator = constellation.start_orchestrator(config)
+        assert orchestrator.wait(timeout=240) == 0, orchestrator.log_text()[-3000:]
+        topic = Topic.wait_for_topic(config.topic, collector, timeout=60)
+        topic.assert_completed().assert_counts_consistent()
+        assert topic.summary()["restarts"] == 0
+        assert topic.root.attr("run.batch_count") == 42
+        assert server.stats()["outcomes"]["ok"] == 42
+        out = constellation.output_dir_for(config) / "attributes.txt"
+        topic.assert_file_matches(out)
+        for line in out.read_bytes().decode("utf-8").splitlines():
+            assert not any(unicodedata.category(ch) in FORBIDDEN for ch in line), repr(line)

@@ -1,6 +1,6 @@
 import pytest
 
-from system.producer.parse import MAX_LINE, is_commentary, parse_response
+from system.producer.parse import MAX_LINE, PromptContext, is_commentary, parse_response
 from system.producer.prompt import AVOID_HEADER, build_prompt
 from system.providers.simulated import PromptRequest, parse_prompt
 
@@ -207,3 +207,136 @@ def test_memoized_parse_agrees_with_the_rules_on_simulated_answers() -> None:
     for seed in range(300):
         text = model.complete(prompt, seed).text
         assert parse_response(text) == _parse_without_memo(text)
+
+
+# --- the real-output contract (docs/tracing.md), one rule at a time --------------------
+
+PARIS = PromptContext("Paris attractions", "A-F")
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        # 1. Unicode clean-up: Cc, Cf and lone surrogates go, every script stays
+        ("Lou\u200bvre\u200d", ["Louvre"]),
+        ("\ufeffLouvre", ["Louvre"]),
+        ("\u202eLouvre\u202c", ["Louvre"]),
+        ("Lou\x00vre\x07", ["Louvre"]),
+        ("Louvre\ud800", ["Louvre"]),
+        ("\x1b[1;31mLouvre\x1b[0m", ["Louvre"]),
+        ("Tour\tEiffel", ["Tour Eiffel"]),
+        ("東京タワー", ["東京タワー"]),
+        ("متحف اللوفر", ["متحف اللوفر"]),
+        ("Эрмитаж", ["Эрмитаж"]),
+        ("\u200b\u200c", []),
+        # 2. dropped lines
+        ("```python", []),
+        ("~~~", []),
+        ("## Museums", []),
+        ("###### Museums", []),
+        ("**## Museums**", []),
+        ("Museums:", []),
+        ("**Museums:**", []),
+        ("Here are 30 attractions", []),
+        ("The list is complete.", []),
+        ("You've got the list", []),
+        ("Title: Paris Sights", []),
+        ("30 distinct items", []),
+        ("I'm ready to help", []),
+        ("You are enumerating every distinct item of a topic", []),
+        ("Topic: Paris attractions", []),
+        ("Focus on this part of the topic: A-F", []),
+        ("List 30 distinct items, one per line, with no numbering", []),
+        ("Do not repeat any of these already-found items", []),
+        ("Paris attractions", []),
+        ("PARIS ATTRACTIONS.", []),
+        ("1. Paris Attractions", []),
+        ("A-F", []),
+        ("Louvre (A-F)", ["Louvre"]),
+        ("Title: Paris attractions", []),
+        ("Paris attractions: Louvre, Orsay, Rodin", ["Louvre", "Orsay", "Rodin"]),
+        ("A-B 2018, C-D 2019", []),
+        ("A – C museums", []),
+        ("A to C", []),
+        ("12. G-P", []),
+        ("2019", []),
+        ("12:30 - 14:00", []),
+        ("E", []),
+        ("A&B", []),
+        ("C,E,D-Z,Y-W", []),
+        ("The Eiffel Tower is a wrought iron lattice tower in Paris", []),
+        ("It was built for the fair of 1889.", []),
+        ("Pluto is now a planet again", []),
+        ("y" * 201, []),
+        # 4. remarks
+        ("Louvre (the largest museum)", ["Louvre"]),
+        ("Louvre (Paris) (1793)", ["Louvre"]),
+        ("Louvre (HCl(aq))", ["Louvre"]),
+        ("Louvre - the largest museum", ["Louvre"]),
+        ("Louvre – the largest museum", ["Louvre"]),
+        ("Louvre — the largest museum", ["Louvre"]),
+        ("Louvre: the largest museum", ["Louvre"]),
+        ("**Louvre**: the largest museum", ["Louvre"]),
+        ("Louvre, the largest museum in the world", ["Louvre"]),
+        ("Notre-Dame", ["Notre-Dame"]),
+        ("10:30 Club", ["10:30 Club"]),
+        ("Sportsmanship (Team B - Team X)", ["Sportsmanship"]),
+        ("(Louvre)", ["(Louvre)"]),
+        # 5. several items on one line
+        ("Louvre, Orsay, Rodin", ["Louvre", "Orsay", "Rodin"]),
+        ("Louvre; Orsay; Rodin", ["Louvre", "Orsay", "Rodin"]),
+        ("Louvre, Orsay and Rodin", ["Louvre", "Orsay", "Rodin"]),
+        ("Louvre, Orsay & Rodin", ["Louvre", "Orsay", "Rodin"]),
+        ("Louvre, Orsay or Rodin", ["Louvre", "Orsay", "Rodin"]),
+        ("Bosnia and Herzegovina", ["Bosnia and Herzegovina"]),
+        ("Louvre (MOM), Musée d'Orsay (Paris), Rodin", ["Louvre", "Musée d'Orsay", "Rodin"]),
+        ("Hydrogen (H, 1), Helium (He, 2)", ["Hydrogen", "Helium"]),
+        ("東京, 大阪", ["東京", "大阪"]),
+        ("1789, 1848", []),
+        ("Louvre, Orsay and the Rodin museum", ["Louvre, Orsay and the Rodin museum"]),
+        ("Louvre, the Orsay museum", ["Louvre"]),
+        (
+            "Musée du Louvre in the first arrondissement, Orsay",
+            ["Musée du Louvre in the first arrondissement, Orsay"],
+        ),
+        (
+            "Louvre, Orsay, Rodin, Cluny, Picasso, Carnavalet, Guimet, Marmottan, Orangerie",
+            [
+                "Louvre",
+                "Orsay",
+                "Rodin",
+                "Cluny",
+                "Picasso",
+                "Carnavalet",
+                "Guimet",
+                "Marmottan",
+                "Orangerie",
+            ],
+        ),
+        # 6. cleaning
+        ('1. "Louvre".', ["Louvre"]),
+        ("- **Louvre**", ["Louvre"]),
+        ("* The Louvre", ["The Louvre"]),
+    ],
+)
+def test_contract_rules(line: str, expected: list[str]) -> None:
+    assert parse_response(line, context=PARIS) == expected
+
+
+def test_markdown_table_rows_give_their_cells() -> None:
+    text = "| Name | Area |\n|:---|---:|\n| Louvre | 1st |\n| Musée d'Orsay | 7th |"
+    assert parse_response(text, context=PARIS) == ["Louvre", "1st", "Musée d'Orsay", "7th"]
+    assert parse_response("| Louvre |\n| Orsay |") == ["Louvre", "Orsay"]  # no header row
+    assert parse_response("|") == []
+
+
+def test_echoes_need_the_context() -> None:
+    assert parse_response("Paris attractions") == ["Paris attractions"]
+    assert parse_response("Paris attractions", context=PARIS) == []
+    museums = PromptContext("Paris attractions", "museums")
+    assert parse_response("Museums\nLouvre (museums)", context=museums) == ["Louvre"]
+    assert parse_response("Topic: Rivers\nSeine") == ["Seine"]  # instruction lines: always
+
+
+def test_a_line_with_several_items_counts_against_the_limit() -> None:
+    assert parse_response("Louvre, Orsay, Rodin\nCluny", limit=2) == ["Louvre", "Orsay"]

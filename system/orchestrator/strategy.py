@@ -7,12 +7,18 @@ avoid list), ``focus`` (the producer's partition), ``avoid_focus`` (both).
 The run's levers decide which arms exist (no avoid arm without shared state,
 no focus arm without partitions).
 
-**Start cheap.** Every producer starts on ``plain``, the cheapest prompt. An
-arm that costs more (an avoid list is input tokens, a partition narrows the
-answer) is used only where it measures more per token: every ``every``
-batches *of a provider* the arms are compared on that provider's latest
-batches, the best gets every producer but one, which explores another arm
-(unmeasured arms first). Each provider has its own arms and decisions
+**Start cheap.** Every producer starts on ``plain``, the cheapest prompt,
+and only the cheap arms (``plain``, ``hot``, ``rare``: no avoid list, no
+partition) are explored at first. An arm that costs more (an avoid list is
+input tokens, a partition narrows the answer) is explored only once the
+provider's cheap arms are wearing out -- the best cheap arm's recent yield
+has fallen below ``ESCALATE_AT`` of the best it had -- and used only where it
+then measures more per token. Every ``every`` batches *of a provider* the
+arms it may use are compared on that provider's latest batches, the best
+gets every producer but one, which explores another arm (unmeasured arms
+first). On the real small model, exploring the avoid list and partitions
+from the start cost twice the tokens for the same valid items
+(benchmarks/levers_real/README.md). Each provider has its own arms and decisions
 (``UpdateConfiguration.arms``), because what a small local model does with a
 prompt says nothing about what a large hosted one does with it.
 
@@ -69,6 +75,9 @@ ECHO_MARGIN = 0.1
 IN_PARTITION_DROP_RATE = 0.5
 #: batches of an arm on a provider before it can be dropped
 MIN_EVIDENCE_BATCHES = 3
+#: costly arms (an avoid list, a partition) are tried once the best cheap arm's
+#: recent yield has fallen below this share of the best yield it had
+ESCALATE_AT = 0.5
 
 
 @dataclass
@@ -182,6 +191,9 @@ class ProviderArms:
         self.start = DEFAULT_ARM if DEFAULT_ARM in self.arms else arm_names[0]  # cheapest
         self.assignment = {pid: self.start for pid in producer_ids}
         self.dropped: dict[str, str] = {}
+        # costly arms may be explored (the cheap ones wore out, or there are none)
+        self.escalated = not any(ARMS[n].cheap for n in arm_names)
+        self.peak_cheap = 0.0  # the best yield a cheap arm has had
         self.every = every
         self.horizon = 4 * every
         self.seq = 0
@@ -190,7 +202,22 @@ class ProviderArms:
         self.history: deque[StrategyDecision] = deque(maxlen=20)
 
     def live(self) -> list[ArmStats]:
-        return [a for n, a in self.arms.items() if n not in self.dropped]
+        """Arms that may be used: not dropped, and costly ones only once escalated."""
+        return [
+            a
+            for n, a in self.arms.items()
+            if n not in self.dropped and (self.escalated or ARMS[n].cheap)
+        ]
+
+    def _maybe_escalate(self) -> None:
+        cheap = [a for n, a in self.arms.items()
+                 if ARMS[n].cheap and n not in self.dropped and len(a.recent) >= 2]  # fmt: skip
+        if self.escalated or not cheap or len(cheap) == len(self.arms):
+            return
+        best = max(a.per_1k_cost for a in cheap)
+        self.peak_cheap = max(self.peak_cheap, best)
+        if best < ESCALATE_AT * self.peak_cheap:
+            self.escalated = True
 
     def check_drop(self, arm: ArmStats) -> ArmDrop | None:
         if arm.name == self.start or arm.name in self.dropped:
@@ -215,6 +242,7 @@ class ProviderArms:
     def decide(self) -> StrategyDecision | None:
         for arm in self.arms.values():
             arm.since = self.seq - self.horizon
+        self._maybe_escalate()
         live = self.live()
         measured = [a for a in live if len(a.recent) >= 2]
         if not measured:
@@ -339,6 +367,7 @@ class StrategySelector:
                 name: {
                     "arms": {a.name: a.to_dict() for a in p.arms.values()},
                     "dropped": dict(p.dropped),
+                    "escalated": p.escalated,
                     "last_decisions": [d.best for d in p.history],
                     "assignment": {str(k): v for k, v in p.assignment.items()},
                 }

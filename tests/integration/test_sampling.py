@@ -98,3 +98,35 @@ def test_bad_sampling_values_exit_2_with_a_clear_message(tmp_path, field, messag
     assert result.returncode == 2, result.stderr
     assert message in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_the_strategy_arm_shapes_the_prompt_and_the_temperature(tmp_path):
+    log = tmp_path / "fake.log"
+    with (
+        FakeLLMServer(model="m", log_path=log) as server,
+        Collector() as collector,
+        ServiceConstellation(collector.http_endpoint, tmp_path / "run") as constellation,
+    ):
+        config = OrchestratorConfig(
+            topic="Tempered lighthouses",
+            producers=2,
+            iterations=3,
+            provider="env",
+            extra_args=[
+                "--llm", f"name=only,base_url={server.base_url},model=m,temperature=0.6",
+                "--env-file", str(tmp_path / "none.env"), "--record-content",
+                "--arms", "hot",
+            ],
+        )  # fmt: skip
+        orchestrator = constellation.start_orchestrator(config)
+        assert orchestrator.wait(timeout=120) == 0, orchestrator.log_text()[-3000:]
+        topic = Topic.wait_for_topic(config.topic, collector, timeout=60)
+    sent = _sampled_requests(log.read_text())
+    assert len(sent) == 6 and {r["temperature"] for r in sent} == {0.9}  # 0.6 + 0.3
+    cycles = topic.spans(n.GENERATION_CYCLE)
+    assert {c.attr("generation.arm") for c in cycles} == {"hot"}
+    chats = topic.spans(prefix=n.CHAT_PREFIX)
+    assert {c.attr(n.GENAI_REQUEST_TEMPERATURE) for c in chats} == {0.9}
+    for chat in chats:  # the hot arm is a plain prompt: no avoid list, no partition
+        prompt = json.loads(str(chat.attr("gen_ai.input.messages")))[0]["parts"][0]["content"]
+        assert "Focus on" not in prompt and "Do not repeat" not in prompt

@@ -6,6 +6,12 @@ from system.producer.arms import ARMS, arms_for
 ARMS3 = ["plain", "avoid", "rare"]
 
 
+def escalated(sel: StrategySelector, provider: str) -> StrategySelector:
+    """As if the provider's cheap arms had worn out: costly arms may be explored."""
+    sel._provider(provider).escalated = True
+    return sel
+
+
 def test_every_producer_starts_on_the_cheapest_arm():
     sel = StrategySelector([1, 2, 3], list(ARMS))
     assert sel.start_arm == "plain" and ARMS["plain"].cheap
@@ -21,7 +27,7 @@ def test_arms_follow_the_levers_that_are_on():
 
 
 def test_a_costlier_arm_wins_only_when_it_yields_more_per_cost():
-    sel = StrategySelector([1, 2, 3], ARMS3, every=6)
+    sel = escalated(StrategySelector([1, 2, 3], ARMS3, every=6), "p")
     decision = None
     for _ in range(4):
         for name, new, tokens in (("plain", 10, 1000), ("avoid", 30, 1000), ("rare", 5, 1000)):
@@ -29,13 +35,39 @@ def test_a_costlier_arm_wins_only_when_it_yields_more_per_cost():
     assert decision is not None and decision.best == "avoid" and decision.provider == "p"
     assert list(sel.providers["p"].assignment.values()).count("avoid") == 3  # decisive lead
 
-    cheap = StrategySelector([1, 2, 3], ARMS3, every=6)
+    cheap = escalated(StrategySelector([1, 2, 3], ARMS3, every=6), "p")
     for _ in range(4):
         # the avoid list doubles the input: 12 new for 2x the cost loses to 10 at 1x
         for name, new, tokens, inp in (("plain", 10, 600, 100), ("avoid", 12, 1200, 700),
                                        ("rare", 4, 600, 100)):  # fmt: skip
             decision = cheap.record(name, new, tokens, inp, provider="p") or decision
     assert cheap.providers["p"].history[-1].best == "plain"
+
+
+def test_costly_arms_are_explored_only_once_the_cheap_ones_wear_out():
+    sel = StrategySelector([1, 2], ARMS3, every=4)
+    explored: set[str] = set()
+    for _ in range(10):  # a rich topic: plain and rare keep yielding
+        for name in ("plain", "rare"):
+            decision = sel.record(name, 20, 1000, provider="p")
+            explored |= set(decision.assignment.values()) if decision else set()
+    p = sel.providers["p"]
+    assert not p.escalated and "avoid" not in explored
+    assert all("avoid" not in d.assignment.values() for d in p.history)
+    for _ in range(12):  # the cheap arms wear out: a quarter of their best yield
+        for name in ("plain", "rare"):
+            decision = sel.record(name, 5, 1000, provider="p")
+            explored |= set(decision.assignment.values()) if decision else set()
+    assert p.escalated and "avoid" in explored
+
+
+def test_without_cheap_arms_the_costly_ones_are_used_at_once():
+    sel = StrategySelector([1, 2], ["avoid", "focus"], every=2)
+    assert sel.start_arm == "avoid"
+    for _ in range(4):
+        sel.record("avoid", 5, 1000, provider="p")
+        sel.record("focus", 10, 1000, provider="p")
+    assert sel.providers["p"].history[-1].best == "focus"
 
 
 def test_unknown_arms_are_ignored():
@@ -45,7 +77,7 @@ def test_unknown_arms_are_ignored():
 
 
 def test_each_provider_has_its_own_arms():
-    sel = StrategySelector([1, 2], ARMS3, every=4)
+    sel = escalated(escalated(StrategySelector([1, 2], ARMS3, every=4), "big"), "small")
     for _ in range(6):
         for name, big, small in (("plain", 5, 20), ("avoid", 20, 5), ("rare", 1, 1)):
             sel.record(name, big, 1000, provider="big")

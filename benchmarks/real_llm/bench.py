@@ -113,6 +113,11 @@ def run_one(
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     lines = (out / "attributes.txt").read_text(encoding="utf-8").splitlines()
     counts = run["counts"]
+    if run["status"] != "completed" or counts["batches"] != args.producers * args.iterations:
+        # stopped from outside, or requests lost: not a run at equal request counts
+        wanted = args.producers * args.iterations
+        raise RuntimeError(f"{truth.name}/{config}: {run['status']} ({run.get('reason')}) "
+                           f"after {counts['batches']} of {wanted} requests")  # fmt: skip
     entry = {
         "set": truth.name,
         "topic": truth.topic,

@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
         "corpus": answer_stats(answers),
         "line_shapes": line_shapes(answers),
         "accuracy": accuracy(parse, load_labels(), answers),
+        "calibration": calibration(answers),
     }
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
@@ -208,6 +209,81 @@ def main(argv: list[str] | None = None) -> int:
             for name, value in values.items():
                 print(f"  {name}: {value}")
     return 0
+
+
+def _classify_noise(raw: str, echo: tuple[str, ...]) -> str:
+    """Which contract rule drops a noise line (the first that applies)."""
+    from system.dedup.normalize import clean_display
+    from system.producer import parse as p
+
+    line = p.clean_unicode(raw).strip()
+    while (m := p._NUMBERED.match(line)) is not None:
+        line = line[m.end() :]
+    if len(line) > p.MAX_LINE:
+        return "long_line"
+    if p._FENCE.match(line) or p._HEADING.match(line):
+        return "markdown"
+    bare = clean_display(line)
+    key = p._key(bare) if bare else ""
+    if p._INSTRUCTION.match(key):
+        return "instruction_echo"
+    if key and key in echo:
+        return "topic_or_label_echo"
+    if p._LETTER_RANGE.match(bare):
+        return "letter_range"
+    if p.is_commentary(line) or p._COMMENTARY.match(bare):
+        return "commentary"
+    if not bare or p._no_name(bare):
+        return "no_letter"
+    return "sentence"
+
+
+def calibration(answers: list[dict]) -> dict[str, float]:
+    """What ``system.providers.simulated`` reproduces: noise lines per answer, by kind,
+    and the shares of item lines that carry a remark, a description, several items or
+    a leading article (measured with this checkout's parser)."""
+    from system.producer import parse as p
+
+    noise: Counter[str] = Counter()
+    item_lines = remark = description = multi = article = 0
+    for record in answers:
+        context = context_of(record)
+        echo = p._echo_keys(context.topic, context.partition)
+        for raw in record["answer"].splitlines():
+            if not raw.strip():
+                continue
+            items = parse_response(raw, context=context)
+            if not items:
+                kind = _classify_noise(raw, echo)
+                noise[kind] += 1
+                if kind == "letter_range":
+                    noise["letter_range_with_partition"] += bool(context.partition)
+                continue
+            item_lines += 1
+            line = p.clean_unicode(raw).strip()
+            while (m := p._NUMBERED.match(line)) is not None:
+                line = line[m.end() :]
+            multi += len(items) > 1
+            remark += len(items) == 1 and line.rstrip(" .;,").endswith(")")
+            description += len(items) == 1 and not line.rstrip(" .;,").endswith(")") and (
+                len(items[0]) < len(line.strip(" -*•.;,\"'")) - 1)  # fmt: skip
+            article += items[0].casefold().startswith(("the ", "a ", "an "))
+    n = len(answers)
+    partitioned = sum(1 for r in answers if r["params"]["partition"])
+    ranges = noise.pop("letter_range_with_partition", 0)
+    out = {f"noise_per_answer.{kind}": round(count / n, 3) for kind, count in sorted(noise.items())}
+    out["letter_range_per_partitioned_answer"] = round(ranges / max(1, partitioned), 3)
+    out["letter_range_per_unpartitioned_answer"] = round(
+        (noise["letter_range"] - ranges) / max(1, n - partitioned), 3
+    )
+    out.update({
+        "item_lines_per_answer": round(item_lines / n, 3),
+        "item_line.remark": round(remark / item_lines, 3),
+        "item_line.description": round(description / item_lines, 3),
+        "item_line.several_items": round(multi / item_lines, 3),
+        "item_line.leading_article": round(article / item_lines, 3),
+    })  # fmt: skip
+    return out
 
 
 if __name__ == "__main__":

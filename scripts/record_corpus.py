@@ -130,9 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = start_server(args.model, args.threads)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     model_name = Path(args.model).name
-    done: list[dict] = []
+    done: dict[int, dict] = {}  # plan index -> record (records before plan_index: file order)
     if args.resume and args.out.exists():
-        done = [json.loads(line) for line in args.out.read_text(encoding="utf-8").splitlines()]
+        lines = args.out.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines):
+            record = json.loads(line)
+            done[record.get("plan_index", number)] = record
     try:
         with args.out.open("a" if done else "w", encoding="utf-8") as out, httpx.Client(
             timeout=300
@@ -143,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
                 partition = rng.choice(labels) if shape[0] else None
                 seed = rng.randrange(1, 2**31)
                 context = PromptContext(topic, partition)
-                if n < len(done):  # replay the plan up to where the file ends
+                if n in done:  # replay what the file holds of the plan
                     avoids[topic].produced(parse_response(done[n]["answer"], context=context))
                     continue
                 if args.start is not None and n < args.start:

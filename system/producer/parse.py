@@ -24,7 +24,7 @@ noise, so each line of an answer goes through these rules, in order:
    *headed* by the topic or the label, ``<topic>: A, B``, is replaced by its
    description instead); a letter-range line (``A-B``, ``A – C``, ``A to C``
    at the start); no letter in any script, or ASCII letter soup (no two
-   letters in a row: ``E``, ``A&B``); a sentence (10 words or more, 6 or
+   letters in a row: ``E``, ``A&B``); a sentence (10 words or more, 7 or
    more ending with ``.!?``, 5 or more with is/are/was/were), judged on the
    line without its trailing parenthetical remarks and never on a line that
    rule 5 splits.
@@ -124,6 +124,7 @@ _LETTER_RANGE = re.compile(r"^[A-Za-z]\s*(?:-|–|—|\bto\b)\s*[A-Za-z](?![^\W\
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 #: a description after a colon, a spaced dash or a comma and a lowercase word
 _DESCRIPTION = re.compile(r":\s|\s[-–—]{1,2}\s|,\s+(?=[a-zß-ÿ])")
+_SPACED_DASH = re.compile(r"\s[-–—]{1,2}\s")
 _SPLIT = re.compile(r"\s*[,;]\s+")
 _SPLIT_OR_PAREN = re.compile(r"\s*[,;]\s+|[()]")
 _LAST_JOIN = re.compile(r"\s+(?:and|&|or)\s+")
@@ -264,7 +265,9 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     whole = _without_trailing_remarks(bare) if bare.endswith(")") else bare
     parts = _split(whole)  # a list line is no sentence, however many words it has
     if parts is None:
-        if _is_sentence(whole, ended=line.rstrip(_CLOSERS).endswith(_SENTENCE_END)):
+        if _is_sentence(
+            whole, ended=line.rstrip(_CLOSERS).endswith(_SENTENCE_END)
+        ) and not _named_before_a_dash(bare, cut):
             return ()
         if cut is None and whole is bare:  # the common case: one plain item
             return () if _no_name(bare) else (bare,)
@@ -309,11 +312,20 @@ def _key(text: str) -> str:
 
 
 def _is_sentence(item: str, *, ended: bool) -> bool:
-    """10 words or more, 6 or more ``ended`` by ``.!?``, 5 or more with is/are/was/were."""
+    """10 words or more, 7 or more ``ended`` by ``.!?``, 5 or more with is/are/was/were."""
     words = item.count(" ") + 1  # cleaned text: single spaces
-    if words >= 10 or (ended and words >= 6):
+    if words >= 10 or (ended and words >= 7):
         return True
     return words >= 5 and _FINITE_VERB.search(item) is not None
+
+
+def _named_before_a_dash(text: str, cut: int | None) -> bool:
+    """``Name - a long description...``: a short name before a spaced dash is an item,
+    however long its description (rule 2's sentences are judged on it, not on the line)."""
+    if cut is None or _SPACED_DASH.match(text, cut) is None:
+        return False
+    name = text[:cut]
+    return 1 <= name.count(" ") + 1 <= 5 and _starts_like_a_name(name[0])
 
 
 def _description_cut(text: str) -> int | None:

@@ -26,9 +26,21 @@ as with real models. The model reads the prompt text (``parse_prompt``):
   ``-``/``*``/``•`` (25%); 30% of answers open with a preamble line ending in
   ":" and 10% close with a chat remark ("I hope this helps!"); each item is,
   with probability ``noise``, a variant: lower case, UPPER case, a trailing
-  period, wrapped in double quotes (each 1/5 of variants, all with the same
-  key as the original) or prefixed "The " (1/5 of variants: a realistic
-  near-duplicate that the exact key misses).
+  period or wrapped in double quotes (each 1/4 of variants, all with the same
+  key as the original);
+* real-output noise (``REAL_NOISE``, scaled by ``realism``, 1 by default, 0
+  for none), measured on the recorded answers of a real small model
+  (tests/data/real_corpus, by ``scripts/corpus_stats.py``): per answer, noise
+  lines of each kind the parser contract drops (commentary, echoes of the
+  instructions, of the topic and of the partition label, letter-range lines,
+  lines with no letter, over-long lines, sentences), at the rate the corpus
+  shows; per item line, a trailing remark ``X (remark)`` (sometimes the
+  partition label: ``X (A-F)``), a description ``X - d`` / ``X: d``, a
+  leading ``The`` and 2-3 items joined on one line (``A, B and C``). Every
+  decoration parses back to the item's key (the key drops a leading
+  article), so the universe, the draws and the yields do not change: only
+  the text, its tokens and the parser's work do. The rates are the corpus's;
+  the texts of the noise lines are ours.
 
 Two profiles (``PROFILES``; ``--sim-profile`` on the orchestrator) set how
 well the model follows instructions; everything else is the same:
@@ -186,6 +198,36 @@ _CLOSINGS = (
 )
 
 
+#: what real answers look like, measured by ``scripts/corpus_stats.py`` (its
+#: "calibration" section) on tests/data/real_corpus (SmolLM2-135M-Instruct answering
+#: the producer's prompts): noise lines per answer by kind, and the shares of item
+#: lines that carry a remark, a description, several items or a leading article.
+REAL_NOISE: dict[str, float] = {
+    "commentary": 0.48,  # preambles, closings, "The list is complete."
+    "instruction_echo": 0.11,  # "Focus on this part of the topic: A-F"
+    "letter_range_partitioned": 0.47,  # "A-F", "A-B 2018, C-D 2019" (answers with a partition)
+    "letter_range_whole": 0.29,  # the same in answers without one
+    "long_line": 0.11,  # one line of 200+ characters
+    "no_letter": 0.09,  # "2023", "13.", "..."
+    "sentence": 0.45,  # "The list of 30 distinct items is a perfect example of enumeration."
+    "topic_echo": 0.29,  # the topic or the partition label on a line of its own
+    "remark": 0.098,  # "X (remark)"
+    "description": 0.065,  # "X - description", "X: description"
+    "several_items": 0.059,  # "A, B and C" on one line
+    "leading_article": 0.096,  # "The X"
+}
+_SENTENCES = (
+    "The list of {n} distinct items is a perfect example of enumeration.",
+    "These items are all distinct and there are no duplicates in this list.",
+    "Each of the items above is a unique part of the topic of {topic}.",
+    "I have listed the items in no particular order and without any commentary.",
+    "Some of these may be better known than others, but all of them are worth a visit.",
+)
+_COMMENTARY = ("The list is complete.", "The list is complete and concise.", "Here you go:")
+_REMARKS = ("popular", "a local favourite", "since 1850", "free entry", "closed on Mondays")
+_DESCRIPTIONS = ("a well-known place", "worth a visit", "one of the best known")
+
+
 @dataclass(frozen=True)
 class PromptRequest:
     topic: str
@@ -256,6 +298,75 @@ def _dress(items: list[str], rng: random.Random, topic: str) -> str:
     if rng.random() < 0.1:
         lines.append(rng.choice(_CLOSINGS))
     return "\n".join(lines)
+
+
+def _dress_answer(
+    items: list[str], rng: random.Random, request: PromptRequest, realism: float
+) -> str:
+    """A list answer's real-output noise (``REAL_NOISE`` times ``realism``): decorated
+    items, several items on a line, and noise lines, around ``_dress``'s numbering."""
+    rates = {kind: rate * realism for kind, rate in REAL_NOISE.items()}
+    lines: list[str] = []
+    i = 0
+    while i < len(items):
+        item = items[i]
+        group = [item]
+        if rng.random() < rates["several_items"] / 2:  # a line of 2-3 joins that many items
+            while len(group) < rng.choice((2, 3)) and i + len(group) < len(items):
+                group.append(items[i + len(group)])
+        if len(group) > 1 and all(_splittable(x) for x in group):
+            # "A, B" or "A, B and C" (the parser keeps "A and B" alone whole: a name like that)
+            joined = (
+                ", ".join(group) if len(group) == 2 else f"{group[0]}, {group[1]} and {group[2]}"
+            )
+            lines.append(joined)
+            i += len(group)
+            continue
+        roll = rng.random()
+        if roll < rates["remark"]:
+            remark = request.partition if request.partition and rng.random() < 0.3 else None
+            item = f"{item} ({remark or rng.choice(_REMARKS)})"
+        elif roll < rates["remark"] + rates["description"]:
+            described = f"{item}{rng.choice((' - ', ': '))}{rng.choice(_DESCRIPTIONS)}"
+            if len(described.split()) < 9:  # longer, the parser reads a sentence: no item
+                item = described
+        if rng.random() < rates["leading_article"] and len(item.split()) < 5:
+            item = f"The {item}"  # (on a longer line it could read as a sentence)
+        lines.append(item)
+        i += 1
+    noise: list[str] = []
+    letters = "letter_range_partitioned" if request.partition else "letter_range_whole"
+    label = request.partition or "A-Z"
+    if not (_LETTER_RANGE.match(label) or _SINGLE_LETTER.match(label)):
+        label = "A-Z"  # a sub-topic label is no range of letters
+    makers = {
+        "commentary": lambda: rng.choice(_COMMENTARY),
+        "instruction_echo": lambda: (
+            f"Focus on this part of the topic: {request.partition}" if request.partition
+            else f"List {request.count} distinct items, one per line:"
+        ),
+        letters: lambda: rng.choice((label, f"{label} {rng.randrange(1990, 2030)}")),
+        "long_line": lambda: f"{request.count} distinct items: " + ", ".join(
+            str(n) for n in range(1, 70)),
+        "no_letter": lambda: rng.choice(("2023", "...", f"{request.count}.", "1, 2, 3")),
+        "sentence": lambda: rng.choice(_SENTENCES).format(n=request.count, topic=request.topic),
+        "topic_echo": lambda: request.partition if request.partition and rng.random() < 0.3
+        else request.topic,
+    }  # fmt: skip
+    for kind, make in makers.items():
+        rate = rates[kind]
+        for _ in range(int(rate) + (rng.random() < rate - int(rate))):
+            noise.append(make())
+    for line in noise:
+        lines.insert(rng.randrange(len(lines) + 1), line)
+    return _dress(lines, rng, request.topic) if lines else ""
+
+
+def _splittable(item: str) -> bool:
+    """Whether the parser splits this item back out of ``A, B and C`` (rule 5)."""
+    return len(item.split()) <= 5 and item[:1].isupper() and not any(
+        sep in item for sep in (", ", "; ", " and ", " & ", " or ", "(")
+    )  # fmt: skip
 
 
 def _stem(word: str) -> str:
@@ -367,6 +478,7 @@ class SimulatedModel:
         partition_boost: float | None = None,
         partition_obedience: float | None = None,
         noise: float = 0.15,
+        realism: float = 1.0,
     ) -> None:
         """``profile`` (``PROFILES``) sets the obedience; explicit values override it."""
         if profile not in PROFILES:
@@ -386,6 +498,9 @@ class SimulatedModel:
         if self.partition_boost <= 0:
             raise ValueError("partition_boost must be positive")
         self.noise = noise
+        if realism < 0:
+            raise ValueError("realism must be at least 0")
+        self.realism = realism
         self._inverse_weights: dict[str, list[float]] = {}
         self._partition_cache: dict[tuple[str, str], list[float]] = {}
         self._fits_cache: dict[tuple[str, str], list[bool]] = {}
@@ -523,16 +638,14 @@ class SimulatedModel:
     def _variant(self, item: str, rng: random.Random) -> str:
         if rng.random() >= self.noise:
             return item
-        kind = rng.randrange(5)
+        kind = rng.randrange(4)
         if kind == 0:
             return item.lower()
         if kind == 1:
             return item.upper()
         if kind == 2:
             return item + "."
-        if kind == 3:
-            return f'"{item}"'
-        return f"The {item}"
+        return f'"{item}"'
 
     def complete(self, prompt: str, seed: int) -> SimulatedCompletion:
         """The model's answer to ``prompt``; a pure function of ``(prompt, seed)``."""
@@ -542,4 +655,6 @@ class SimulatedModel:
         request = parse_prompt(prompt)
         rng = random.Random(seed ^ topic_hash(request.topic))
         items = [self._variant(item, rng) for item in self._draw(request, rng)]
+        if self.realism > 0:
+            return self._completion(prompt, _dress_answer(items, rng, request, self.realism))
         return self._completion(prompt, _dress(items, rng, request.topic))

@@ -13,16 +13,19 @@ from system.orchestrator.config import (
     ConfigError,
     build_run_config,
 )
-from system.producer.parse import parse_response
+from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 from system.providers.registry import create_provider
-from system.providers.simulated import DEFAULT_PROFILE, PROFILES, SimulatedModel
+from system.providers.simulated import DEFAULT_PROFILE, PROFILES, SimulatedModel, parse_prompt
 
 TOPIC = "Harbours"
 
 
 def answers(model: SimulatedModel, prompt: str, seeds: range) -> list[list[str]]:
-    return [parse_response(model.complete(prompt, seed).text) for seed in seeds]
+    """Parsed as the producer parses them: with the prompt's topic and partition."""
+    request = parse_prompt(prompt)
+    context = PromptContext(request.topic, request.partition)
+    return [parse_response(model.complete(prompt, seed).text, context=context) for seed in seeds]
 
 
 def in_range(item: str, low: str = "A", high: str = "F") -> bool:
@@ -95,7 +98,7 @@ def test_strong_keeps_to_the_partition() -> None:
 
 
 def test_strong_pads_with_off_focus_items_when_the_partition_runs_out() -> None:
-    model = SimulatedModel(profile="strong", noise=0.0)
+    model = SimulatedModel(profile="strong", noise=0.0, realism=0.0)  # exact names
     letter_d = [x for x in model.universe(TOPIC) if x.startswith("D")]
     assert 0 < len(letter_d) < 20
     prompt = build_prompt(TOPIC, 40, avoid=letter_d[:2], partition="D")

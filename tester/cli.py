@@ -1,7 +1,7 @@
 """``python -m tester``: start the system, collect its traces, assert on them.
 
-Exit codes: 0 every scenario passed, 1 a scenario failed (or left a process
-behind), 2 usage error.
+Exit codes: 0 every scenario passed (or was skipped, with its reason), 1 a
+scenario failed (or left a process behind), 2 usage error.
 """
 
 from __future__ import annotations
@@ -37,11 +37,12 @@ from tester.report import (
     INCOMPLETE,
     NO_TELEMETRY,
     PASSED,
+    SKIPPED,
     ScenarioResult,
     write_json,
     write_junit,
 )
-from tester.scenario import ScenarioContext
+from tester.scenario import SKIP_FACT, ScenarioContext, ScenarioSkipped
 from tester.schema import KNOWN_SERVICES
 from tester.topic.evidence import describe_span
 from tester.version import version
@@ -296,6 +297,9 @@ def run_scenario(
     )
     for line in ctx.notes:
         print(f"   note: {line}")
+    if status == SKIPPED:
+        print(f"== scenario {name} SKIPPED: {detail}")
+        return result
     if not passed:
         print(detail, file=sys.stderr)
         print(
@@ -345,6 +349,8 @@ def _judge(body: Callable[[], None]) -> tuple[str, str]:
     """(status, detail) of running body: the statuses are the report's."""
     try:
         body()
+    except ScenarioSkipped as exc:
+        return SKIPPED, str(exc)
     except NoTelemetry as exc:
         return NO_TELEMETRY, f"NO TELEMETRY: {exc}"
     except IncompleteTrace as exc:
@@ -368,7 +374,9 @@ def replay(folder: Path, scenarios: dict[str, ModuleType]) -> list[ScenarioResul
         module = scenarios.get(name)
         started = time.monotonic()
         print(f"== replay {name} from {workdir} ({len(ctx.store)} spans)")
-        if module is None or not callable(getattr(module, "check", None)):
+        if ctx.facts.get(SKIP_FACT):
+            status, detail = SKIPPED, str(ctx.facts[SKIP_FACT])
+        elif module is None or not callable(getattr(module, "check", None)):
             status, detail = ERROR, f"scenario {name!r} has no check(ctx) to replay"
         else:
             status, detail = _judge(functools.partial(module.check, ctx))
@@ -463,7 +471,8 @@ def _finish(
     others = "".join(f", {c} {s}" for s, c in counts.items() if s != FAILED)
     failed = counts.get(FAILED, 0) + (expected - len(results))
     print(f"{passed} passed, {failed} failed{others} (artifacts in {root})")
-    return EXIT_PASS if passed == expected else EXIT_FAIL
+    ok = sum(r.ok for r in results)
+    return EXIT_PASS if ok == expected else EXIT_FAIL
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ FAILED = "failed"
 INCOMPLETE = "incomplete trace"
 NO_TELEMETRY = "no telemetry"
 ERROR = "error"  # the scenario itself crashed
+SKIPPED = "skipped"  # could not run here (e.g. an optional extra missing); not a failure
 
 
 @dataclass
@@ -38,23 +39,36 @@ class ScenarioResult:
         if not self.status:
             self.status = PASSED if self.passed else FAILED
 
+    @property
+    def skipped(self) -> bool:
+        return self.status == SKIPPED
+
+    @property
+    def ok(self) -> bool:
+        """Passed, or skipped with a reason: neither fails a run."""
+        return self.passed or self.skipped
+
 
 def write_junit(path: Path, results: list[ScenarioResult]) -> None:
     failures = sum(r.status == FAILED for r in results)
-    errors = sum(not r.passed and r.status != FAILED for r in results)
+    errors = sum(not r.ok and r.status != FAILED for r in results)
     suite = ET.Element(
         "testsuite",
         name="tester",
         tests=str(len(results)),
         failures=str(failures),
         errors=str(errors),
+        skipped=str(sum(r.skipped for r in results)),
         time=f"{sum(r.duration_s for r in results):.3f}",
     )
     for r in results:
         case = ET.SubElement(
             suite, "testcase", classname="scenarios", name=r.name, time=f"{r.duration_s:.3f}"
         )
-        if not r.passed:
+        if r.skipped:
+            skipped = ET.SubElement(case, "skipped", message=r.detail[:500] or SKIPPED)
+            skipped.text = r.detail
+        elif not r.passed:
             # incomplete trace / no telemetry / crash: <error>, the run could not be judged
             failure = ET.SubElement(
                 case,
@@ -74,7 +88,8 @@ def write_junit(path: Path, results: list[ScenarioResult]) -> None:
 def write_json(path: Path, results: list[ScenarioResult]) -> None:
     summary = {
         "passed": sum(r.passed for r in results),
-        "failed": sum(not r.passed for r in results),
+        "failed": sum(not r.ok for r in results),
+        "skipped": sum(r.skipped for r in results),
         "statuses": {s: sum(r.status == s for r in results) for s in {r.status for r in results}},
         "duration_s": round(sum(r.duration_s for r in results), 3),
         "scenarios": [asdict(r) for r in results],

@@ -17,6 +17,12 @@ from tester.constellation import ServiceConstellation
 from tester.topic import Topic
 
 FACTS_FILE = "scenario.json"
+SKIP_FACT = "skipped"
+
+
+class ScenarioSkipped(Exception):
+    """The scenario cannot run here (an optional extra is missing...): the reason is
+    one line, and the verdict is "skipped", which fails nothing."""
 
 
 @dataclass
@@ -98,6 +104,11 @@ class ScenarioContext:
         constellation = ServiceConstellation(endpoint, folder)
         self.constellations.append(constellation)
         return constellation
+
+    def skip(self, reason: str) -> None:
+        """End the scenario as skipped (recorded, so a replay skips it too)."""
+        self.facts[SKIP_FACT] = reason
+        raise ScenarioSkipped(reason)
 
     def note(self, text: str) -> None:
         """A line for the report (printed after the scenario)."""

@@ -174,6 +174,12 @@ class ServiceConstellation:
         self.web = WebMode(url, control, output_root, orchestrator, webserver)
         return self.web
 
+    def adopt(self, process: ManagedProcess) -> ManagedProcess:
+        """A process started elsewhere (a local LLM server...) that this constellation
+        stops with the rest (after the system's processes) and counts among leftovers."""
+        self.processes.insert(0, process)
+        return process
+
     # ------------------------------------------------------------- inspecting
     def producer_processes(self) -> list[psutil.Process]:
         found = []

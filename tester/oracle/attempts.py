@@ -1,0 +1,70 @@
+"""LLM attempts as the spans tell them (docs/tracing.md, ``chat {model}``).
+
+One ``Attempt`` per HTTP request the system says it made: today one ``chat``
+span per attempt. The oracle matches these against the fake server's ledger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tester import schema as n
+from tester.collector import Span
+
+#: error.type values meaning the client gave up or was told to stop, whatever the server did
+GAVE_UP = frozenset({"timeout", "CancelledError", "cancelled"})
+
+
+@dataclass
+class Attempt:
+    span: Span
+    producer: int | None
+    port: int | None
+    start: float  # seconds, wall clock
+    end: float
+    ok: bool
+    error_type: str | None
+    response_model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cycle_id: str | None  # the parent span (generation.cycle or subtopics.propose)
+
+    def describe(self) -> str:
+        what = (
+            f"ok model={self.response_model} tokens={self.input_tokens}/{self.output_tokens}"
+            if self.ok
+            else f"error.type={self.error_type}"
+        )
+        return (
+            f"chat span {self.span.span_id} producer {self.producer} port {self.port} "
+            f"{self.start:.3f}..{self.end:.3f} {what}"
+        )
+
+
+def _int(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else None
+
+
+def attempts(spans: list[Span]) -> list[Attempt]:
+    found = []
+    for span in spans:
+        if not span.name.startswith(n.CHAT_PREFIX):
+            continue
+        pid = span.resource.get(n.PRODUCER_ID, span.attr(n.PRODUCER_ID))
+        found.append(
+            Attempt(
+                span=span,
+                producer=_int(pid),
+                port=_int(span.attr(n.SERVER_PORT)),
+                start=span.start_ns / 1e9,
+                end=span.end_ns / 1e9,
+                ok=span.status != "ERROR",
+                error_type=None if span.status != "ERROR" else str(span.attr(n.ERROR_TYPE)),
+                response_model=span.attr(n.GENAI_RESPONSE_MODEL),
+                input_tokens=_int(span.attr(n.GENAI_INPUT_TOKENS)),
+                output_tokens=_int(span.attr(n.GENAI_OUTPUT_TOKENS)),
+                cycle_id=span.parent_span_id,
+            )
+        )
+    found.sort(key=lambda a: a.start)
+    return found

@@ -1,4 +1,4 @@
-"""CLI mode on the tester's fake model: 3 producers x 10 iterations complete, judged by its ledger."""
+"""CLI mode on the fake model: 3 producers x 10 iterations complete, judged by its ledger."""
 
 from __future__ import annotations
 

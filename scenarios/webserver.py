@@ -108,9 +108,7 @@ def run(ctx: ScenarioContext) -> None:
 
 
 def _http_span(q: Spans, method: str, route: str) -> Spans:
-    return q.service(n.SERVICE_WEBSERVER).where(
-        **{n.HTTP_METHOD: method, n.HTTP_ROUTE: route}
-    )
+    return q.service(n.SERVICE_WEBSERVER).where(**{n.HTTP_METHOD: method, n.HTTP_ROUTE: route})
 
 
 def check(ctx: ScenarioContext) -> None:

@@ -299,6 +299,14 @@ class FakeLLMHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a stopped producer) is not an error worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
     def __init__(self, address: tuple[str, int], state: ServerState) -> None:
         super().__init__(address, Handler)
         self.state = state

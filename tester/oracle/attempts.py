@@ -28,6 +28,13 @@ class Attempt:
     input_tokens: int | None
     output_tokens: int | None
     cycle_id: str | None  # the parent span (generation.cycle or subtopics.propose)
+    partition: str | None = None  # what the cycle says its prompt asked for
+    avoid_items: int | None = None
+
+    @property
+    def abandoned(self) -> bool:
+        """Ended without an answer or an error: the process stopped while waiting."""
+        return self.ok and self.response_model is None and self.output_tokens is None
 
     def describe(self) -> str:
         what = (
@@ -46,11 +53,14 @@ def _int(value: object) -> int | None:
 
 
 def attempts(spans: list[Span]) -> list[Attempt]:
+    by_id = {s.span_id: s for s in spans}
     found = []
     for span in spans:
         if not span.name.startswith(n.CHAT_PREFIX):
             continue
         pid = span.resource.get(n.PRODUCER_ID, span.attr(n.PRODUCER_ID))
+        cycle = by_id.get(span.parent_span_id or "")
+        is_cycle = cycle is not None and cycle.name == n.GENERATION_CYCLE
         found.append(
             Attempt(
                 span=span,
@@ -64,6 +74,10 @@ def attempts(spans: list[Span]) -> list[Attempt]:
                 input_tokens=_int(span.attr(n.GENAI_INPUT_TOKENS)),
                 output_tokens=_int(span.attr(n.GENAI_OUTPUT_TOKENS)),
                 cycle_id=span.parent_span_id,
+                partition=cycle.attr("generation.partition") if is_cycle and cycle else None,
+                avoid_items=int(cycle.attr("generation.avoid_items", 0) or 0)
+                if is_cycle and cycle
+                else None,
             )
         )
     found.sort(key=lambda a: a.start)

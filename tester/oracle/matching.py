@@ -29,6 +29,14 @@ _ERROR_OF_OUTCOME = {
 def compatible(entry: Entry, attempt: Attempt) -> bool:
     if not (attempt.start - TOLERANCE_S <= entry.arrival <= attempt.end + TOLERANCE_S):
         return False
+    if attempt.avoid_items is not None and entry.asked.get("kind") == "items":
+        # the prompt the server got is the one the cycle says it built
+        if attempt.avoid_items != len(entry.asked.get("avoid") or []):
+            return False
+        if attempt.partition is not None and attempt.partition != entry.asked.get("partition"):
+            return False
+    if attempt.abandoned:
+        return True
     if not attempt.ok and attempt.error_type in GAVE_UP:
         # the client stopped waiting: the server answered later, or not at all
         return entry.answered is None or entry.answered >= attempt.end - TOLERANCE_S

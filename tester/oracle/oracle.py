@@ -120,11 +120,18 @@ class Oracle:
                 self._fail(
                     f"{len(lost)} request(s) answered by the fake server on port {m.ledger.port} "
                     "have no chat span reporting that answer (same time, outcome, "
-                    "gen_ai.response.model and token usage); nearest chat spans marked",
+                    "gen_ai.response.model and token usage, and a generation.cycle whose "
+                    "generation.partition and generation.avoid_items are the prompt's); "
+                    "nearest chat spans marked",
                     lost,
                     near,
                 )
-            if m.unmatched_attempts:
+            strays = [
+                a for a in m.unmatched_attempts
+                if not (a.abandoned and any(x <= a.end and a.start <= y for x, y in windows))
+            ]  # fmt: skip
+            if strays:
+                m.unmatched_attempts = strays
                 self._fail(
                     f"{len(m.unmatched_attempts)} chat span(s) to port {m.ledger.port} match no "
                     "request the server saw: "

@@ -38,8 +38,13 @@ until the text no longer changes (in practice at most twice), so
 ``normalize(normalize(x)) == normalize(x)``. Examples: ``"1. Eiffel Tower"``,
 ``"- eiffel tower."``, ``'"EIFFEL TOWER"'``, ``"Eiffel  Tower!"`` and
 ``"ＥＩＦＦＥＬ ＴＯＷＥＲ"`` all normalize to ``"eiffel tower"``;
-``"straße"`` and ``"STRASSE"`` both to ``"strasse"``. A leading article is
-*not* removed: ``"The Louvre"`` and ``"Louvre"`` are different keys.
+``"straße"`` and ``"STRASSE"`` both to ``"strasse"``.
+
+The key also drops a leading English article (``the``, ``a``, ``an`` and a
+space) when more words follow, repeatedly (``"The Louvre"``, ``"the
+louvre"`` and ``"Louvre"`` are one attribute; ``"A"`` and ``"The"`` alone
+stay). Only the key: the display keeps the article, and the first-seen form
+is what attributes.txt shows. Real models write the same entity both ways.
 """
 
 from __future__ import annotations
@@ -66,6 +71,8 @@ _APOSTROPHES = frozenset("'’")
 _WRAPPERS = ("**", "__")
 _TRAILING = ".,;:!?…"
 _MAX_NORMALIZE_ROUNDS = 8
+#: a leading English article (on the case-folded text) with a word after it
+_ARTICLE = re.compile(r"^(?:the|an|a) +(?=\S)")
 
 
 def _closing_reappears(inner: str, closing: str) -> bool:
@@ -129,8 +136,20 @@ def normalize(text: str) -> str:
     """The dedup key form of one candidate line (see the module docstring)."""
     text = clean_display(text)
     for _ in range(_MAX_NORMALIZE_ROUNDS):
-        folded = clean_display(unicodedata.normalize("NFKC", text).casefold())
+        folded = _drop_articles(clean_display(unicodedata.normalize("NFKC", text).casefold()))
         if folded == text:
             break
         text = folded
     return text
+
+
+def _drop_articles(folded: str) -> str:
+    """A leading ``the``/``a``/``an`` followed by more words, repeatedly, then cleaned again."""
+    while True:
+        match = _ARTICLE.match(folded)
+        if match is None:
+            return folded
+        rest = clean_display(folded[match.end() :])
+        if not rest:
+            return folded
+        folded = rest

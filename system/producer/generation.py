@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from system.producer.parse import parse_response
+from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 from system.producer.resilience.router import Router
 from system.providers.base import Completion, Provider, ProviderError
@@ -93,11 +93,12 @@ async def generate(
     partition: str | None = None,
     avoid: Sequence[str] = (),
 ) -> CycleResult:
-    """Build the prompt, get an answer through the router (retries, failover), parse it."""
+    """Build the prompt, get an answer through the router (retries, failover), parse it
+    (the topic and partition tell the parser what an echo of the prompt is)."""
     prompt = build_prompt(topic, request_size, avoid=avoid, partition=partition)
     outcome = await router.complete(prompt, seed)
     return CycleResult(
-        parse_response(outcome.completion.text),
+        parse_response(outcome.completion.text, context=PromptContext(topic, partition)),
         outcome.completion,
         outcome.provider,
         outcome.attempts,

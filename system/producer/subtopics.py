@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from system.dedup.partition_match import letter_range
-from system.producer.parse import parse_response
+from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_subtopics_prompt
 from system.producer.resilience.router import Router
 from system.providers.base import Completion, Provider
@@ -81,5 +81,7 @@ async def propose(
     """Ask the LLM for sub-topics through the router; ProviderError when it cannot answer."""
     prompt = build_subtopics_prompt(topic, count, exclude)
     outcome = await router.complete(prompt, seed)
-    labels = clean_labels(parse_response(outcome.completion.text), count, exclude)
+    labels = clean_labels(
+        parse_response(outcome.completion.text, context=PromptContext(topic)), count, exclude
+    )
     return SubtopicResult(labels, outcome.completion, outcome.provider, outcome.attempts)

@@ -212,11 +212,13 @@ class Producer:
             },
         ) as span:
             tasks = [
-                asyncio.create_task(self._receive(frames)),
-                asyncio.create_task(self._generate_all(router)),
+                asyncio.create_task(self._receive(frames), name="receive"),
+                asyncio.create_task(self._generate_all(router), name="generation"),
             ]
             if self._stdin is not None:
-                tasks.append(asyncio.create_task(self._watch_stdin(self._stdin)))
+                tasks.append(asyncio.create_task(self._watch_stdin(self._stdin), name="stdin"))
+            for task in tasks:
+                task.add_done_callback(self._on_task_done)
             await self._stop.wait()
             side = list(self._side_tasks)  # a sub-topic proposal in flight
             for task in tasks + side:
@@ -241,10 +243,30 @@ class Producer:
             ]
             if errors:
                 span.record_exception(errors[0])
-                span.set_status(Status(StatusCode.ERROR, str(errors[0])))
-                log.error("producer failed: %s", errors[0])
+                span.set_status(
+                    Status(StatusCode.ERROR, f"{type(errors[0]).__name__}: {errors[0]}"[:500])
+                )
+                log.error("producer failed: %r", errors[0])
                 return EXIT_ERROR
         return EXIT_OK
+
+    def _on_task_done(self, task: asyncio.Task[None]) -> None:
+        """A task that dies of an unexpected exception stops the producer at once.
+
+        Without this a dead generation task left the producer connected and
+        idle for good (an answer with a lone surrogate once did): the run
+        never ended. Now the producer stops, ``_work`` records the exception
+        on ``producer.run`` (status ERROR) and exits non-zero, and the
+        orchestrator restarts it like any producer that died.
+        """
+        if task.cancelled() or task.exception() is None:
+            return
+        exc = task.exception()
+        log.error(
+            "producer task %r failed: %s: %s", task.get_name(), type(exc).__name__, exc,
+            exc_info=exc,
+        )  # fmt: skip
+        self.request_stop(f"internal error in {task.get_name()}: {type(exc).__name__}")
 
     async def _receive(self, frames: FrameReader) -> None:
         try:

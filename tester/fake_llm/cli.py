@@ -7,7 +7,9 @@ import logging
 import random
 import signal
 import sys
+from pathlib import Path
 
+from tester.fake_llm.canned import CannedAnswers, CannedError
 from tester.fake_llm.faults import FaultPlan, PlanError, parse_plan
 from tester.fake_llm.model import MAX_UNIVERSE, UNIVERSE_SIZE
 from tester.fake_llm.noise import NoiseConfig
@@ -49,6 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--response-model", default=None, help="model name in answers (default: --model)"
     )
     p.add_argument("--seed", type=int, default=None, help="seed of the answers' randomness")
+    p.add_argument(
+        "--answers",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="serve these answers (JSON Lines of strings or {'answer': ...}) in turn (canned.py)",
+    )
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning"])
     return p
 
@@ -63,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         noise = NoiseConfig.parse(args.noise, args.noise_rate)
         if not 1 <= args.universe <= MAX_UNIVERSE:
             raise ValueError(f"--universe must be 1..{MAX_UNIVERSE}")
-    except (PlanError, ValueError) as exc:
+        canned = CannedAnswers.load(args.answers) if args.answers is not None else None
+    except (PlanError, CannedError, ValueError) as exc:
         print(f"fake-llm: error: {exc}", file=sys.stderr)
         return 2
     api_key = None
@@ -84,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         noise=noise,
         universe_size=args.universe,
         rng=random.Random(args.seed),
+        canned=canned,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
     host, port = server.server_address[:2]

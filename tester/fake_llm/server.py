@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tester.fake_llm import model
+from tester.fake_llm.canned import CannedAnswers
 from tester.fake_llm.faults import FaultPlan, PlanError, Step, parse_plan
 from tester.fake_llm.ledger import SAMPLING_KEYS, Entry, Ledger, Line, redact_headers
 from tester.fake_llm.noise import NoiseConfig
@@ -46,6 +47,7 @@ class ServerState:
     noise: NoiseConfig = field(default_factory=lambda: NoiseConfig(frozenset(), 0.0))
     universe_size: int = model.UNIVERSE_SIZE
     ledger: Ledger = field(default_factory=Ledger)
+    canned: CannedAnswers | None = None  # --answers: replayed instead of the model's
     lock: threading.Lock = field(default_factory=threading.Lock)
     outcomes: Counter[str] = field(default_factory=Counter)
     input_tokens: int = 0
@@ -237,7 +239,12 @@ class Handler(BaseHTTPRequestHandler):
         seed = body.get("seed")
         with state.lock:
             rng = random.Random(seed if isinstance(seed, int) else state.rng.getrandbits(64))
-        lines = model.answer(prompt, rng, state.known, noise=state.noise, size=state.universe_size)
+        if state.canned:
+            lines = [Line(x, "unknown", "canned") for x in state.canned.next().splitlines()]
+        else:
+            lines = model.answer(
+                prompt, rng, state.known, noise=state.noise, size=state.universe_size
+            )
         finish = "stop"
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
         if isinstance(max_tokens, int):

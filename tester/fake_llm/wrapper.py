@@ -41,6 +41,7 @@ class FakeLLMServer:
         universe: int | None = None,
         response_model: str | None = None,
         seed: int | None = None,
+        answers: Path | None = None,
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
         ready_timeout: float = 30.0,
@@ -59,6 +60,8 @@ class FakeLLMServer:
             self.argv += ["--response-model", response_model]
         if seed is not None:
             self.argv += ["--seed", str(seed)]
+        if answers is not None:
+            self.argv += ["--answers", str(answers)]
         if require_key_env:
             self.argv += ["--require-key-env", require_key_env]
         self.log_path = log_path

@@ -172,5 +172,34 @@ def test_keys_are_xxh3_64_of_the_normalized_utf8() -> None:
 
 def test_distinct_items_keep_distinct_keys() -> None:
     assert key_of("Louvre") != key_of("Louvre Pyramid")
-    assert key_of("The Louvre") != key_of("Louvre")  # a near-duplicate, not an exact one
+    assert key_of("The Louvre") == key_of("Louvre")  # the key drops a leading article
+    assert key_of("The Louvre Pyramid") != key_of("Louvre")
+    assert key_of("Theatre") != key_of("atre")
     assert key_of("Café") != key_of("Cafe")  # accents are kept
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("The Louvre", "louvre"),
+        ("the  louvre.", "louvre"),
+        ("An Apple Store", "apple store"),
+        ("A Tribe Called Quest", "tribe called quest"),
+        ("1. **The Eiffel Tower**", "eiffel tower"),
+        ("The A Team", "team"),  # repeated, so the key is a fixed point
+        ('The "Louvre"', "louvre"),
+        ("The", "the"),  # an article alone is a word, not an article
+        ("A", "a"),
+        ("The The", "the"),
+        ("Theatre", "theatre"),
+        ("Anaheim", "anaheim"),
+        ("A. Lincoln", "a. lincoln"),
+    ],
+)
+def test_a_leading_article_is_not_part_of_the_key(text: str, key: str) -> None:
+    assert normalize(text) == key
+    assert normalize(normalize(text)) == key
+
+
+def test_the_article_stays_in_the_display() -> None:
+    assert clean_display("The Louvre.") == "The Louvre"

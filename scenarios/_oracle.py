@@ -22,7 +22,7 @@ from tester.scenario import ScenarioContext
 from tester.topic import Topic
 
 #: the noise every discovery scenario's model wraps its items in (``TESTER_NOISE`` overrides)
-NOISE = os.environ.get("TESTER_NOISE", "basic")
+NOISE = os.environ.get("TESTER_NOISE", "all")
 NOISE_RATE = 0.25
 
 

@@ -27,13 +27,17 @@ from tester.fake_llm.ledger import Candidate, Line
 ITEM_KINDS = ("case", "numbering", "bullets", "bold", "quotes", "article", "remark", "dash",
               "colon_desc")  # fmt: skip
 #: whole lines of noise, or lines of several items
-LINE_KINDS = ("preamble", "closer", "blank", "fence", "section", "off_topic", "multi",
+LINE_KINDS = ("preamble", "closer", "blank", "fence", "section", "off_topic", "multi", "pair",
               "table", "heading", "echo_prompt", "echo_partition", "sentence", "numbers",
               "rule")  # fmt: skip
 ALL_KINDS = frozenset(ITEM_KINDS + LINE_KINDS)
 BASIC = frozenset({"case", "numbering", "bullets", "bold", "quotes", "preamble", "closer",
                    "blank", "fence", "section", "off_topic", "rule"})  # fmt: skip
-CONTRACT = ALL_KINDS - BASIC
+#: kinds where the system's parser reads the contract otherwise: only when named. ``pair``:
+#: a two-part ``A and B`` / ``A & B`` line, split by docs/tracing.md rule 5 but kept whole by
+#: system/producer/parse.py (which splits only lists that also hold a comma or a semicolon)
+DISPUTED = frozenset({"pair"})
+CONTRACT = ALL_KINDS - BASIC - DISPUTED
 
 _PREAMBLES = ("Here are {n} {topic}:", "Sure! Here is a list of {topic}:",
               "Certainly, here are some {topic}:", "Here are some more items:")  # fmt: skip
@@ -71,12 +75,15 @@ class NoiseConfig:
 
     @classmethod
     def parse(cls, text: str, rate: float = 0.25) -> NoiseConfig:
-        """``basic``, ``contract``, ``all``, ``none`` or a comma list of kinds (mixable)."""
+        """``basic``, ``contract``, ``all`` (not the disputed kinds), ``none`` or a comma list
+        of kinds (mixable: ``all,pair``)."""
         kinds: set[str] = set()
         for word in (w.strip() for w in text.split(",")):
             if not word or word == "none":
                 continue
-            kinds |= {"basic": BASIC, "contract": CONTRACT, "all": ALL_KINDS}.get(word, {word})
+            kinds |= {"basic": BASIC, "contract": CONTRACT, "all": ALL_KINDS - DISPUTED}.get(
+                word, {word}
+            )
         return cls(frozenset(kinds), rate)
 
 
@@ -135,6 +142,8 @@ def _multi(names: Sequence[str], rng: random.Random) -> Line:
     else:
         text = rng.choice((", ".join(names), "; ".join(names),
                            ", ".join(names[:-1]) + " and " + names[-1]))  # fmt: skip
+    if len(text.split()) >= 10:  # the contract's sentence rule comes first: the line is dropped
+        return Line(text, "noise", "multi_sentence")
     return Line(text, "item", "multi", [Candidate(n, n) for n in names])
 
 
@@ -167,10 +176,14 @@ def answer_lines(
         body.append(_table(queue[:take]))
         queue = queue[take:]
     while queue:
-        if "multi" in on and len(queue) >= 2 and rng.random() < rate / 4:
-            take = min(len(queue), rng.randint(2, 3))
+        if "multi" in on and len(queue) >= 3 and rng.random() < rate / 4:
+            take = rng.randint(3, min(4, len(queue)))
             body.append([_multi(queue[:take], rng)])
             queue = queue[take:]
+            continue
+        if "pair" in on and len(queue) >= 2 and rng.random() < rate / 4:
+            body.append([_multi(queue[:2], rng)])
+            queue = queue[2:]
             continue
         name = queue.pop(0)
         if item_kinds and rng.random() < rate:

@@ -185,7 +185,9 @@ def answer_lines(
             queue = queue[take:]
             continue
         if "pair" in on and len(queue) >= 2 and rng.random() < rate / 4:
-            body.append([_multi(queue[:2], rng)])
+            pair = _multi(queue[:2], rng)
+            pair.kind = "pair"
+            body.append([pair])
             queue = queue[2:]
             continue
         name = queue.pop(0)

@@ -5,6 +5,10 @@ Server ``flaky`` answers a few requests, then 429s (Retry-After 0.3 s) and
 ``steady`` has a short 503 burst. The trace must show retries, flaky's
 breaker opening, failover to steady, the run completing, and, once flaky is
 back, a half-open probe that closes the breaker and traffic to flaky again.
+
+Each LLM request is one ``chat`` span covering its attempts; a failed HTTP
+attempt is an ``llm.attempt`` event with ``error.type`` on it, and a request
+that failed every attempt is a ``chat`` span with status ERROR.
 """
 
 from __future__ import annotations
@@ -87,13 +91,48 @@ def check(ctx: ScenarioContext) -> None:
     assert topic.summary()["batches"] == PRODUCERS * ITERATIONS
 
     calls = chat_spans(topic)
-    failed = [c for c in calls if c.status == "ERROR"]
-    error_types = sorted({str(c.attr(n.ERROR_TYPE)) for c in failed})
+    cycles = topic.spans(n.GENERATION_CYCLE)
+    # one chat span per request: every cycle that reached a provider has exactly one
+    reached = [c for c in cycles if not c.attr(n.CYCLE_DEGRADED)]
+    assert len(calls) == len(reached), (
+        f"{len(calls)} chat spans for {len(reached)} generation cycles that called a provider"
+    )
+    attempts_of = {id(c): [e for e in c.events if e.name == n.EVENT_ATTEMPT] for c in calls}
+    bad_count = [c for c in calls if len(attempts_of[id(c)]) != int(c.attr(n.LLM_ATTEMPTS, 0))]
+    assert not bad_count, "llm.attempts != llm.attempt events:\n" + topic.evidence(bad_count[:3])
+    failed_attempts = [
+        (c, e) for c in calls for e in attempts_of[id(c)] if e.attributes.get(n.ERROR_TYPE)
+    ]
+    error_types = sorted({str(e.attributes[n.ERROR_TYPE]) for _, e in failed_attempts})
     for expected in ("429", "500", "connection_error"):
-        assert expected in error_types, f"no failed chat span with error.type {expected}: " + (
-            f"{error_types}\n" + topic.evidence(failed[:5])
+        assert expected in error_types, f"no failed attempt with error.type {expected}: " + (
+            f"{error_types}\n" + topic.evidence([c for c, _ in failed_attempts[:5]])
         )
-
+    # a request rescued by a retry or failover is not an error; its last attempt succeeded
+    rescued = [c for c in calls if c.status != "ERROR" and len(attempts_of[id(c)]) > 1]
+    assert rescued, "no request succeeded after a failed attempt"
+    wrong = [c for c in rescued if attempts_of[id(c)][-1].attributes.get(n.ERROR_TYPE)]
+    assert not wrong, "a successful chat span whose last attempt failed:\n" + topic.evidence(wrong)
+    failed = [c for c in calls if c.status == "ERROR"]
+    given_up = [c for c in failed if any(not e.attributes.get(n.ERROR_TYPE)
+                                          for e in attempts_of[id(c)])]  # fmt: skip
+    assert not given_up, "ERROR chat spans with a successful attempt:\n" + topic.evidence(given_up)
+    # the servers' own counts (truth the tester holds) against the attempt events:
+    # every answer a server gave is one successful attempt on it; every failure it
+    # served is a failed attempt (a client-side connection error may add some)
+    for name, served in ctx.facts["server_stats"].items():
+        on_it = [e for c in calls for e in attempts_of[id(c)]
+                 if e.attributes.get(n.LLM_PROVIDER) == name]  # fmt: skip
+        ok = sum(1 for e in on_it if not e.attributes.get(n.ERROR_TYPE))
+        served_failures = sum(v for k, v in served["outcomes"].items() if k != "ok")
+        assert ok == served["outcomes"].get("ok", 0), (
+            f"{name} answered {served['outcomes'].get('ok', 0)} requests, the trace has {ok} "
+            "successful attempts on it"
+        )
+        assert len(on_it) - ok >= served_failures, (
+            f"{name} failed {served_failures} requests, the trace has {len(on_it) - ok} "
+            "failed attempts on it"
+        )
     retries = list(events(topic, n.EVENT_RETRY))
     failovers = list(events(topic, n.EVENT_FAILOVER))
     opened = [e for _, e in events(topic, n.EVENT_BREAKER_CHANGE)
@@ -123,10 +162,11 @@ def check(ctx: ScenarioContext) -> None:
     ]  # fmt: skip
     assert served_again, "no successful call to flaky after it came back"
 
-    cycles = topic.spans(n.GENERATION_CYCLE)
     attempts = [int(c.attr(n.CYCLE_ATTEMPTS) or 1) for c in cycles if c.status != "ERROR"]
     ctx.note(
-        f"{len(calls)} chat spans, {len(failed)} failed ({', '.join(error_types)}); "
+        f"{len(calls)} chat spans (one per request), {len(failed)} failed, "
+        f"{len(failed_attempts)} failed attempts ({', '.join(error_types)}), "
+        f"{len(rescued)} requests rescued by a retry or failover; "
         f"{len(retries)} retries, {len(failovers)} failovers, "
         f"{len(opened)} breaker openings (flaky {len(flaky_opened)}), "
         f"{len(closed)} closings of flaky after it came back, "

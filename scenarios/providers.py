@@ -64,7 +64,10 @@ def check(ctx: ScenarioContext) -> None:
     assert code == 0, f"orchestrator exited with {code}; log {ctx.facts['orchestrator_log']}"
 
     calls = chat_spans(topic)
+    # one chat span per request, each with its llm.attempt events (one here: no faults)
     assert len(calls) == PRODUCERS * ITERATIONS, topic.evidence(calls[:5])
+    attempts = [len([e for e in c.events if e.name == n.EVENT_ATTEMPT]) for c in calls]
+    assert set(attempts) == {1}, f"attempt events per chat span: {Counter(attempts)}"
     missing = [c for c in calls if any(c.attr(k) is None for k in GENAI_ATTRIBUTES)]
     assert not missing, "chat spans without every GenAI attribute:\n" + topic.evidence(missing[:5])
 

@@ -163,8 +163,11 @@ def main(argv: list[str] | None = None) -> int:
                 }
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
                 out.flush()
-                print(f"{n + 1}/{args.answers} {topic!r} t={temperature} "
-                      f"part={partition} avoid={len(avoid)} {record['elapsed_s']}s", flush=True)
+                print(
+                    f"{n + 1}/{args.answers} {topic!r} t={temperature} "
+                    f"part={partition} avoid={len(avoid)} {record['elapsed_s']}s",
+                    flush=True,
+                )
     finally:
         if proc is not None:
             proc.terminate()

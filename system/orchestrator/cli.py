@@ -206,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not measure strategies and shift producers to the best one",
     )
     lv.add_argument(
+        "--arms",
+        default="",
+        metavar="LIST",
+        help="adaptive strategy: the prompt arms it may use, comma-separated, from "
+        "plain, hot, rare, avoid, focus, avoid_focus (default: all the levers allow; "
+        "the first is where it starts, plain when listed)",
+    )
+    lv.add_argument(
         "--near-duplicates",
         action="store_true",
         help="also drop near-duplicates the exact key misses (similarity check; counted apart)",
@@ -255,6 +263,7 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
         saturation_patience_s=args.saturation_patience,
         adaptive=not args.no_adaptive,
         near_duplicates=args.near_duplicates,
+        arms=tuple(a.strip() for a in args.arms.split(",") if a.strip()),
     )
 
 

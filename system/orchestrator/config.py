@@ -63,6 +63,8 @@ class LeverConfig:
     near_duplicates: bool = False  # similarity check after the exact key
     #: letters: alphabetical ranges; subtopics: labels an LLM proposes (partitions on)
     partition_by: str = DEFAULT_PARTITION_BY
+    #: adaptive strategy: the arms it may use (empty: every arm the levers allow)
+    arms: tuple[str, ...] = ()
 
     def window_for(self, request_size: int) -> int:
         return self.saturation_window or max(200, 20 * request_size)
@@ -251,6 +253,26 @@ def validate_levers(levers: LeverConfig) -> LeverConfig:
             f"unknown partitioning {levers.partition_by!r}; choose one of: "
             + ", ".join(PARTITION_BY)
         )
+    if levers.arms:
+        from system.producer.arms import ARMS, arms_for
+
+        unknown = [a for a in levers.arms if a not in ARMS]
+        if unknown:
+            raise ConfigError(
+                f"unknown arm(s) {', '.join(unknown)}; choose from: {', '.join(ARMS)}"
+            )
+        allowed = arms_for(
+            shared_state=levers.shared_state and levers.avoid_budget > 0,
+            partitions=levers.partitions,
+        )
+        off = [a for a in levers.arms if a not in allowed]
+        if off:
+            raise ConfigError(
+                f"arm(s) {', '.join(off)} need a lever that is off (avoid arms need shared "
+                "state and an avoid budget, focus arms need partitions)"
+            )
+        if not levers.adaptive:
+            raise ConfigError("--arms needs the adaptive strategy: drop --no-adaptive")
     if levers.partition_by != DEFAULT_PARTITION_BY and not levers.partitions:
         raise ConfigError(
             f"--partition-by {levers.partition_by} needs partitions: drop --no-partitions"
@@ -271,4 +293,9 @@ def provider_environment(
         return {}
     secrets = secret_env_for(config.providers, env_file=env_file, environ=environ)
     setup = ProviderSetup(list(config.providers), secrets)
-    return producer_environment(setup, config.producers, record_content=config.record_content)
+    return producer_environment(
+        setup,
+        config.producers,
+        record_content=config.record_content,
+        request_size=config.request_size,
+    )

@@ -26,6 +26,7 @@ from system.orchestrator.partitions import PartitionDecision, PartitionManager
 from system.orchestrator.saturation import SaturationDetector
 from system.orchestrator.strategy import StrategySelector
 from system.orchestrator.subtopics import SubtopicPlanner, SubtopicRound
+from system.producer.arms import arms_for
 from system.producer.avoid import CHARS_PER_TOKEN
 from system.protocol import AttributeBatch, Message, SubtopicProposal, UpdateConfiguration
 from system.telemetry import schema as s
@@ -84,9 +85,13 @@ class Discovery:
             if levers.partitions and levers.partition_by == "subtopics"
             else None
         )
+        # adaptive: arms over the levers that are on, starting on the cheapest (plain)
         self.strategy = (
-            StrategySelector(producer_ids, levers.avoid_budget)
-            if levers.adaptive and use_avoid
+            StrategySelector(
+                producer_ids,
+                list(levers.arms) or arms_for(shared_state=use_avoid, partitions=levers.partitions),
+            )
+            if levers.adaptive
             else None
         )
         self.near: Any = None
@@ -112,17 +117,16 @@ class Discovery:
     def start(self, producer_id: int, index: DedupIndex) -> tuple[str | None, dict[str, Any]]:
         """(partition, settings["levers"]) for a producer's StartTopic."""
         lv = self.levers
-        strategy = self.strategy.strategy_of(producer_id) if self.strategy else None
         budget = lv.avoid_budget if lv.shared_state else 0
-        if self.strategy is not None and strategy is not None:
-            budget = self.strategy.budget_of(strategy)
         settings: dict[str, Any] = {
             "shared_state": lv.shared_state,
             "avoid_budget": budget,
             "prefilter": lv.prefilter,
         }
-        if strategy:
-            settings["strategy"] = strategy
+        if self.strategy is not None:
+            settings["adaptive"] = True
+            settings["strategy"] = self.strategy.start_arm
+            settings["arms"] = self.strategy.arms_of(producer_id)
         if lv.shared_state and self._sample:
             settings["known_sample"] = list(self._sample)
         if lv.prefilter and len(index) and len(index) * 8 <= MAX_KNOWN_KEYS_BYTES:
@@ -164,30 +168,7 @@ class Discovery:
             if self.partitions.wants_more:
                 self._request_subtopics(producer_id, effects)
         if self.strategy is not None:
-            tokens = batch.input_tokens + batch.output_tokens
-            decision = self.strategy.record(
-                batch.strategy, len(new), tokens, input_tokens=batch.input_tokens
-            )
-            if decision is not None:
-                effects.events.append(
-                    (
-                        s.EVENT_STRATEGY,
-                        {
-                            s.STRATEGY_NAME: decision.best,
-                            s.STRATEGY_PRODUCERS: json.dumps(decision.assignment),
-                            s.STRATEGY_YIELDS: json.dumps(decision.yields),
-                        },
-                    )
-                )
-                for pid, name in decision.assignment.items():
-                    effects.updates.append(
-                        (
-                            pid,
-                            UpdateConfiguration(
-                                strategy=name, avoid_budget=self.strategy.budget_of(name)
-                            ),
-                        )
-                    )
+            self._record_strategy(batch, new, effects)
         if self.saturation is not None:
             state = self.saturation.add(generated, len(new))
             if state.saturated and self.partitions is not None and self.partitions.assignment_any:
@@ -208,6 +189,49 @@ class Discovery:
                     )
                 )
         return effects
+
+    def _record_strategy(
+        self, batch: AttributeBatch, new: list[str], effects: BatchEffects
+    ) -> None:
+        assert self.strategy is not None
+        tokens = batch.input_tokens + batch.output_tokens
+        decision = self.strategy.record(
+            batch.strategy,
+            len(new),
+            tokens,
+            input_tokens=batch.input_tokens,
+            provider=batch.provider,
+            lines=batch.lines,
+            echoes=batch.echoes,
+            candidates=len(batch.candidates) + (batch.prefiltered or 0),
+            off_partition=batch.off_partition,
+        )
+        for drop in self.strategy.take_drops():
+            effects.events.append(
+                (
+                    s.EVENT_STRATEGY_DROP,
+                    {
+                        s.STRATEGY_PROVIDER: drop.provider,
+                        s.STRATEGY_ARM: drop.arm,
+                        s.STRATEGY_REASON: drop.reason,
+                    },
+                )
+            )
+        if decision is None:
+            return
+        effects.events.append(
+            (
+                s.EVENT_STRATEGY,
+                {
+                    s.STRATEGY_NAME: decision.best,
+                    s.STRATEGY_PROVIDER: decision.provider,
+                    s.STRATEGY_PRODUCERS: json.dumps(decision.assignment),
+                    s.STRATEGY_YIELDS: json.dumps(decision.yields),
+                },
+            )
+        )
+        for pid, name in decision.assignment.items():
+            effects.updates.append((pid, UpdateConfiguration(arms={decision.provider: name})))
 
     # ------------------------------------------------------------- sub-topics
     def on_connected(self, producer_id: int) -> BatchEffects:

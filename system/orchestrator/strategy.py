@@ -1,37 +1,41 @@
-"""Adaptive strategy (seed 001): measure what each prompt strategy yields, shift producers.
+"""Adaptive strategy: measure what each prompt arm yields per provider, shift producers.
 
-A strategy here is how much of the avoid list a prompt carries: the full
-budget, a quarter of it, or none. An avoid list costs input tokens and a
-model may ignore it, so which one pays depends on the model and the topic.
-Each batch is charged to the strategy it was made with (``AttributeBatch.
-strategy``); every ``every`` batches the orchestrator compares the arms over
-their latest batches by new uniques per 1,000 tokens of cost (below),
-gives the best one to all producers but one, and lets that one
-(rotating) explore another arm. Each decision is returned for the trace.
+An arm (``system.producer.arms``) is a recipe for a request: ``plain`` (no
+avoid list, no partition), ``hot`` (temperature +0.3), ``rare`` (a
+verbalized-sampling prompt asking for less typical items), ``avoid`` (the
+avoid list), ``focus`` (the producer's partition), ``avoid_focus`` (both).
+The run's levers decide which arms exist (no avoid arm without shared state,
+no focus arm without partitions).
+
+**Start cheap.** Every producer starts on ``plain``, the cheapest prompt. An
+arm that costs more (an avoid list is input tokens, a partition narrows the
+answer) is used only where it measures more per token: every ``every``
+batches *of a provider* the arms are compared on that provider's latest
+batches, the best gets every producer but one, which explores another arm
+(unmeasured arms first). Each provider has its own arms and decisions
+(``UpdateConfiguration.arms``), because what a small local model does with a
+prompt says nothing about what a large hosted one does with it.
+
+**What is measured.** The system cannot tell a valid item from a
+hallucination, so an arm's yield is a proxy: its new uniques, discounted by
+the share of its answer lines that echo the prompt (instruction lines, the
+partition label, avoided items: ``producer.obedience``; an echo the parser
+keeps becomes a "new unique" that is not an item), per 1,000 tokens of cost
+(input tokens priced at a quarter of output tokens, ``INPUT_PRICE_RATIO``).
+
+**Dropping arms a model obeys badly.** Once an arm has ``MIN_EVIDENCE_BATCHES``
+batches on a provider, it is dropped for that provider (never assigned
+again, ``strategy.arm_dropped``) when its answers echo the prompt in
+``ECHO_DROP_RATE`` of their lines or more (and clearly more than ``plain``
+does: a model that always repeats "Topic:" is not worse on this arm), or,
+for an arm naming a partition, when fewer than ``IN_PARTITION_DROP_RATE`` of
+its candidates fit the partition. ``plain`` is never dropped.
 
 Arms are compared on the same stretch of the run: a batch counts only while
-it is among the run's latest ``horizon`` batches (4 decision intervals). A
-topic's yield falls as it is enumerated, whatever the prompt, so an arm that
-was explored long ago would otherwise be judged on the rich early batches
-and win against the arm in use, which is judged on the lean recent ones.
-An arm with fewer than 2 batches in the horizon is unmeasured and is
-explored first.
-
-Exploring costs requests: with 4 producers, one exploring is a quarter of
-the run on arms already known to be worse. Once the evidence is decisive --
-the best arm's yield is at least ``DECISIVE_LEAD`` times every other arm's
-latest measured yield (an arm that has left the horizon keeps the yield it
-had then, measured on richer batches, so the comparison only errs towards
-exploring) -- an explorer is sent only every ``DECISIVE_EXPLORE_EVERY``-th
-decision, which still keeps one explored stretch inside the horizon.
-
-Yield is new uniques per 1,000 tokens of *cost*: input tokens count a
-quarter of output tokens (``INPUT_PRICE_RATIO``), as real providers price
-them (gpt-4o-mini 1/4, claude-haiku-4-5 1/5, gemini-2.5-flash about 1/8).
-Counted at par, a prompt without an avoid list looks cheaper per unique on
-every comparison, because it skims the popular items still left and leaves
-the tail, which the avoid list is for, to later requests; it takes more
-requests to reach the same coverage.
+it is among the provider's latest ``horizon`` batches (4 decision
+intervals), since a topic's yield falls as it is enumerated whatever the
+prompt. Once the best arm leads every other by ``DECISIVE_LEAD``, an
+explorer is sent only every ``DECISIVE_EXPLORE_EVERY``-th decision.
 """
 
 from __future__ import annotations
@@ -39,7 +43,17 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-__all__ = ["INPUT_PRICE_RATIO", "Arm", "StrategyDecision", "StrategySelector"]
+from system.producer.arms import ARMS, DEFAULT_ARM
+
+__all__ = [
+    "ECHO_DROP_RATE",
+    "INPUT_PRICE_RATIO",
+    "IN_PARTITION_DROP_RATE",
+    "ArmDrop",
+    "ArmStats",
+    "StrategyDecision",
+    "StrategySelector",
+]
 
 #: an output token costs this many input tokens
 INPUT_PRICE_RATIO = 4.0
@@ -47,40 +61,69 @@ INPUT_PRICE_RATIO = 4.0
 DECISIVE_LEAD = 1.5
 #: with a decisive lead, explore at one decision in this many (horizon = 4 decisions)
 DECISIVE_EXPLORE_EVERY = 4
+#: an arm whose answers echo the prompt in this share of their lines is dropped
+ECHO_DROP_RATE = 0.25
+#: ... when that is at least this much above ``plain``'s echo rate
+ECHO_MARGIN = 0.1
+#: an arm naming a partition is dropped when fewer of its candidates fit it
+IN_PARTITION_DROP_RATE = 0.5
+#: batches of an arm on a provider before it can be dropped
+MIN_EVIDENCE_BATCHES = 3
 
 
 @dataclass
-class Arm:
+class ArmStats:
     name: str
-    avoid_budget: int
-    #: (run batch number, new, tokens, cost in output-token equivalents) of its latest batches
-    batches: deque[tuple[int, int, int, float]] = field(default_factory=lambda: deque(maxlen=30))
+    #: (provider batch number, proxy new, tokens, cost) of its latest batches
+    batches: deque[tuple[int, float, int, float]] = field(default_factory=lambda: deque(maxlen=30))
     requests: int = 0
     new: int = 0
     tokens: int = 0
-    since: int = 0  # only batches after this run batch number count (the horizon)
+    lines: int = 0
+    echoes: int = 0
+    candidates: int = 0  # candidates of batches that named a partition
+    off_partition: int = 0
+    since: int = 0  # only batches after this provider batch number count (the horizon)
     last_yield: float | None = None  # per_1k_cost when it was last measured
 
-    def add(self, new: int, tokens: int, seq: int = 0, cost: float | None = None) -> None:
-        self.batches.append((seq, new, tokens, tokens if cost is None else cost))
+    def add(
+        self,
+        new: int,
+        tokens: int,
+        seq: int = 0,
+        cost: float | None = None,
+        *,
+        lines: int = 0,
+        echoes: int = 0,
+        candidates: int = 0,
+        off_partition: int | None = None,
+    ) -> None:
+        echo_share = min(1.0, echoes / lines) if lines else 0.0
+        proxy = new * (1.0 - echo_share)
+        self.batches.append((seq, proxy, tokens, tokens if cost is None else cost))
         self.requests += 1
         self.new += new
         self.tokens += tokens
+        self.lines += lines
+        self.echoes += echoes
+        if off_partition is not None:
+            self.candidates += candidates
+            self.off_partition += off_partition
 
     @property
-    def recent(self) -> list[tuple[int, int, int, float]]:
+    def recent(self) -> list[tuple[int, float, int, float]]:
         return [b for b in self.batches if b[0] > self.since]
 
     @property
     def per_1k_tokens(self) -> float:
-        """New per 1,000 tokens (input and output at par) in the horizon."""
+        """Proxy new per 1,000 tokens (input and output at par) in the horizon."""
         recent = self.recent
         tokens = sum(b[2] for b in recent)
         return 1000 * sum(b[1] for b in recent) / tokens if tokens else 0.0
 
     @property
     def per_1k_cost(self) -> float:
-        """New per 1,000 tokens of cost (output-token equivalents) in the horizon: the yield."""
+        """Proxy new per 1,000 tokens of cost (output-token equivalents): the yield."""
         recent = self.recent
         cost = sum(b[3] for b in recent)
         return 1000 * sum(b[1] for b in recent) / cost if cost else 0.0
@@ -90,12 +133,24 @@ class Arm:
         recent = self.recent
         return sum(b[1] for b in recent) / len(recent) if recent else 0.0
 
-    def to_dict(self) -> dict[str, float | int]:
+    @property
+    def echo_rate(self) -> float:
+        return self.echoes / self.lines if self.lines else 0.0
+
+    @property
+    def in_partition_rate(self) -> float | None:
+        if not self.candidates:
+            return None
+        return 1.0 - self.off_partition / self.candidates
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        in_partition = self.in_partition_rate
         return {
-            "avoid_budget": self.avoid_budget,
             "requests": self.requests,
             "new": self.new,
             "tokens": self.tokens,
+            "echo_rate": round(self.echo_rate, 3),
+            "in_partition_rate": None if in_partition is None else round(in_partition, 3),
             "recent_new_per_request": round(self.per_request, 3),
             "recent_new_per_1k_tokens": round(self.per_1k_tokens, 3),
             "recent_new_per_1k_cost": round(self.per_1k_cost, 3),
@@ -106,94 +161,187 @@ class Arm:
 class StrategyDecision:
     best: str
     assignment: dict[int, str]
-    yields: dict[str, dict[str, float | int]]
+    yields: dict[str, dict[str, float | int | None]]
+    provider: str = ""
 
 
-class StrategySelector:
-    def __init__(self, producer_ids: list[int], avoid_budget: int, every: int = 0) -> None:
-        self.arms = {
-            "avoid_full": Arm("avoid_full", avoid_budget),
-            "avoid_quarter": Arm("avoid_quarter", avoid_budget // 4),
-            "no_avoid": Arm("no_avoid", 0),
-        }
-        self.producer_ids = sorted(producer_ids)
-        names = list(self.arms)
-        # start: the full list for most, the others explored round-robin
-        self.assignment = {
-            pid: names[i % len(names)] if len(self.producer_ids) > 1 else names[0]
-            for i, pid in enumerate(self.producer_ids)
-        }
-        self.every = every or max(6, 3 * len(self.producer_ids))
-        self.horizon = 4 * self.every
-        self._seq = 0
-        self._since = 0
-        self._decisions = 0
-        self.decisions: deque[StrategyDecision] = deque(maxlen=20)
-        self.evaluations = 0
+@dataclass
+class ArmDrop:
+    provider: str
+    arm: str
+    reason: str
 
-    def strategy_of(self, producer_id: int) -> str:
-        return self.assignment.get(producer_id, "avoid_full")
 
-    def budget_of(self, name: str) -> int:
-        return self.arms[name].avoid_budget
+class ProviderArms:
+    """One provider's arms, assignment (producer id -> arm) and decisions."""
 
-    def record(
-        self, strategy: str | None, new: int, tokens: int, input_tokens: int | None = None
-    ) -> StrategyDecision | None:
-        """Count a batch; ``input_tokens`` (part of ``tokens``) are priced at 1/4."""
-        arm = self.arms.get(strategy or "")
-        if arm is None:
+    def __init__(self, provider: str, arm_names: list[str], producer_ids: list[int], every: int):
+        self.provider = provider
+        self.arms = {name: ArmStats(name) for name in arm_names}
+        self.producer_ids = producer_ids
+        self.start = DEFAULT_ARM if DEFAULT_ARM in self.arms else arm_names[0]  # cheapest
+        self.assignment = {pid: self.start for pid in producer_ids}
+        self.dropped: dict[str, str] = {}
+        self.every = every
+        self.horizon = 4 * every
+        self.seq = 0
+        self.since = 0
+        self.decisions = 0
+        self.history: deque[StrategyDecision] = deque(maxlen=20)
+
+    def live(self) -> list[ArmStats]:
+        return [a for n, a in self.arms.items() if n not in self.dropped]
+
+    def check_drop(self, arm: ArmStats) -> ArmDrop | None:
+        if arm.name == self.start or arm.name in self.dropped:
             return None
-        self._seq += 1
-        cost = None
-        if input_tokens is not None:
-            cost = tokens - input_tokens + input_tokens / INPUT_PRICE_RATIO
-        arm.add(new, tokens, self._seq, cost)
-        self._since += 1
-        if self._since < self.every:
+        if arm.requests < MIN_EVIDENCE_BATCHES:
             return None
-        self._since = 0
-        return self._decide()
+        plain = self.arms.get(DEFAULT_ARM)
+        baseline = plain.echo_rate if plain is not None and plain.lines else 0.0
+        if arm.echo_rate >= ECHO_DROP_RATE and arm.echo_rate >= baseline + ECHO_MARGIN:
+            reason = f"echo rate {arm.echo_rate:.2f} (plain {baseline:.2f}) over {arm.lines} lines"
+        else:
+            rate = arm.in_partition_rate
+            if rate is None or rate >= IN_PARTITION_DROP_RATE:
+                return None
+            reason = f"in-partition rate {rate:.2f} over {arm.candidates} candidates"
+        self.dropped[arm.name] = reason
+        for pid, name in self.assignment.items():
+            if name == arm.name:
+                self.assignment[pid] = self.start
+        return ArmDrop(self.provider, arm.name, reason)
 
-    def _decide(self) -> StrategyDecision | None:
+    def decide(self) -> StrategyDecision | None:
         for arm in self.arms.values():
-            arm.since = self._seq - self.horizon
-        measured = [a for a in self.arms.values() if len(a.recent) >= 2]
+            arm.since = self.seq - self.horizon
+        live = self.live()
+        measured = [a for a in live if len(a.recent) >= 2]
         if not measured:
             return None
         for arm in measured:
             arm.last_yield = arm.per_1k_cost
         best = max(measured, key=lambda a: a.per_1k_cost)
         # unmeasured arms are explored first, then the others in turn
-        others = [a for a in self.arms.values() if a is not best]
+        others = [a for a in live if a is not best]
         others.sort(key=lambda a: len(a.recent))
-        self._decisions += 1
-        self.evaluations += 1
+        self.decisions += 1
         decisive = all(
             o.last_yield is not None and best.per_1k_cost >= DECISIVE_LEAD * o.last_yield
             for o in others
         )
         explore_now = (
-            not decisive or self._decisions % DECISIVE_EXPLORE_EVERY == 0
+            not decisive or self.decisions % DECISIVE_EXPLORE_EVERY == 0
             if len(self.producer_ids) > 1
-            else self._decisions % 4 == 0
+            else self.decisions % 4 == 0
         )
         assignment = {pid: best.name for pid in self.producer_ids}
         if others and explore_now:
-            explorer = self.producer_ids[self._decisions % len(self.producer_ids)]
+            explorer = self.producer_ids[self.decisions % len(self.producer_ids)]
             assignment[explorer] = others[0].name
         changed = assignment != self.assignment
         self.assignment = assignment
         decision = StrategyDecision(
-            best.name, assignment, {a.name: a.to_dict() for a in self.arms.values()}
+            best.name, assignment, {a.name: a.to_dict() for a in self.arms.values()}, self.provider
         )
-        self.decisions.append(decision)
+        self.history.append(decision)
         return decision if changed else None
+
+
+class StrategySelector:
+    def __init__(
+        self,
+        producer_ids: list[int],
+        arm_names: list[str] | None = None,
+        every: int = 0,
+    ) -> None:
+        self.arm_names = [n for n in (arm_names or list(ARMS)) if n in ARMS] or [DEFAULT_ARM]
+        self.producer_ids = sorted(producer_ids)
+        self.every = every or max(4, 2 * len(self.producer_ids))
+        self.providers: dict[str, ProviderArms] = {}
+        self.drops: list[ArmDrop] = []
+        self.evaluations = 0
+
+    def _provider(self, name: str) -> ProviderArms:
+        if name not in self.providers:
+            self.providers[name] = ProviderArms(name, self.arm_names, self.producer_ids, self.every)
+        return self.providers[name]
+
+    @property
+    def start_arm(self) -> str:
+        return DEFAULT_ARM if DEFAULT_ARM in self.arm_names else self.arm_names[0]
+
+    def strategy_of(self, producer_id: int, provider: str | None = None) -> str:
+        if provider is None or provider not in self.providers:
+            return self.start_arm
+        return self.providers[provider].assignment.get(producer_id, self.start_arm)
+
+    def arms_of(self, producer_id: int) -> dict[str, str]:
+        """Provider -> arm for a (re)started producer."""
+        return {name: p.assignment.get(producer_id, self.start_arm)
+                for name, p in self.providers.items()}  # fmt: skip
+
+    def record(
+        self,
+        strategy: str | None,
+        new: int,
+        tokens: int,
+        input_tokens: int | None = None,
+        *,
+        provider: str = "",
+        lines: int | None = None,
+        echoes: int | None = None,
+        candidates: int = 0,
+        off_partition: int | None = None,
+    ) -> StrategyDecision | None:
+        """Count a batch made with arm ``strategy`` on ``provider``; input tokens cost 1/4.
+
+        Returns a decision when the provider's arms change; arms dropped on the way
+        are in ``take_drops()``.
+        """
+        p = self._provider(provider)
+        arm = p.arms.get(strategy or "")
+        if arm is None:
+            return None
+        p.seq += 1
+        cost = None
+        if input_tokens is not None:
+            cost = tokens - input_tokens + input_tokens / INPUT_PRICE_RATIO
+        arm.add(
+            new, tokens, p.seq, cost, lines=lines or 0, echoes=echoes or 0,
+            candidates=candidates, off_partition=off_partition,
+        )  # fmt: skip
+        drop = p.check_drop(arm)
+        if drop is not None:
+            self.drops.append(drop)
+        p.since += 1
+        if p.since < p.every and drop is None:
+            return None
+        p.since = 0
+        decision = p.decide()
+        self.evaluations += 1
+        if decision is None and drop is not None:  # its producers were moved off it
+            decision = StrategyDecision(
+                p.start, dict(p.assignment), {a.name: a.to_dict() for a in p.arms.values()},
+                provider,
+            )  # fmt: skip
+        return decision
+
+    def take_drops(self) -> list[ArmDrop]:
+        drops, self.drops = self.drops, []
+        return drops
 
     def summary(self) -> dict[str, object]:
         return {
-            "arms": {a.name: a.to_dict() for a in self.arms.values()},
+            "arms": self.arm_names,
             "evaluations": self.evaluations,
-            "last_decisions": [d.best for d in self.decisions],
-            "assignment": {str(k): v for k, v in self.assignment.items()},
+            "providers": {
+                name: {
+                    "arms": {a.name: a.to_dict() for a in p.arms.values()},
+                    "dropped": dict(p.dropped),
+                    "last_decisions": [d.best for d in p.history],
+                    "assignment": {str(k): v for k, v in p.assignment.items()},
+                }
+                for name, p in self.providers.items()
+            },
         }

@@ -134,4 +134,3 @@ async def reap(processes: list[ProducerProcess], grace_s: float) -> None:
         await asyncio.wait(pending, timeout=grace_s)
     for p in alive:
         p.close_stdin()
-

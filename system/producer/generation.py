@@ -1,22 +1,36 @@
-"""One generation cycle: build the prompt, call the LLM (traced), parse candidates."""
+"""One generation cycle: build the prompt for the arm in use, call the LLM, parse candidates.
+
+The LLM request's ``chat`` span is made by the router (``chat_span``), one
+per request whatever its retries. The prompt is built per attempt for the
+provider it goes to, because the adaptive strategy keeps an arm per provider
+(``arms``); without the strategy every lever that is on is used (the
+``fixed`` arm).
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
-
+from system.producer.arms import Arm
+from system.producer.obedience import Obedience, measure
 from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 from system.producer.resilience.router import Router
-from system.providers.base import Completion, Provider, ProviderError
-from system.telemetry import schema as s
+from system.providers.base import Completion, Provider
 
-#: characters of prompt / answer kept on the span with --record-content
-CONTENT_LIMIT = 2000
+__all__ = ["CycleResult", "Plan", "generate", "plan_request"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one request to one provider is made of."""
+
+    arm: str
+    prompt: str
+    temperature_delta: float
+    partition: str | None  # the partition the prompt names (None: the whole topic)
+    avoided: int  # items in the prompt's avoid list
 
 
 @dataclass
@@ -25,63 +39,25 @@ class CycleResult:
     completion: Completion
     provider: Provider
     attempts: int = 1
+    plan: Plan | None = None
+    obedience: Obedience | None = None
 
 
-def _messages(role: str, text: str) -> str:
-    clipped = text if len(text) <= CONTENT_LIMIT else text[:CONTENT_LIMIT] + "…[truncated]"
-    return json.dumps([{"role": role, "parts": [{"type": "text", "content": clipped}]}])
-
-
-async def call_llm(
-    tracer: trace.Tracer,
-    provider: Provider,
-    prompt: str,
-    seed: int,
+def plan_request(
+    arm: Arm,
     *,
-    record_content: bool = False,
-) -> Completion:
-    """One LLM call (one attempt) as a GenAI client span: ``chat {model}``."""
-    attributes: dict[str, str | int] = {
-        s.GENAI_OPERATION_NAME: s.GENAI_OPERATION_CHAT,
-        s.GENAI_PROVIDER_NAME: provider.name,
-        s.GENAI_REQUEST_MODEL: provider.model,
-    }
-    address = getattr(provider, "server_address", None)
-    if address:
-        attributes[s.SERVER_ADDRESS] = address
-        attributes[s.SERVER_PORT] = int(getattr(provider, "server_port", 0) or 0)
-    if record_content:
-        attributes[s.GENAI_INPUT_MESSAGES] = _messages("user", prompt)
-    with tracer.start_as_current_span(
-        f"{s.GENAI_OPERATION_CHAT} {provider.model}",
-        kind=SpanKind.CLIENT,
-        attributes=attributes,
-        record_exception=False,
-        set_status_on_exception=False,
-    ) as span:
-        try:
-            completion = await provider.complete(prompt, seed=seed)
-        except ProviderError as exc:
-            span.record_exception(exc)
-            span.set_attribute(s.ERROR_TYPE, exc.error_type)
-            span.set_status(Status(StatusCode.ERROR, str(exc)))
-            raise
-        except Exception as exc:
-            span.record_exception(exc)
-            span.set_attribute(s.ERROR_TYPE, type(exc).__qualname__)
-            span.set_status(Status(StatusCode.ERROR, str(exc)))
-            raise
-        span.set_attributes(
-            {
-                s.GENAI_RESPONSE_MODEL: completion.model,
-                s.GENAI_INPUT_TOKENS: completion.input_tokens,
-                s.GENAI_OUTPUT_TOKENS: completion.output_tokens,
-                s.GENAI_FINISH_REASONS: [completion.finish_reason],
-            }
-        )
-        if record_content:
-            span.set_attribute(s.GENAI_OUTPUT_MESSAGES, _messages("assistant", completion.text))
-        return completion
+    topic: str,
+    request_size: int,
+    partition: str | None,
+    avoid: Sequence[str],
+) -> Plan:
+    """The prompt and sampling shift of ``arm`` for this producer's partition and avoid list."""
+    used_avoid = list(avoid) if arm.avoid else []
+    used_partition = partition if arm.focus and partition else None
+    prompt = build_prompt(
+        topic, request_size, avoid=used_avoid, partition=used_partition, style=arm.style
+    )
+    return Plan(arm.name, prompt, arm.temperature_delta, used_partition, len(used_avoid))
 
 
 async def generate(
@@ -92,14 +68,30 @@ async def generate(
     seed: int,
     partition: str | None = None,
     avoid: Sequence[str] = (),
+    arm_for: Callable[[str], Arm] | None = None,
 ) -> CycleResult:
-    """Build the prompt, get an answer through the router (retries, failover), parse it
-    (the topic and partition tell the parser what an echo of the prompt is)."""
-    prompt = build_prompt(topic, request_size, avoid=avoid, partition=partition)
-    outcome = await router.complete(prompt, seed)
+    """Build the prompt, get an answer through the router (retries, failover), parse it."""
+    plans: dict[str, Plan] = {}
+
+    def prompt_for(provider_key: str) -> tuple[str, float]:
+        arm = arm_for(provider_key) if arm_for is not None else Arm("fixed", True, True)
+        plan = plan_request(
+            arm, topic=topic, request_size=request_size, partition=partition, avoid=avoid
+        )
+        plans[provider_key] = plan
+        return plan.prompt, plan.temperature_delta
+
+    outcome = await router.complete(prompt_for, seed)
+    key = str(getattr(outcome.provider, "key", outcome.provider.name))
+    plan = plans.get(key) or Plan("fixed", outcome.prompt, 0.0, partition, len(avoid))
+    # the topic and partition tell the parser what an echo of the prompt is
+    text = outcome.completion.text
+    if outcome.completion.finish_reason == "length" and not text.endswith("\n"):
+        text = text.rsplit("\n", 1)[0] if "\n" in text else ""  # the last line was cut off
+    candidates = parse_response(text, context=PromptContext(topic, plan.partition))
+    obedience = measure(
+        outcome.completion.text, plan.prompt, candidates, topic=topic, partition=plan.partition
+    )
     return CycleResult(
-        parse_response(outcome.completion.text, context=PromptContext(topic, partition)),
-        outcome.completion,
-        outcome.provider,
-        outcome.attempts,
+        candidates, outcome.completion, outcome.provider, outcome.attempts, plan, obedience
     )

@@ -5,8 +5,11 @@
   tokens of it go into each prompt (0 = none);
 * pre-filter (``prefilter``): known candidates are dropped before sending and
   the rest carry their keys;
-* strategy: the adaptive strategy's name, echoed on every batch so the
-  orchestrator can measure each strategy's yield.
+* adaptive strategy (``adaptive``): the arm (``arms``) per provider the
+  orchestrator assigned; the prompt is built from the arm of the provider
+  each attempt goes to, and the arm is echoed on the batch
+  (``AttributeBatch.strategy``) so the orchestrator can measure its yield.
+  Without it, every lever that is on is used on every request.
 
 Without ``levers`` in the settings (an older orchestrator) everything is off
 and the producer behaves as before.
@@ -18,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from system.producer.arms import ARMS, DEFAULT_ARM, Arm
 from system.producer.avoid import AvoidList
 from system.producer.prefilter import FilterResult, PreFilter, unpack_keys
 
@@ -37,10 +41,14 @@ class ProducerLevers:
         avoid_budget: int = 0,
         prefilter: bool = False,
         strategy: str | None = None,
+        adaptive: bool = False,
     ) -> None:
         self.shared_state = shared_state
         self.avoid_budget = avoid_budget if shared_state else 0
         self.strategy = strategy
+        self.adaptive = adaptive
+        #: adaptive: provider key -> arm; providers not named use ``strategy``
+        self.arms: dict[str, str] = {}
         self.avoid = AvoidList() if shared_state else None
         self.prefilter = PreFilter() if prefilter else None
 
@@ -54,7 +62,11 @@ class ProducerLevers:
             avoid_budget=int(raw.get("avoid_budget", 0) or 0),
             prefilter=bool(raw.get("prefilter", False)),
             strategy=str(raw["strategy"]) if raw.get("strategy") else None,
+            adaptive=bool(raw.get("adaptive", False)),
         )
+        arms = raw.get("arms")
+        if isinstance(arms, dict):
+            levers.arms = {str(k): str(v) for k, v in arms.items() if str(v) in ARMS}
         known = raw.get("known_keys")
         if levers.prefilter is not None and isinstance(known, bytes):
             levers.prefilter.add_keys(unpack_keys(known))
@@ -70,11 +82,23 @@ class ProducerLevers:
         if self.prefilter is not None:
             self.prefilter.add_texts(new_uniques)
 
-    def set_strategy(self, strategy: str | None, avoid_budget: int | None) -> None:
+    def set_strategy(
+        self,
+        strategy: str | None,
+        avoid_budget: int | None,
+        arms: dict[str, str] | None = None,
+    ) -> None:
         if strategy is not None:
             self.strategy = strategy or None
         if avoid_budget is not None and self.shared_state:
             self.avoid_budget = max(0, avoid_budget)
+        if arms:
+            self.arms.update({k: v for k, v in arms.items() if v in ARMS})
+
+    def arm_for(self, provider_key: str) -> Arm:
+        """The arm to use on this provider (adaptive strategy)."""
+        name = self.arms.get(provider_key) or self.strategy or DEFAULT_ARM
+        return ARMS.get(name, ARMS[DEFAULT_ARM])
 
     def avoid_for(self, partition: str | None) -> list[str]:
         if self.avoid is None or self.avoid_budget <= 0:

@@ -4,7 +4,8 @@ docs/tracing.md, "Real output: which lines are items", is the contract; the
 tester's fake model labels its lines by it. Real models wrap their lists in
 noise, so each line of an answer goes through these rules, in order:
 
-1. **Unicode clean-up**: control characters (Cc; a tab counts as a space),
+1. **Unicode clean-up**: control characters (Cc; a tab counts as a space, a
+   terminal escape sequence such as ``ESC[31m`` goes whole),
    format characters (Cf: zero-width spaces and joiners, BOM, bidi marks)
    and lone surrogates are removed; every script is kept as it is.
 2. **Dropped lines**: empty; a code fence (```` ``` ````, ``~~~``); longer
@@ -106,6 +107,8 @@ _LAST_JOIN = re.compile(r"\s+(?:and|&|or)\s+")
 _SENTENCE_END = ".!?"
 _ASCII_CONTROLS = dict.fromkeys([*range(0x20), 0x7F], None) | {0x09: " "}
 _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+#: a terminal escape sequence (CSI, e.g. colours): it goes whole, not just its ESC
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 
 
@@ -122,8 +125,10 @@ class PromptContext:
 
 
 def clean_unicode(text: str) -> str:
-    """``text`` without control (Cc; a tab becomes a space) and format (Cf)
-    characters nor lone surrogates."""
+    """``text`` without control (Cc; a tab becomes a space, a terminal escape
+    sequence goes whole) and format (Cf) characters nor lone surrogates."""
+    if "\x1b" in text:
+        text = _ANSI_ESCAPE.sub("", text)
     if text.isascii():
         if _ASCII_CONTROL.search(text) is None:
             return text

@@ -10,6 +10,13 @@ Format (one item per line; the bracketed lines only when given)::
     - <item>
     - <item>]
 
+The ``rare`` style (the adaptive strategy's verbalized-sampling arm) replaces
+the ``List`` line with one asking for the less typical items, those with a
+low probability of being named; it still starts with ``List <count>
+distinct items`` so that parsers and simulators read the count the same way::
+
+    List <count> distinct items, only less typical ones: skip the most obvious ...
+
 The sub-topic prompt (``--partition-by subtopics``)::
 
     You are dividing a topic into parts that can each be enumerated on their own.
@@ -31,6 +38,7 @@ __all__ = [
     "AVOID_HEADER",
     "FOCUS_PREFIX",
     "INTRO",
+    "RARE_LINE",
     "SUBTOPICS_EXCLUDE_HEADER",
     "SUBTOPICS_INTRO",
     "TOPIC_PREFIX",
@@ -42,6 +50,11 @@ INTRO = "You are enumerating every distinct item of a topic, as exhaustively as 
 TOPIC_PREFIX = "Topic: "
 FOCUS_PREFIX = "Focus on this part of the topic: "
 AVOID_HEADER = "Do not repeat any of these already-found items:"
+RARE_LINE = (
+    "List {count} distinct items, only less typical ones: skip the most obvious items and "
+    "name those a list of this topic would mention with low probability, one per line, "
+    "with no numbering and no commentary."
+)
 SUBTOPICS_INTRO = "You are dividing a topic into parts that can each be enumerated on their own."
 SUBTOPICS_EXCLUDE_HEADER = "These sub-topics are already taken; propose different ones:"
 
@@ -51,13 +64,23 @@ def _one_line(text: str) -> str:
 
 
 def build_prompt(
-    topic: str, count: int, avoid: Sequence[str] = (), partition: str | None = None
+    topic: str,
+    count: int,
+    avoid: Sequence[str] = (),
+    partition: str | None = None,
+    *,
+    style: str = "plain",
 ) -> str:
-    """The prompt asking for ``count`` more items of ``topic``."""
+    """The prompt asking for ``count`` more items of ``topic`` (``style``: plain | rare)."""
     lines = [INTRO, f"{TOPIC_PREFIX}{_one_line(topic)}"]
     if partition is not None and _one_line(partition):
         lines.append(f"{FOCUS_PREFIX}{_one_line(partition)}")
-    lines.append(f"List {count} distinct items, one per line, with no numbering and no commentary.")
+    if style == "rare":
+        lines.append(RARE_LINE.format(count=count))
+    else:
+        lines.append(
+            f"List {count} distinct items, one per line, with no numbering and no commentary."
+        )
     avoided = [item for item in map(_one_line, avoid) if item]
     if avoided:
         lines.append(AVOID_HEADER)

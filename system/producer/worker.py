@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import xxhash
 from opentelemetry.trace import Link, Status, StatusCode, get_current_span
 
-from system.producer.generation import call_llm, generate
+from system.producer.generation import generate
 from system.producer.levers import ProducerLevers
 from system.producer.resilience.build import build_router
 from system.producer.resilience.router import ProvidersUnavailable, Router
@@ -184,15 +184,10 @@ class Producer:
             pass
 
     async def _work(self, start: StartTopic, frames: FrameReader) -> int:
-        record_content = False
-
-        async def call(provider, prompt: str, seed: int):  # type: ignore[no-untyped-def]
-            return await call_llm(
-                self._tracer, provider, prompt, seed, record_content=record_content
-            )
-
         try:
-            router, record_content = build_router(start.provider, start.settings, os.environ, call)
+            router, _record_content = build_router(
+                start.provider, start.settings, os.environ, self._tracer
+            )
         except UnknownProviderError as exc:
             raise ProducerExit(str(exc), EXIT_ERROR) from exc
         if start.provider_weights:
@@ -287,7 +282,7 @@ class Producer:
                         self._router.set_weights(message.provider_weights)
                     if message.new_uniques:
                         self._levers.learn(message.new_uniques)
-                    self._levers.set_strategy(message.strategy, message.avoid_budget)
+                    self._levers.set_strategy(message.strategy, message.avoid_budget, message.arms)
                 elif isinstance(message, ProposeSubtopics) and self._assignment is not None:
                     # answered beside the generation loop, which goes on meanwhile
                     task = asyncio.create_task(self._propose_subtopics(message))
@@ -383,10 +378,7 @@ class Producer:
                 attributes={s.PRODUCER_ID: self.producer_id, s.CYCLE_ITERATION: seq},
             ) as span:
                 partition = self._assignment.partition
-                strategy = self._levers.strategy
                 avoid = self._levers.avoid_for(partition)
-                if avoid:
-                    span.set_attribute(s.CYCLE_AVOIDED, len(avoid))
                 try:
                     result = await generate(
                         router,
@@ -395,6 +387,7 @@ class Producer:
                         seed=cycle_seed(start.run_id, self.producer_id, seq),
                         partition=partition,
                         avoid=avoid,
+                        arm_for=self._levers.arm_for if self._levers.adaptive else None,
                     )
                 except ProvidersUnavailable as exc:
                     # every provider is down: say so, wait for the next probe, never spin
@@ -417,16 +410,26 @@ class Producer:
                 failures = 0
                 await self._set_degraded(False, "")
                 prepared = self._levers.prepare(result.candidates)
+                plan, obeyed = result.plan, result.obedience
+                assert plan is not None and obeyed is not None
+                partition = plan.partition
+                strategy = plan.arm if self._levers.adaptive else self._levers.strategy
                 span.set_attributes(
                     {
                         s.CYCLE_CANDIDATES: len(result.candidates),
                         s.CYCLE_PREFILTERED: prepared.prefiltered,
                         s.CYCLE_PROVIDER: str(getattr(result.provider, "key", "")),
                         s.CYCLE_ATTEMPTS: result.attempts,
+                        s.CYCLE_ECHOES: obeyed.echoes,
                     }
                 )
+                if strategy:
+                    span.set_attribute(s.CYCLE_ARM, strategy)
+                if plan.avoided:
+                    span.set_attribute(s.CYCLE_AVOIDED, plan.avoided)
                 if partition:
                     span.set_attribute(s.CYCLE_PARTITION, partition)
+                    span.set_attribute(s.CYCLE_OFF_PARTITION, obeyed.off_partition)
                 batch = AttributeBatch(
                     producer_id=self.producer_id,
                     seq=seq,
@@ -440,6 +443,9 @@ class Producer:
                     input_tokens=result.completion.input_tokens,
                     output_tokens=result.completion.output_tokens,
                     latency_ms=result.completion.latency_ms,
+                    lines=obeyed.lines,
+                    echoes=obeyed.echoes,
+                    off_partition=obeyed.off_partition if partition else None,
                     trace_context=current_context_carrier(),
                 )
                 try:

@@ -21,6 +21,7 @@ ignores it (a type it does not know is a ``ProtocolError``).
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -74,6 +75,9 @@ class UpdateConfiguration(Message):
     #: adaptive strategy: the strategy's name and its avoid-list budget (tokens)
     strategy: str | None = None
     avoid_budget: int | None = None
+    #: adaptive strategy: the arm per provider (provider key -> arm), beside ``strategy``,
+    #: the arm for providers not named
+    arms: dict[str, str] | None = None
 
 
 @dataclass
@@ -110,6 +114,11 @@ class AttributeBatch(Message):
     #: the partition label and strategy the batch was generated under
     partition: str | None = None
     strategy: str | None = None
+    #: how the answer obeyed its prompt (producer.obedience): non-empty answer lines,
+    #: lines echoing the prompt, candidates outside the named partition
+    lines: int | None = None
+    echoes: int | None = None
+    off_partition: int | None = None
 
 
 @dataclass
@@ -135,6 +144,9 @@ class SubtopicProposal(Message):
     input_tokens: int = 0
     output_tokens: int = 0
 
+
+#: a lone surrogate (a str can hold one; UTF-8 cannot)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 _TYPES: dict[str, type[Message]] = {
     cls.TYPE: cls
@@ -190,7 +202,21 @@ def encode_message(message: Message) -> bytes:
             if value is None and f.default is None:
                 continue
             body[f.name] = value
-    return msgpack.packb(body, use_bin_type=True)
+    try:
+        return msgpack.packb(body, use_bin_type=True)
+    except UnicodeEncodeError:  # a lone surrogate from a model's answer: never kill the sender
+        return msgpack.packb(_scrub(body), use_bin_type=True)
+
+
+def _scrub(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    if isinstance(value, dict):
+        return {_scrub(k): _scrub(v) for k, v in value.items()}
+    return value
 
 
 def unpack_envelope(payload: bytes) -> tuple[object, dict[str, Any], dict[str, str]]:

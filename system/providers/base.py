@@ -7,6 +7,45 @@ from typing import Protocol
 
 
 @dataclass(frozen=True)
+class Sampling:
+    """The sampling settings a request is sent with (None: the server's default).
+
+    They are recorded on the ``chat`` span as ``gen_ai.request.*`` attributes.
+    """
+
+    temperature: float | None = None
+    top_p: float | None = None
+    seed: int | None = None
+    max_tokens: int | None = None
+
+    def attributes(self) -> dict[str, float | int]:
+        """The ``gen_ai.request.*`` attributes of the settings that are set."""
+        values = {
+            "gen_ai.request.temperature": self.temperature,
+            "gen_ai.request.top_p": self.top_p,
+            "gen_ai.request.seed": self.seed,
+            "gen_ai.request.max_tokens": self.max_tokens,
+        }
+        return {k: v for k, v in values.items() if v is not None}
+
+
+#: temperature assumed for the strategy's temperature arm when a provider sets none
+#: (OpenAI's documented default)
+DEFAULT_TEMPERATURE = 1.0
+#: the highest temperature the OpenAI-compatible APIs accept
+MAX_TEMPERATURE = 2.0
+
+
+def shifted(sampling: Sampling, temperature_delta: float) -> Sampling:
+    """``sampling`` with the temperature raised by ``temperature_delta`` (capped at 2)."""
+    if not temperature_delta:
+        return sampling
+    base = DEFAULT_TEMPERATURE if sampling.temperature is None else sampling.temperature
+    value = round(min(MAX_TEMPERATURE, max(0.0, base + temperature_delta)), 3)
+    return Sampling(value, sampling.top_p, sampling.seed, sampling.max_tokens)
+
+
+@dataclass(frozen=True)
 class Completion:
     text: str
     model: str
@@ -14,6 +53,7 @@ class Completion:
     output_tokens: int
     finish_reason: str
     latency_ms: float
+    response_id: str | None = None  # gen_ai.response.id, when the server gives one
 
 
 class ProviderError(RuntimeError):
@@ -37,12 +77,23 @@ class ProviderError(RuntimeError):
         self.status_code = status_code
 
 
+def sampling_of(provider: object, temperature_delta: float = 0.0) -> Sampling:
+    """What a provider sends for a request (``Sampling()`` for one without settings)."""
+    sampling_for = getattr(provider, "sampling_for", None)
+    return sampling_for(temperature_delta) if callable(sampling_for) else Sampling()
+
+
 class Provider(Protocol):
     #: value of gen_ai.provider.name
     name: str
     #: value of gen_ai.request.model
     model: str
 
-    async def complete(self, prompt: str, *, seed: int) -> Completion: ...
+    async def complete(
+        self, prompt: str, *, seed: int, temperature_delta: float = 0.0
+    ) -> Completion:
+        """One call. ``temperature_delta`` raises the configured temperature (the
+        strategy's temperature arm); a provider without sampling settings ignores it."""
+        ...
 
     async def close(self) -> None: ...

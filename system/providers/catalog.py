@@ -7,7 +7,14 @@ Sources, in order:
 * otherwise the well-known providers whose key is set in the environment or
   in the ``.env`` file: ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
   ``GEMINI_API_KEY``, each with optional ``<P>_BASE_URL``, ``<P>_MODEL``,
-  ``<P>_WEIGHT``, ``<P>_RPM``, ``<P>_TPM``, ``<P>_TIMEOUT`` (see example.env).
+  ``<P>_WEIGHT``, ``<P>_RPM``, ``<P>_TPM``, ``<P>_TIMEOUT`` and the sampling
+  settings ``<P>_TEMPERATURE``, ``<P>_TOP_P``, ``<P>_SEED``, ``<P>_MAX_TOKENS``
+  (see example.env).
+
+Sampling settings (``temperature`` 0..2, ``top_p`` in (0, 1], ``seed``,
+``max_tokens``) are validated here, sent with every request of that provider
+and recorded on its ``chat`` spans as ``gen_ai.request.*``; NaN, infinities
+and out-of-range values are a start-up error (exit 2).
 
 A key never goes on the command line: ``--llm`` names the variable that holds
 it (``key_env``). Producers receive the specs as JSON in ``PROVIDERS_ENV`` and
@@ -23,6 +30,7 @@ within the budget without coordinating.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -59,8 +67,18 @@ WELL_KNOWN: dict[str, WellKnown] = {
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_FLOATS = {"weight", "rpm", "tpm", "timeout", "timeout_s", "breaker_cooldown", "breaker_cooldown_s"}
-_INTS = {"max_tokens", "breaker_failures"}
+_FLOATS = {
+    "weight", "rpm", "tpm", "timeout", "timeout_s", "breaker_cooldown", "breaker_cooldown_s",
+    "temperature", "top_p",
+}  # fmt: skip
+_INTS = {"max_tokens", "breaker_failures", "seed"}
+#: sampling settings: allowed ranges (inclusive unless noted), checked after parsing
+SAMPLING_RANGES: dict[str, tuple[float, float, str]] = {
+    "temperature": (0.0, 2.0, "between 0 and 2"),
+    "top_p": (0.0, 1.0, "above 0 and at most 1"),  # 0 excluded below
+    "seed": (0, 2**63 - 1, "an integer from 0 to 2**63-1"),
+    "max_tokens": (1, 1_000_000, "an integer from 1 to 1000000"),
+}
 _ALIASES = {"timeout": "timeout_s", "breaker_cooldown": "breaker_cooldown_s", "url": "base_url"}
 _LLM_KEYS = {
     "name", "base_url", "url", "model", "key_env", "system", *_FLOATS, *_INTS,
@@ -82,7 +100,15 @@ def _number(key: str, value: str, where: str) -> float | int:
     try:
         number: float | int = int(value) if key in _INTS else float(value)
     except ValueError:
-        raise CatalogError(f"{where}: {key} must be a number (got {value!r})") from None
+        kind = "an integer" if key in _INTS else "a number"
+        raise CatalogError(f"{where}: {key} must be {kind} (got {value!r})") from None
+    if not math.isfinite(number):
+        raise CatalogError(f"{where}: {key} must be a finite number (got {value!r})")
+    if key in SAMPLING_RANGES:
+        low, high, says = SAMPLING_RANGES[key]
+        if not low <= number <= high or (key == "top_p" and number <= 0):
+            raise CatalogError(f"{where}: {key} must be {says} (got {value})")
+        return number
     if number <= 0 and key != "weight":
         raise CatalogError(f"{where}: {key} must be positive (got {value})")
     if number < 0:
@@ -146,7 +172,9 @@ def _well_known(values: Mapping[str, str]) -> list[ProviderSpec]:
         where = f"{p}_* settings"
         extra: dict[str, Any] = {}
         for suffix, key in (("WEIGHT", "weight"), ("RPM", "rpm"), ("TPM", "tpm"),
-                            ("TIMEOUT", "timeout_s")):  # fmt: skip
+                            ("TIMEOUT", "timeout_s"), ("TEMPERATURE", "temperature"),
+                            ("TOP_P", "top_p"), ("SEED", "seed"),
+                            ("MAX_TOKENS", "max_tokens")):  # fmt: skip
             if values.get(f"{p}_{suffix}"):
                 extra[key] = _number(key, values[f"{p}_{suffix}"], where)
         specs.append(
@@ -227,12 +255,43 @@ def share_limits(specs: Sequence[ProviderSpec], producers: int) -> list[Provider
     ]
 
 
+#: answer tokens allowed per requested item when a provider sets no max_tokens, and a margin
+MAX_TOKENS_PER_ITEM, MAX_TOKENS_MARGIN = 16, 64
+
+
+def default_max_tokens(request_size: int) -> int:
+    """The answer cap for a provider without ``max_tokens``: room for the items asked for.
+
+    A small model sometimes never stops (it repeats its list until the context is
+    full: minutes of generation and thousands of tokens for one answer, while the
+    client has long timed out and the server keeps generating); a cap bounds it.
+    """
+    return MAX_TOKENS_MARGIN + MAX_TOKENS_PER_ITEM * max(1, request_size)
+
+
+def with_default_max_tokens(specs: Sequence[ProviderSpec], request_size: int) -> list[ProviderSpec]:
+    return [
+        s if s.max_tokens else replace(s, max_tokens=default_max_tokens(request_size))
+        for s in specs
+    ]
+
+
 def producer_environment(
-    setup: ProviderSetup, producers: int, *, record_content: bool = False
+    setup: ProviderSetup,
+    producers: int,
+    *,
+    record_content: bool = False,
+    request_size: int | None = None,
 ) -> dict[str, str]:
-    """Variables to add to every producer's environment (keys from .env included)."""
+    """Variables to add to every producer's environment (keys from .env included).
+
+    With ``request_size``, a spec without ``max_tokens`` gets ``default_max_tokens``.
+    """
+    specs = share_limits(setup.specs, producers)
+    if request_size is not None:
+        specs = with_default_max_tokens(specs, request_size)
     payload = {
-        "providers": [s.to_dict() for s in share_limits(setup.specs, producers)],
+        "providers": [s.to_dict() for s in specs],
         "record_content": record_content,
     }
     return {PROVIDERS_ENV: json.dumps(payload), **setup.secret_env}

@@ -16,7 +16,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from system.providers.base import Completion, ProviderError
+from system.providers.base import Completion, ProviderError, Sampling, shifted
 from system.providers.spec import ProviderSpec
 
 #: statuses worth another attempt (possibly on another provider)
@@ -93,11 +93,33 @@ class OpenAICompatProvider:
             timeout=spec.timeout_s,
         )
 
-    async def complete(self, prompt: str, *, seed: int) -> Completion:
+    @property
+    def sampling(self) -> Sampling:
+        """The spec's sampling settings (None: not sent, the server's default)."""
+        s = self.spec
+        return Sampling(s.temperature, s.top_p, s.seed, s.max_tokens)
+
+    def sampling_for(self, temperature_delta: float = 0.0) -> Sampling:
+        """What a request sends: the spec's settings, the temperature arm's shift applied."""
+        return shifted(self.sampling, temperature_delta)
+
+    async def complete(
+        self, prompt: str, *, seed: int, temperature_delta: float = 0.0
+    ) -> Completion:
+        # ``seed`` (the producer's per-request seed) is not sent: a real model would
+        # answer identical prompts identically; the spec's seed= is sent when set.
         started = time.perf_counter()
-        kwargs: dict[str, Any] = {}
-        if self.spec.max_tokens:
-            kwargs["max_tokens"] = self.spec.max_tokens
+        sampling = self.sampling_for(temperature_delta)
+        kwargs: dict[str, Any] = {
+            key: value
+            for key, value in (
+                ("max_tokens", sampling.max_tokens),
+                ("temperature", sampling.temperature),
+                ("top_p", sampling.top_p),
+                ("seed", sampling.seed),
+            )
+            if value is not None
+        }
         try:
             response = await self._client.chat.completions.create(
                 model=self.model,
@@ -118,6 +140,7 @@ class OpenAICompatProvider:
             output_tokens=(usage.completion_tokens if usage else 0) or 0,
             finish_reason=choice.finish_reason or "unknown",
             latency_ms=(time.perf_counter() - started) * 1000,
+            response_id=getattr(response, "id", None) or None,
         )
 
     async def close(self) -> None:

@@ -23,6 +23,9 @@ class ProviderSpec:
     timeout_s: float = 60.0  # per request
     system: str | None = None  # gen_ai.provider.name; default derived from the URL
     max_tokens: int | None = None
+    temperature: float | None = None  # None: the server's default
+    top_p: float | None = None
+    seed: int | None = None  # sent as is on every request (same prompt, same answer)
     breaker_failures: int = 5  # consecutive failures that open the breaker
     breaker_cooldown_s: float = 10.0  # open -> half-open after this long
 

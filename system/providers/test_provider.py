@@ -22,7 +22,13 @@ class TestProvider:
         self.model = self._model.model_name
         self.latency_ms = latency_ms
 
-    async def complete(self, prompt: str, *, seed: int) -> Completion:
+    async def complete(
+        self, prompt: str, *, seed: int, temperature_delta: float = 0.0
+    ) -> Completion:
+        # the simulated model has no temperature: the arm only changes the seed
+        if temperature_delta:
+            seed ^= 0x7E3F
+
         started = time.perf_counter()
         if self.latency_ms > 0:
             await asyncio.sleep(self.latency_ms / 1000)

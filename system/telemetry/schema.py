@@ -77,6 +77,14 @@ GENAI_INPUT_TOKENS = "gen_ai.usage.input_tokens"
 GENAI_OUTPUT_TOKENS = "gen_ai.usage.output_tokens"
 GENAI_FINISH_REASONS = "gen_ai.response.finish_reasons"
 GENAI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
+GENAI_REQUEST_TEMPERATURE = "gen_ai.request.temperature"
+GENAI_REQUEST_TOP_P = "gen_ai.request.top_p"
+GENAI_REQUEST_SEED = "gen_ai.request.seed"
+GENAI_RESPONSE_ID = "gen_ai.response.id"
+#: chat span: attempts of the request; its llm.attempt events, one per HTTP request
+LLM_ATTEMPTS = "llm.attempts"
+EVENT_ATTEMPT = "llm.attempt"
+LLM_LATENCY_MS = "llm.latency_ms"
 ERROR_TYPE = "error.type"
 
 # Web mode: control channel (webserver -> orchestrator). Each request is a
@@ -118,6 +126,9 @@ RUN_DELTA_PUSHES = "run.delta_pushes"  # UpdateConfiguration messages carrying n
 CYCLE_PREFILTERED = "generation.prefiltered"
 CYCLE_PARTITION = "generation.partition"
 CYCLE_AVOIDED = "generation.avoid_items"  # items named in the prompt's avoid list
+CYCLE_ARM = "generation.arm"  # the adaptive strategy's arm the answering request used
+CYCLE_ECHOES = "generation.echoes"  # answer lines that repeat the prompt
+CYCLE_OFF_PARTITION = "generation.off_partition"  # candidates outside the named partition
 BATCH_PREFILTERED = "batch.prefiltered"
 BATCH_NEAR_DUPLICATES = "batch.near_duplicates"
 BATCH_PARTITION = "batch.partition"
@@ -132,6 +143,10 @@ PARTITION_PRODUCERS = "partition.producers"  # JSON: producer id -> new label
 PARTITION_DETAIL = "partition.detail"
 EVENT_STRATEGY = "strategy.decision"
 STRATEGY_NAME = "strategy.name"
+STRATEGY_PROVIDER = "strategy.provider"  # the provider the decision is for
+EVENT_STRATEGY_DROP = "strategy.arm_dropped"
+STRATEGY_ARM = "strategy.arm"
+STRATEGY_REASON = "strategy.reason"
 STRATEGY_PRODUCERS = "strategy.producers"  # JSON: producer id -> strategy
 STRATEGY_YIELDS = "strategy.yields"  # JSON: per strategy requests, new/request, new/1k tokens
 EVENT_SATURATED = "run.saturated"

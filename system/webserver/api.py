@@ -147,9 +147,7 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
         )
 
     @router.get("/events", response_class=EventSourceResponse, summary="Live updates (SSE)")
-    async def events(
-        request: Request, run_id: str | None = None
-    ) -> AsyncIterator[ServerSentEvent]:
+    async def events(request: Request, run_id: str | None = None) -> AsyncIterator[ServerSentEvent]:
         """Server-Sent Events: ``run`` (a run's snapshot, twice a second while it is
         active) and ``attributes`` (newly found). ``run_id`` limits the stream to one run."""
         queue = live.subscribe()

@@ -236,6 +236,11 @@ class Handler(BaseHTTPRequestHandler):
             self._error(400, "messages must be a non-empty list", "invalid_request_error")
             return
         prompt = entry.prompt
+        # one line per answered request: what a test needs to see the client's sampling settings
+        log.info(
+            "chat request sampling: %s",
+            json.dumps({k: body.get(k) for k in ("temperature", "top_p", "seed", "max_tokens")}),
+        )
         seed = body.get("seed")
         with state.lock:
             rng = random.Random(seed if isinstance(seed, int) else state.rng.getrandbits(64))

@@ -51,8 +51,6 @@ def test_the_low_yield_provider_loses_weight(
     # after the first reweight the strong provider takes most of the traffic
     first = reweights[0].time_ns
     later = [
-        c.attr("gen_ai.request.model")
-        for c in topic.spans(prefix="chat ")
-        if c.start_ns > first
+        c.attr("gen_ai.request.model") for c in topic.spans(prefix="chat ") if c.start_ns > first
     ]
     assert later.count("strong") > later.count("weak"), later

@@ -42,9 +42,7 @@ def test_all_providers_down_degrades_then_recovers(tmp_path):
             ],
         )  # fmt: skip
         orchestrator = constellation.start_orchestrator(config)
-        wait_for(
-            lambda: "reports degraded" in orchestrator.log_text(), 60, "the degraded status"
-        )
+        wait_for(lambda: "reports degraded" in orchestrator.log_text(), 60, "the degraded status")
         # while down, calls are paced by the breaker's cooldown: no busy loop
         before, started = server.stats()["requests"], time.monotonic()
         wait_for(lambda: time.monotonic() - started >= 3 * COOLDOWN_S, 30, "3 cooldowns")

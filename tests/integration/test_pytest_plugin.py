@@ -8,8 +8,9 @@ pytestmark = pytest.mark.integration
 
 
 def test_plugin_fixtures_run_a_topic(constellation, topic_waiter):
-    constellation.start_orchestrator(OrchestratorConfig(topic="Plugin check", producers=2,
-                                                        iterations=2))
+    constellation.start_orchestrator(
+        OrchestratorConfig(topic="Plugin check", producers=2, iterations=2)
+    )
     topic = topic_waiter("Plugin check")
     topic.assert_completed().assert_no_errors().assert_counts_consistent()
 

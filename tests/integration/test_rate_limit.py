@@ -42,7 +42,7 @@ def test_rpm_budget_is_split_and_enforced(tmp_path):
         topic.assert_completed()
         waits = [
             e
-            for c in topic.spans(n.GENERATION_CYCLE)
+            for c in topic.spans(prefix=n.CHAT_PREFIX)  # the request's span holds its waits
             for e in c.events
             if e.name == n.EVENT_RATE_LIMIT_WAIT
         ]

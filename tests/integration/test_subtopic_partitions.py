@@ -28,6 +28,10 @@ def test_subtopic_partitions_end_to_end(collector, constellation):
             "strong",
             "--sim-latency-ms",
             "100",
+            # every request names its partition (the adaptive strategy would start on
+            # plain prompts and name one only where its focus arm measures better)
+            "--arms",
+            "focus",
         ],
     )
     orchestrator = constellation.start_orchestrator(config)

@@ -87,3 +87,77 @@ def test_limits_are_shared_among_producers_and_round_trip():
     assert json.loads(env[PROVIDERS_ENV])["providers"][0]["rpm"] == 20
     specs, record = read_producer_config(env)
     assert record and specs[0].rpm == 20 and specs[0].key_env == "K"
+
+
+def test_sampling_settings_on_llm_option_and_their_attributes():
+    spec = parse_llm_option(
+        "name=a,base_url=http://h/v1,model=m,temperature=0.9,top_p=0.95,seed=7,max_tokens=800"
+    )
+    assert (spec.temperature, spec.top_p, spec.seed, spec.max_tokens) == (0.9, 0.95, 7, 800)
+    from system.providers.base import Sampling, shifted
+
+    sampling = Sampling(spec.temperature, spec.top_p, spec.seed, spec.max_tokens)
+    assert sampling.attributes() == {
+        "gen_ai.request.temperature": 0.9, "gen_ai.request.top_p": 0.95,
+        "gen_ai.request.seed": 7, "gen_ai.request.max_tokens": 800,
+    }  # fmt: skip
+    assert Sampling().attributes() == {}  # nothing set: nothing sent, nothing recorded
+    assert shifted(sampling, 0.3).temperature == 1.2
+    assert shifted(Sampling(), 0.3).temperature == 1.3  # from the default of 1.0
+    assert shifted(Sampling(1.9), 0.3).temperature == 2.0  # capped
+
+
+@pytest.mark.parametrize(
+    ("field", "message"),
+    [
+        ("temperature=nan", "must be a finite number"),
+        ("temperature=inf", "must be a finite number"),
+        ("temperature=-0.1", "between 0 and 2"),
+        ("temperature=2.01", "between 0 and 2"),
+        ("temperature=hot", "must be a number"),
+        ("top_p=0", "above 0 and at most 1"),
+        ("top_p=1.5", "above 0 and at most 1"),
+        ("seed=-1", "an integer from 0"),
+        ("seed=7.5", "must be an integer"),
+        ("max_tokens=0", "an integer from 1"),
+        ("max_tokens=10000000", "an integer from 1"),
+    ],
+)
+def test_bad_sampling_settings_are_refused(field, message):
+    with pytest.raises(CatalogError, match=message):
+        parse_llm_option(f"name=a,base_url=http://h/v1,model=m,{field}")
+
+
+def test_sampling_settings_from_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "OPENAI_API_KEY=k\nOPENAI_TEMPERATURE=0.7\nOPENAI_TOP_P=0.9\nOPENAI_SEED=3\n"
+        "OPENAI_MAX_TOKENS=500\n"
+    )
+    (spec,) = resolve_providers([], environ={}, env_file=env_file).specs
+    assert (spec.temperature, spec.top_p, spec.seed, spec.max_tokens) == (0.7, 0.9, 3, 500)
+    env_file.write_text("OPENAI_API_KEY=k\nOPENAI_TEMPERATURE=NaN\n")
+    with pytest.raises(CatalogError, match="OPENAI_\\* settings: temperature must be a finite"):
+        resolve_providers([], environ={}, env_file=env_file)
+
+
+def test_sampling_settings_travel_to_producers():
+    spec = parse_llm_option("name=a,base_url=http://h/v1,model=m,temperature=0.5,seed=9")
+    from system.providers.catalog import ProviderSetup
+
+    env = producer_environment(ProviderSetup([spec]), 2)
+    (back,), _ = read_producer_config(env)
+    assert back.temperature == 0.5 and back.seed == 9
+
+
+def test_a_provider_without_max_tokens_gets_a_cap_sized_to_the_request():
+    from system.providers.catalog import ProviderSetup, default_max_tokens
+
+    unset = parse_llm_option("name=a,base_url=http://h/v1,model=m")
+    mine = parse_llm_option("name=b,base_url=http://h/v1,model=m,max_tokens=100")
+    env = producer_environment(ProviderSetup([unset, mine]), 1, request_size=30)
+    specs, _ = read_producer_config(env)
+    assert [s.max_tokens for s in specs] == [default_max_tokens(30), 100]
+    assert default_max_tokens(30) == 64 + 16 * 30
+    specs, _ = read_producer_config(producer_environment(ProviderSetup([unset]), 1))
+    assert specs[0].max_tokens is None  # no request size given: left to the server

@@ -20,9 +20,7 @@ def test_variants_are_caught_and_different_items_are_not():
 
 
 def test_discovery_counts_near_duplicates_apart():
-    discovery = Discovery(
-        LeverConfig(near_duplicates=True), [1], request_size=10, open_ended=False
-    )
+    discovery = Discovery(LeverConfig(near_duplicates=True), [1], request_size=10, open_ended=False)
     kept, near = discovery.filter_near(["Old Mill", "The Old Mill", "New Bridge"])
     assert kept == ["Old Mill", "New Bridge"] and near == [("The Old Mill", "Old Mill")]
     assert discovery.near_duplicate_count == 1

@@ -121,9 +121,7 @@ def test_is_commentary_reads_the_line_as_written() -> None:
 
 
 def test_numbering_and_bullets_of_every_kind_are_stripped() -> None:
-    text = (
-        "1) Louvre\n(2) Orsay\n3 - Rodin\n+ Cluny\n– Carnavalet\n— Marmottan\n· Picasso\n#Guimet"
-    )
+    text = "1) Louvre\n(2) Orsay\n3 - Rodin\n+ Cluny\n– Carnavalet\n— Marmottan\n· Picasso\n#Guimet"
     assert parse_response(text) == [
         "Louvre",
         "Orsay",
@@ -185,7 +183,7 @@ def _parse_without_memo(text: str) -> list[str]:
         "9. " + "x" * (MAX_LINE - 3),
         "10. " + "x" * (MAX_LINE - 3),
         "11. ```",
-        "12. \"A\" and \"B\"",
+        '12. "A" and "B"',
         "13.",
         "14. ...",
         "15. ## Museums",

@@ -52,7 +52,7 @@ def build(providers, *, weights=None, threshold=2, cooldown=10.0):
         for p in providers
     ]  # fmt: skip
 
-    async def call(provider, prompt, seed):
+    async def call(provider, prompt, seed, temperature_delta):
         return await provider.complete(prompt, seed=seed)
 
     router = Router(

@@ -1,72 +1,126 @@
-from system.orchestrator.strategy import StrategySelector
+"""The adaptive strategy: starts cheap, measures arms per provider, drops badly obeyed arms."""
+
+from system.orchestrator.strategy import ECHO_DROP_RATE, StrategySelector
+from system.producer.arms import ARMS, arms_for
+
+ARMS3 = ["plain", "avoid", "rare"]
 
 
-def test_producers_shift_to_the_strategy_with_the_best_yield_per_token():
-    sel = StrategySelector([1, 2, 3], avoid_budget=400, every=6)
-    assert set(sel.assignment.values()) == {"avoid_full", "avoid_quarter", "no_avoid"}
+def test_every_producer_starts_on_the_cheapest_arm():
+    sel = StrategySelector([1, 2, 3], list(ARMS))
+    assert sel.start_arm == "plain" and ARMS["plain"].cheap
+    assert {sel.strategy_of(pid, "any") for pid in (1, 2, 3)} == {"plain"}
+    assert sel.arms_of(1) == {}  # no provider seen yet: the start arm everywhere
+
+
+def test_arms_follow_the_levers_that_are_on():
+    assert arms_for(shared_state=False, partitions=False) == ["plain", "hot", "rare"]
+    assert "avoid" in arms_for(shared_state=True, partitions=False)
+    assert "focus" not in arms_for(shared_state=True, partitions=False)
+    assert set(arms_for(shared_state=True, partitions=True)) == set(ARMS)
+
+
+def test_a_costlier_arm_wins_only_when_it_yields_more_per_cost():
+    sel = StrategySelector([1, 2, 3], ARMS3, every=6)
     decision = None
     for _ in range(4):
-        for name, new in (("avoid_full", 30), ("avoid_quarter", 10), ("no_avoid", 5)):
-            decision = sel.record(name, new, 1000) or decision
-    assert decision is not None and decision.best == "avoid_full"
-    values = list(sel.assignment.values())
-    assert values.count("avoid_full") == 3  # a decisive lead: nobody explores this time
-    assert decision.yields["avoid_full"]["recent_new_per_1k_tokens"] == 30.0
-    assert sel.budget_of("avoid_quarter") == 100 and sel.budget_of("no_avoid") == 0
+        for name, new, tokens in (("plain", 10, 1000), ("avoid", 30, 1000), ("rare", 5, 1000)):
+            decision = sel.record(name, new, tokens, provider="p") or decision
+    assert decision is not None and decision.best == "avoid" and decision.provider == "p"
+    assert list(sel.providers["p"].assignment.values()).count("avoid") == 3  # decisive lead
+
+    cheap = StrategySelector([1, 2, 3], ARMS3, every=6)
+    for _ in range(4):
+        # the avoid list doubles the input: 12 new for 2x the cost loses to 10 at 1x
+        for name, new, tokens, inp in (("plain", 10, 600, 100), ("avoid", 12, 1200, 700),
+                                       ("rare", 4, 600, 100)):  # fmt: skip
+            decision = cheap.record(name, new, tokens, inp, provider="p") or decision
+    assert cheap.providers["p"].history[-1].best == "plain"
 
 
-def test_unknown_strategies_are_ignored():
-    sel = StrategySelector([1], avoid_budget=100)
-    assert sel.record(None, 5, 100) is None and sel.record("other", 5, 100) is None
+def test_unknown_arms_are_ignored():
+    sel = StrategySelector([1], ARMS3)
+    assert sel.record(None, 5, 100, provider="p") is None
+    assert sel.record("other", 5, 100, provider="p") is None
+
+
+def test_each_provider_has_its_own_arms():
+    sel = StrategySelector([1, 2], ARMS3, every=4)
+    for _ in range(6):
+        for name, big, small in (("plain", 5, 20), ("avoid", 20, 5), ("rare", 1, 1)):
+            sel.record(name, big, 1000, provider="big")
+            sel.record(name, small, 1000, provider="small")
+    assert sel.providers["big"].history[-1].best == "avoid"
+    assert sel.providers["small"].history[-1].best == "plain"
+    arms = sel.arms_of(1)
+    assert set(arms) == {"big", "small"}
+
+
+def test_echoes_discount_new_items_and_an_echoing_arm_is_dropped():
+    sel = StrategySelector([1, 2], ARMS3, every=100)
+    for _ in range(3):
+        sel.record("plain", 10, 1000, provider="p", lines=30, echoes=1)
+    decision = None
+    for _ in range(3):
+        # half its lines repeat the prompt: its "new items" are mostly echoes
+        decision = sel.record("avoid", 20, 1000, provider="p", lines=30, echoes=15) or decision
+    drops = sel.take_drops()
+    assert [(d.provider, d.arm) for d in drops] == [("p", "avoid")]
+    assert "echo rate 0.50" in drops[0].reason
+    assert "avoid" in sel.providers["p"].dropped
+    assert decision is not None and "avoid" not in decision.assignment.values()
+    arm = sel.providers["p"].arms["avoid"]
+    assert arm.per_1k_tokens == 10.0  # 20 new discounted by the 50% echo share
+    # a dropped arm is never assigned again
+    for _ in range(20):
+        sel.record("plain", 10, 1000, provider="p", lines=30)
+        sel.record("rare", 1, 1000, provider="p", lines=30)
+    assert all(d.assignment.get(1) != "avoid" for d in sel.providers["p"].history)
+
+
+def test_an_arm_echoing_no_more_than_plain_is_kept():
+    sel = StrategySelector([1], ARMS3, every=100)
+    rate_lines = int(30 * ECHO_DROP_RATE) + 2
+    for _ in range(3):
+        sel.record("plain", 10, 1000, provider="p", lines=30, echoes=rate_lines)
+        sel.record("rare", 10, 1000, provider="p", lines=30, echoes=rate_lines)
+    assert sel.take_drops() == []  # the model echoes "Topic:" whatever the arm
+
+
+def test_a_focus_arm_the_model_does_not_keep_to_is_dropped():
+    sel = StrategySelector([1], ["plain", "focus"], every=100)
+    for _ in range(3):
+        sel.record("focus", 10, 1000, provider="p", lines=30, candidates=30, off_partition=20)
+    drops = sel.take_drops()
+    assert drops and drops[0].arm == "focus" and "in-partition rate 0.33" in drops[0].reason
+
+
+def test_plain_is_never_dropped():
+    sel = StrategySelector([1], ARMS3, every=100)
+    for _ in range(5):
+        sel.record("plain", 1, 1000, provider="p", lines=30, echoes=30)
+    assert sel.take_drops() == []
 
 
 def test_arms_are_compared_on_recent_batches_only():
-    sel = StrategySelector([1, 2], avoid_budget=400, every=6)
-    # early: no_avoid explored while the topic was rich
-    for _ in range(3):
-        sel.record("no_avoid", 20, 1000)
-        sel.record("avoid_full", 20, 1000)
-    # later the topic is leaner: avoid_full yields 10, no_avoid is no longer measured
+    sel = StrategySelector([1, 2], ["plain", "avoid"], every=6)
+    # early: avoid explored while the topic was rich
+    for _ in range(6):
+        sel.record("avoid", 20, 1000, provider="p")
+        sel.record("plain", 20, 1000, provider="p")
+    # later the topic is leaner: plain yields 10, avoid is no longer measured
     decision = None
-    for _ in range(60):
-        decision = sel.record("avoid_full", 10, 1000) or decision
-    assert sel.arms["no_avoid"].recent == []  # its rich early batches have aged out
-    assert sel.summary()["last_decisions"][-1] == "avoid_full"
-    assert sel.assignment[1] == "avoid_full" or sel.assignment[2] == "avoid_full"
+    for _ in range(30):
+        decision = sel.record("plain", 10, 1000, provider="p") or decision
+    p = sel.providers["p"]
+    assert p.arms["avoid"].recent == []  # its rich early batches have aged out
+    assert p.history[-1].best == "plain"
 
 
-def test_input_tokens_cost_a_quarter_of_output_tokens():
-    sel = StrategySelector([1, 2, 3], avoid_budget=400, every=6)
-    decision = None
+def test_summary_lists_each_provider():
+    sel = StrategySelector([1], ARMS3, every=2)
     for _ in range(4):
-        # the avoid list doubles the yield for 3x the tokens, all of them input
-        decision = sel.record("avoid_full", 20, 600, input_tokens=500) or decision
-        decision = sel.record("avoid_quarter", 12, 300, input_tokens=200) or decision
-        decision = sel.record("no_avoid", 10, 200, input_tokens=100) or decision
-    assert decision is not None and decision.best == "avoid_full"
-    yields = decision.yields
-    assert yields["no_avoid"]["recent_new_per_1k_tokens"] > yields["avoid_full"][
-        "recent_new_per_1k_tokens"
-    ]  # at par, no avoid list would look better
-    assert yields["avoid_full"]["recent_new_per_1k_cost"] == round(1000 * 20 / 225, 3)
-
-
-def test_a_close_race_keeps_one_producer_exploring_a_decisive_lead_explores_rarely():
-    close = StrategySelector([1, 2, 3, 4], avoid_budget=400, every=8)
-    lead = StrategySelector([1, 2, 3, 4], avoid_budget=400, every=8)
-    explored = {"close": 0, "lead": 0}
-    for _ in range(40):  # 40 decisions
-        for _ in range(8):
-            for sel, yields in (
-                (close, {"avoid_full": 12, "avoid_quarter": 10, "no_avoid": 9}),
-                (lead, {"avoid_full": 30, "avoid_quarter": 10, "no_avoid": 5}),
-            ):
-                names = list(sel.assignment.values())
-                name = names[sel._seq % len(names)]
-                sel.record(name, yields[name], 1000)
-        for sel, key in ((close, "close"), (lead, "lead")):
-            explored[key] += sum(v != "avoid_full" for v in sel.assignment.values())
-    assert explored["close"] >= 35  # one explorer at nearly every decision
-    assert 5 <= explored["lead"] <= 15  # about one decision in four
-    assert close.summary()["last_decisions"][-1] == "avoid_full"
-    assert lead.summary()["last_decisions"][-1] == "avoid_full"
+        sel.record("plain", 3, 100, provider="local")
+    summary = sel.summary()
+    assert summary["arms"] == ARMS3
+    assert "local" in summary["providers"]  # type: ignore[operator]

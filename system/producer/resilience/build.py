@@ -5,17 +5,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from opentelemetry import trace
+
+from system.producer.chat_span import ChatSpan
 from system.producer.resilience.breaker import CircuitBreaker
 from system.producer.resilience.limiter import RateLimiter
-from system.producer.resilience.router import CallFn, Route, Router
+from system.producer.resilience.router import Route, Router
 from system.providers.registry import create_providers
 
 
 def build_router(
-    provider: str, settings: dict[str, Any], environ: Mapping[str, str], call: CallFn
+    provider: str, settings: dict[str, Any], environ: Mapping[str, str], tracer: trace.Tracer
 ) -> tuple[Router, bool]:
-    """(router, record_content); raises UnknownProviderError for a bad provider set."""
+    """(router, record_content); raises UnknownProviderError for a bad provider set.
+
+    Every request the router makes is one ``chat`` span of ``tracer`` (``ChatSpan``).
+    """
     providers, record_content = create_providers(provider, settings, environ)
+
+    def span_factory(prompt: str) -> ChatSpan:
+        return ChatSpan(tracer, prompt, record_content=record_content)
+
     routes = []
     for instance, spec in providers:
         name = str(getattr(instance, "key", instance.name))
@@ -26,4 +36,4 @@ def build_router(
             name, failure_threshold=spec.breaker_failures, cooldown_s=spec.breaker_cooldown_s
         )
         routes.append(Route(instance, breaker, RateLimiter(spec.rpm, spec.tpm), spec.weight))
-    return Router(routes, call), record_content
+    return Router(routes, span_factory=span_factory), record_content

@@ -1,9 +1,14 @@
 """One LLM request with retries, failover, circuit breakers and rate limits.
 
-Each attempt is one ``chat {model}`` span (``generation.call_llm``). What
-happens between attempts is recorded as events on the caller's current span
-(the ``generation.cycle``): ``llm.retry``, ``llm.failover``,
-``rate_limit.wait`` and ``breaker.state_change`` (docs/tracing.md).
+A request is one ``chat {model}`` span covering all its attempts
+(``system.producer.chat_span``, made by ``span_factory``); each attempt is an
+``llm.attempt`` event on it, and what happens between attempts is recorded
+as events on the same span (the current span from the first attempt on):
+``llm.retry``, ``llm.failover``, ``rate_limit.wait`` and
+``breaker.state_change`` (docs/tracing.md).
+
+The prompt may depend on the provider (``PromptFor``: the adaptive strategy
+keeps one arm per provider), so it is built for each attempt's provider.
 
 An attempt goes to a provider chosen by weight among those whose breaker
 lets calls through and whose Retry-After has passed, preferring providers
@@ -21,6 +26,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from opentelemetry import trace
 
@@ -65,17 +71,43 @@ class Outcome:
     completion: Completion
     provider: Provider
     attempts: int
+    prompt: str = ""
+    temperature_delta: float = 0.0
 
 
-CallFn = Callable[[Provider, str, int], Awaitable[Completion]]
+#: (provider, prompt, seed, temperature delta) -> the provider's answer
+CallFn = Callable[[Provider, str, int, float], Awaitable[Completion]]
+#: a route key -> (prompt, temperature delta) for an attempt on that provider
+PromptFor = Callable[[str], tuple[str, float]]
+
+
+class RequestSpan(Protocol):
+    """What the router tells a request's span (``chat_span.ChatSpan``)."""
+
+    temperature_delta: float
+
+    def attempt(self, provider: Provider, prompt: str | None = None) -> None: ...
+
+    def failed(self, provider: Provider, exc: BaseException) -> None: ...
+
+    def succeeded(self, provider: Provider, completion: Completion) -> None: ...
+
+    def end(self, error: BaseException | None = None, last: Provider | None = None) -> None: ...
+
+
+async def _direct_call(
+    provider: Provider, prompt: str, seed: int, temperature_delta: float
+) -> Completion:
+    return await provider.complete(prompt, seed=seed, temperature_delta=temperature_delta)
 
 
 class Router:
     def __init__(
         self,
         routes: Sequence[Route],
-        call: CallFn,
+        call: CallFn | None = None,
         *,
+        span_factory: Callable[[str], RequestSpan] | None = None,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         backoff: Backoff | None = None,
         selector: WeightedSelector | None = None,
@@ -85,7 +117,8 @@ class Router:
         if not routes:
             raise ValueError("a router needs at least one provider")
         self.routes = {route.key: route for route in routes}
-        self._call = call
+        self._call = call or _direct_call
+        self._span_factory = span_factory
         self.max_attempts = max(1, max_attempts)
         self.backoff = backoff or Backoff()
         self.selector = selector or WeightedSelector({r.key: r.weight for r in routes})
@@ -111,15 +144,16 @@ class Router:
     def set_weights(self, weights: dict[str, float]) -> None:
         self.selector.set_weights(weights)
 
-    def _estimate(self, route: Route, prompt: str) -> int:
+    def _estimate(self, route: Route, prompt: str | PromptFor) -> int:
         done = route.stats.requests - route.stats.failures
         output = route.stats.output_tokens // done if done else DEFAULT_OUTPUT_TOKENS
-        return len(prompt) // 4 + output
+        text = prompt if isinstance(prompt, str) else prompt(route.key)[0]
+        return len(text) // 4 + output
 
     def _callable(self, route: Route, now: float) -> bool:
         return route.breaker.available() and route.cooling_until <= now
 
-    def _pick(self, tried: set[str], prompt: str) -> Route | None:
+    def _pick(self, tried: set[str], prompt: str | PromptFor) -> Route | None:
         now = self._clock()
         usable = [r for r in self.routes.values() if self._callable(r, now)]
         fresh = [r for r in usable if r.key not in tried] or usable
@@ -142,14 +176,41 @@ class Router:
         return ", ".join(f"{r.key}: breaker {r.breaker.state}" for r in self.routes.values())
 
     # ------------------------------------------------------------ calling
-    async def complete(self, prompt: str, seed: int) -> Outcome:
+    async def complete(self, prompt: str | PromptFor, seed: int) -> Outcome:
+        """One request: attempts until one succeeds, all in one request span."""
+        prompt_for: PromptFor = (lambda _key: (prompt, 0.0)) if isinstance(prompt, str) else prompt
+        first_text = prompt if isinstance(prompt, str) else ""
+        span = self._span_factory(first_text) if self._span_factory is not None else None
+        state: dict[str, Route | None] = {"last": None}
+        try:
+            outcome = await self._attempts(prompt_for, seed, span, state)
+        except asyncio.CancelledError:
+            if span is not None:
+                span.end()
+            raise
+        except BaseException as exc:
+            if span is not None:
+                last = state["last"]
+                span.end(exc, last.provider if last is not None else None)
+            raise
+        if span is not None:
+            span.end()
+        return outcome
+
+    async def _attempts(
+        self,
+        prompt_for: PromptFor,
+        seed: int,
+        span: RequestSpan | None,
+        state: dict[str, Route | None],
+    ) -> Outcome:
         tried: set[str] = set()
         last: Route | None = None
         last_error: ProviderError | None = None
         attempt = waits = 0
         cooled = False  # waited out a Retry-After since the last failure
         while attempt < self.max_attempts:
-            route = self._pick(tried, prompt)
+            route = self._pick(tried, prompt_for)
             if route is None:
                 wait = self.next_available_in()
                 open_all = all(r.breaker.state == State.OPEN for r in self.routes.values())
@@ -176,7 +237,12 @@ class Router:
                     break
                 continue  # lost the half-open probe to a concurrent call
             attempt += 1
-            estimate = self._estimate(route, prompt)
+            text, delta = prompt_for(route.key)
+            if span is not None:
+                span.temperature_delta = delta
+                span.attempt(route.provider, text)
+            state["last"] = route
+            estimate = self._estimate(route, text)
             waited = await route.limiter.acquire(estimate)
             if waited > 0.001:
                 self._event(
@@ -184,21 +250,25 @@ class Router:
                     {s.LLM_PROVIDER: route.key, s.LLM_DELAY_S: round(waited, 3)},
                 )
             try:
-                completion = await self._call(route.provider, prompt, seed)
+                completion = await self._call(route.provider, text, seed, delta)
             except ProviderError as exc:
+                if span is not None:
+                    span.failed(route.provider, exc)
                 self._failed(route, exc)
                 tried.add(route.key)
                 last, last_error = route, exc
                 if not exc.retryable and len(self.routes) == 1:
                     raise
                 continue
+            if span is not None:
+                span.succeeded(route.provider, completion)
             route.stats.record_success(
                 completion.latency_ms, completion.input_tokens, completion.output_tokens
             )
             route.consecutive_failures = 0
             route.breaker.record_success()
             route.limiter.settle(estimate, completion.input_tokens + completion.output_tokens)
-            return Outcome(completion, route.provider, attempt)
+            return Outcome(completion, route.provider, attempt, text, delta)
         if last_error is None:
             raise ProvidersUnavailable(self.next_available_in(), "no provider let a call through")
         raise last_error

@@ -12,7 +12,10 @@ SECRET = "sk-basic-0123456789abcdef"
 def run(ctx: ScenarioContext) -> None:
     model = o.fake_model("fake", api_key=SECRET, response_model="fake-model-2026-01-15")
     try:
-        config = o.config_on(ctx, TOPIC, o.llm_spec(model, key_env="FAKE_LLM_KEY"))
+        # --no-adaptive: every lever on every prompt, so the prompts' truth is strict
+        config = o.config_on(
+            ctx, TOPIC, o.llm_spec(model, key_env="FAKE_LLM_KEY"), extra=["--no-adaptive"]
+        )
         constellation = ctx.constellation()
         o.set_env(constellation, FAKE_LLM_KEY=SECRET)
         orchestrator = constellation.start_orchestrator(config)

@@ -11,8 +11,9 @@ from tester.scenario import ScenarioContext
 
 # (topic, producers, iterations, request size, extra options, what the prompts must show)
 COMPLETING = [
-    ("Solo explorer", 1, 5, 60, [], {"partitions": False, "shared_state": True}),
-    ("Crowded harbour", 8, 3, 60, [], {"partitions": True, "avoid_budget_tokens": 400}),
+    ("Solo explorer", 1, 5, 60, ["--no-adaptive"], {"shared_state": True}),
+    ("Crowded harbour", 8, 3, 60, ["--no-adaptive"],
+     {"partitions": True, "avoid_budget_tokens": 400}),
     ("Tiny requests", 2, 10, 3, ["--no-shared-state", "--no-partitions"],
      {"partitions": False, "shared_state": False}),
 ]  # fmt: skip
@@ -39,8 +40,10 @@ def run(ctx: ScenarioContext) -> None:
             ctx.fact_path(topic, constellation.output_dir_for(config) / "attributes.txt")
         open_model = o.fake_model("open-ended", latency_ms=20, universe=1500)
         models.append(open_model)
-        open_config = o.config_on(ctx, OPEN_ENDED, o.llm_spec(open_model), producers=2,
-                                  iterations=None)  # fmt: skip
+        open_config = o.config_on(
+            ctx, OPEN_ENDED, o.llm_spec(open_model), producers=2, iterations=None,
+            extra=["--saturation", "0"],  # open-ended: until the SIGTERM
+        )  # fmt: skip
         open_constellation = ctx.constellation("open-ended")
         open_orchestrator = open_constellation.start_orchestrator(open_config)
         attributes = ctx.fact_path(

@@ -84,6 +84,7 @@ class Entry:
     outcome: str = ""  # the plan step's kind: ok, 429, down, hang, garbage, truncated, empty
     retry_after: float | None = None
     response_model: str | None = None
+    response_id: str | None = None
     usage: dict[str, int] = field(default_factory=dict)
     finish_reason: str | None = None
     lines: list[Line] = field(default_factory=list)

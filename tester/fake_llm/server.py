@@ -290,6 +290,7 @@ class Handler(BaseHTTPRequestHandler):
         else:
             state.count("ok", tokens)
             entry.response_model = answered_model
+            entry.response_id = str(response["id"])
             entry.usage = {"input_tokens": tokens[0], "output_tokens": tokens[1]}
             entry.finish_reason = finish
             entry.lines = lines

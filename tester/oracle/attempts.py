@@ -1,7 +1,12 @@
 """LLM attempts as the spans tell them (docs/tracing.md, ``chat {model}``).
 
-One ``Attempt`` per HTTP request the system says it made: today one ``chat``
-span per attempt. The oracle matches these against the fake server's ledger.
+One ``Attempt`` per HTTP request the system says it made. A ``chat`` span is
+one LLM request; each of its HTTP attempts is an ``llm.attempt`` event (when
+it ended, with ``llm.latency_ms``, ``llm.provider`` and ``error.type`` when it
+failed); the answering attempt's response model, usage and response id are
+the span's. A ``chat`` span without attempt events (the older schema: one
+span per attempt) is one attempt itself. The oracle matches these against
+the fake server's ledger.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ class Attempt:
     cycle_id: str | None  # the parent span (generation.cycle or subtopics.propose)
     partition: str | None = None  # what the cycle says its prompt asked for
     avoid_items: int | None = None
+    provider: str | None = None  # the --llm name
+    response_id: str | None = None
+    arm: str | None = None  # the cycle's adaptive-strategy arm
 
     @property
     def abandoned(self) -> bool:
@@ -49,7 +57,11 @@ class Attempt:
 
 
 def _int(value: object) -> int | None:
-    return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else None
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
 def attempts(spans: list[Span]) -> list[Attempt]:
@@ -58,27 +70,61 @@ def attempts(spans: list[Span]) -> list[Attempt]:
     for span in spans:
         if not span.name.startswith(n.CHAT_PREFIX):
             continue
-        pid = span.resource.get(n.PRODUCER_ID, span.attr(n.PRODUCER_ID))
+        pid = _int(span.resource.get(n.PRODUCER_ID, span.attr(n.PRODUCER_ID)))
         cycle = by_id.get(span.parent_span_id or "")
         is_cycle = cycle is not None and cycle.name == n.GENERATION_CYCLE
-        found.append(
-            Attempt(
-                span=span,
-                producer=_int(pid),
-                port=_int(span.attr(n.SERVER_PORT)),
-                start=span.start_ns / 1e9,
-                end=span.end_ns / 1e9,
-                ok=span.status != "ERROR",
-                error_type=None if span.status != "ERROR" else str(span.attr(n.ERROR_TYPE)),
-                response_model=span.attr(n.GENAI_RESPONSE_MODEL),
-                input_tokens=_int(span.attr(n.GENAI_INPUT_TOKENS)),
-                output_tokens=_int(span.attr(n.GENAI_OUTPUT_TOKENS)),
-                cycle_id=span.parent_span_id,
-                partition=cycle.attr("generation.partition") if is_cycle and cycle else None,
-                avoid_items=int(cycle.attr("generation.avoid_items", 0) or 0)
-                if is_cycle and cycle
-                else None,
+        common = {
+            "span": span,
+            "producer": pid,
+            "cycle_id": span.parent_span_id,
+            "partition": cycle.attr("generation.partition") if is_cycle and cycle else None,
+            "avoid_items": int(cycle.attr("generation.avoid_items", 0) or 0)
+            if is_cycle and cycle
+            else None,
+            "arm": cycle.attr("generation.arm") if is_cycle and cycle else None,
+        }
+        answer = {
+            "response_model": span.attr(n.GENAI_RESPONSE_MODEL),
+            "input_tokens": _int(span.attr(n.GENAI_INPUT_TOKENS)),
+            "output_tokens": _int(span.attr(n.GENAI_OUTPUT_TOKENS)),
+            "response_id": span.attr("gen_ai.response.id"),
+        }
+        events = [e for e in span.events if e.name == "llm.attempt"]
+        if not events:
+            found.append(
+                Attempt(
+                    port=_int(span.attr(n.SERVER_PORT)),
+                    start=span.start_ns / 1e9,
+                    end=span.end_ns / 1e9,
+                    ok=span.status != "ERROR",
+                    error_type=None if span.status != "ERROR" else str(span.attr(n.ERROR_TYPE)),
+                    provider=str(span.attr(n.GENAI_PROVIDER_NAME, "")) or None,
+                    **answer,
+                    **common,
+                )
             )
-        )
+            continue
+        previous_end = span.start_ns / 1e9
+        for event in sorted(events, key=lambda e: e.time_ns):
+            attrs = event.attributes
+            end = event.time_ns / 1e9
+            failed = attrs.get(n.ERROR_TYPE) is not None
+            # an attempt starts after the previous one ended (llm.latency_ms is the client's
+            # own measure and under load starts after the server already had the request)
+            start, previous_end = previous_end, end
+            found.append(
+                Attempt(
+                    port=None,
+                    start=start,
+                    end=end,
+                    ok=not failed,
+                    error_type=str(attrs.get(n.ERROR_TYPE)) if failed else None,
+                    provider=str(attrs.get("llm.provider", "")) or None,
+                    **({k: None for k in answer} if failed else answer),
+                    # the cycle describes the answering attempt's prompt; with arms per
+                    # provider a failed-over attempt may have had another one
+                    **(common | {"partition": None, "avoid_items": None} if failed else common),
+                )
+            )
     found.sort(key=lambda a: a.start)
     return found

@@ -27,7 +27,12 @@ _ERROR_OF_OUTCOME = {
 
 
 def compatible(entry: Entry, attempt: Attempt) -> bool:
-    if not (attempt.start - TOLERANCE_S <= entry.arrival <= attempt.end + TOLERANCE_S):
+    by_id = bool(attempt.response_id and entry.response_id)
+    if by_id and attempt.response_id != entry.response_id:
+        return False
+    if not by_id and not (
+        attempt.start - TOLERANCE_S <= entry.arrival <= attempt.end + TOLERANCE_S
+    ):
         return False
     if attempt.avoid_items is not None and entry.asked.get("kind") == "items":
         # the prompt the server got is the one the cycle says it built
@@ -57,6 +62,7 @@ class Match:
     pairs: list[tuple[Entry, Attempt]] = field(default_factory=list)
     unmatched_entries: list[Entry] = field(default_factory=list)
     unmatched_attempts: list[Attempt] = field(default_factory=list)
+    candidates: list[Attempt] = field(default_factory=list)  # the attempts to this server
 
     def attempt_of(self, entry: Entry) -> Attempt | None:
         return self._by_seq.get(entry.seq)
@@ -70,7 +76,11 @@ class Match:
 
 def match(ledger: Ledger, attempts: list[Attempt]) -> Match:
     entries = [e for e in ledger.entries if e.path.endswith("/chat/completions")]
-    mine = [a for a in attempts if a.port == ledger.port]
+    name = ledger.config.get("name")
+    mine = [
+        a for a in attempts
+        if a.port == ledger.port or (a.port is None and name and a.provider == name)
+    ]  # fmt: skip
     options: list[list[int]] = [
         [j for j, a in enumerate(mine) if compatible(e, a)] for e in entries
     ]
@@ -88,7 +98,7 @@ def match(ledger: Ledger, attempts: list[Attempt]) -> Match:
 
     for i in sorted(range(len(entries)), key=lambda k: len(options[k])):
         augment(i, set())
-    result = Match(ledger)
+    result = Match(ledger, candidates=mine)
     matched_entries = set(owner.values())
     result.pairs = sorted(((entries[i], mine[j]) for j, i in owner.items()), key=lambda p: p[0].seq)
     result.unmatched_entries = [e for i, e in enumerate(entries) if i not in matched_entries]

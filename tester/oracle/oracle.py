@@ -27,7 +27,12 @@ from tester.oracle.matching import match
 from tester.topic import Topic
 from tester.topic.evidence import span_tree
 
-SLACK_S = 0.02  # timer granularity between the server's and the producer's clocks
+SLACK_S = 0.02
+#: prompt arms (docs/tracing.md, adaptive strategy): may the prompt carry (avoid list, partition)
+ARM_SHAPES = {
+    "plain": (False, False), "hot": (False, False), "rare": (False, False),
+    "avoid": (True, False), "focus": (False, True), "avoid_focus": (True, True),
+}  # fmt: skip  # timer granularity between the server's and the producer's clocks
 
 
 class OracleFailure(AssertionError):
@@ -113,10 +118,10 @@ class Oracle:
         for m in self.matches:
             lost = [e for e in m.unmatched_entries if not excused(e)]
             if lost:
-                near = [
-                    a.span for a in self.attempts
-                    if a.port == m.ledger.port and a.start - 1 <= lost[0].arrival <= a.end + 1
-                ]  # fmt: skip
+                near = list(dict.fromkeys(
+                    a.span for a in m.candidates
+                    if a.start - 1 <= lost[0].arrival <= a.end + 1
+                ))[:6]  # fmt: skip
                 self._fail(
                     f"{len(lost)} request(s) answered by the fake server on port {m.ledger.port} "
                     "have no chat span reporting that answer (same time, outcome, "
@@ -160,8 +165,9 @@ class Oracle:
         waits it out; after ``breaker_failures`` consecutive failures the next waits the
         cooldown; no request arrives after the producer's run or the topic run ended."""
         by_route: dict[tuple[int | None, int], list[tuple[Entry, Attempt]]] = defaultdict(list)
-        for entry, attempt in self.pairs():
-            by_route[(attempt.producer, attempt.port or -1)].append((entry, attempt))
+        for m in self.matches:
+            for entry, attempt in m.pairs:
+                by_route[(attempt.producer, m.ledger.port)].append((entry, attempt))
         for (producer, port), pairs in by_route.items():
             pairs.sort(key=lambda p: p[0].arrival)
             failures = 0
@@ -369,6 +375,7 @@ class Oracle:
                 cycle is None
                 or cycle.name != n.GENERATION_CYCLE
                 or entry.asked.get("kind") != "items"
+                or not entry.served  # the cycle describes its answering attempt's prompt
             ):
                 continue
             claimed = cycle.attr("generation.avoid_items")
@@ -379,6 +386,7 @@ class Oracle:
                     [entry],
                     [cycle],
                 )
+            self._assert_arm(entry, attempt, cycle)
             part = cycle.attr("generation.partition")
             asked = entry.asked.get("partition")
             if part is not None and (part or None) != (asked or None):
@@ -388,6 +396,24 @@ class Oracle:
                     [cycle],
                 )
         return self
+
+    def _assert_arm(self, entry: Entry, attempt: Attempt, cycle: Span) -> None:
+        """The adaptive strategy's arm on the cycle is the prompt the model really got."""
+        arm = attempt.arm
+        if arm not in ARM_SHAPES:
+            return
+        wants_avoid, wants_focus = ARM_SHAPES[arm]
+        has_avoid = bool(entry.asked.get("avoid"))
+        has_focus = bool(entry.asked.get("partition"))
+        if (has_avoid and not wants_avoid) or (has_focus and not wants_focus):
+            self._fail(
+                f"generation.arm {arm!r}, but the prompt the model got had "
+                f"{'an avoid list' if has_avoid else ''}"
+                f"{' and ' if has_avoid and has_focus else ''}"
+                f"{'a partition' if has_focus else ''}",
+                [entry],
+                [cycle],
+            )
 
     def assert_avoid_known(self, path: Path) -> Oracle:
         """Items in avoid lists are items already found (in the file), never invented."""

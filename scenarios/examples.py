@@ -38,7 +38,7 @@ def run(ctx: ScenarioContext) -> None:
             constellation = ctx.constellation(_slug(topic))
             started.append((config, constellation.start_orchestrator(config)))
             ctx.fact_path(topic, constellation.output_dir_for(config) / "attributes.txt")
-        open_model = o.fake_model("open-ended", latency_ms=20, universe=1500)
+        open_model = o.fake_model("open-ended", latency_ms=100, universe=1500)
         models.append(open_model)
         open_config = o.config_on(
             ctx, OPEN_ENDED, o.llm_spec(open_model), producers=2, iterations=None,

@@ -124,3 +124,28 @@ def test_secret_scan_finds_a_key_in_spans_and_files(tmp_path):
         assert_no_secrets([secret], clean, [tmp_path])
     with pytest.raises(ValueError):
         assert_no_secrets(["short"], clean, [tmp_path])
+
+
+def test_attempt_events_are_read_and_joined_by_response_id():
+    """The levers schema: one chat span per request, an llm.attempt event per HTTP attempt."""
+    from tester.collector.spans import SpanEvent
+
+    ledger = ledger_with((1.0, "500", 500, [], None), (1.2, "ok", 200, ["Old Tower"], None))
+    ledger.config["name"] = "fake"
+    ledger.entries[1].response_id = "chatcmpl-1"
+    cycle = span("generation.cycle", 0.9, 1.5, **{"generation.candidates": 1})
+    events = (
+        SpanEvent("llm.attempt", int(1.05e9), {"llm.provider": "fake", "error.type": "500"}),
+        SpanEvent("llm.attempt", int(1.3e9), {"llm.provider": "fake"}),
+    )
+    attrs = {"gen_ai.response.model": "m-2026", "gen_ai.usage.input_tokens": 10,
+             "gen_ai.usage.output_tokens": 5, "gen_ai.response.id": "chatcmpl-1"}  # fmt: skip
+    chat = span("chat m", 0.95, 1.35, cycle.span_id, **attrs)
+    chat = Span(**{**chat.__dict__, "events": events})
+    batch = span("batch.receive", 1.4, 1.41, cycle.span_id)
+    oracle = Oracle(None, [ledger], spans=[cycle, chat, batch])
+    oracle.assert_matched().assert_timing().assert_parsed()
+    assert [a.error_type for a in oracle.attempts] == ["500", None]
+    wrong = Span(**{**chat.__dict__, "attributes": {**attrs, "gen_ai.response.id": "other"}})
+    with pytest.raises(OracleFailure):
+        Oracle(None, [ledger], spans=[cycle, wrong, batch]).assert_matched()

@@ -28,9 +28,11 @@ from mutations import MUTATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 #: fast, discovery-heavy scenarios first: most bugs are caught early
-SCENARIOS = (  # noqa: E501
-    "basic", "providers", "provider-faults", "examples", "orchestrator-restart",
-             "producer-kill", "webserver", "bad-peers", "no-telemetry", "silent-orchestrator")  # fmt: skip
+SCENARIOS = (
+    "basic", "providers", "provider-faults", "examples", "saturation", "input-truth",
+    "orchestrator-restart", "producer-kill", "webserver", "bad-peers", "no-telemetry",
+    "silent-orchestrator",
+)  # fmt: skip
 
 
 def copy_tree(dest: Path) -> None:
@@ -65,7 +67,8 @@ def run_one(mutation: tuple[str, str, str, str, str, str], scenarios: tuple[str,
             )  # fmt: skip
             if proc.returncode != 0:
                 caught_by = scenario
-                lines = [x for x in proc.stdout.splitlines() if "ASSERTION" in x or "ERROR" in x]
+                output = proc.stderr.splitlines() + proc.stdout.splitlines()
+                lines = [x for x in output if "FAILED:" in x or "ERROR" in x or "Error:" in x]
                 detail = (lines[0] if lines else proc.stdout.strip().splitlines()[-1:] or [""])[0]
                 break
     return {

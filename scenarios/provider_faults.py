@@ -1,6 +1,6 @@
 """A provider fails (429 and 500 bursts), dies and comes back: retries, breaker, failover, probe.
 
-Server ``flaky`` answers a few requests, then 429s (Retry-After 0.3 s) and
+Server ``flaky`` answers a few requests, then 429s (Retry-After 2 s) and
 500s, then drops every connection until the scenario brings it back; server
 ``steady`` has a short 503 burst. The trace must show retries, flaky's
 breaker opening, failover to steady, the run completing, and, once flaky is
@@ -27,6 +27,8 @@ STEADY_PLAN = "ok*10,503*3,ok"
 PRODUCERS, ITERATIONS = 3, 80
 LATENCY_MS = 80  # keeps the run going for a few seconds after flaky is back
 BREAKER_FAILURES, BREAKER_COOLDOWN = 3, 1.0
+#: longer than a loaded machine's gap between two calls, so the oracle sees whether it is honoured
+RETRY_AFTER = {"flaky": 2.0, "steady": 1.0}
 
 
 def _breaker_events(ctx: ScenarioContext, to: str) -> list[object]:
@@ -42,10 +44,18 @@ def _breaker_events(ctx: ScenarioContext, to: str) -> list[object]:
 
 def run(ctx: ScenarioContext) -> None:
     flaky = o.fake_model(
-        "flaky", model="model-flaky", plan=FLAKY_PLAN, retry_after=0.3, latency_ms=LATENCY_MS
+        "flaky",
+        model="model-flaky",
+        plan=FLAKY_PLAN,
+        retry_after=RETRY_AFTER["flaky"],
+        latency_ms=LATENCY_MS,
     )
     steady = o.fake_model(
-        "steady", model="model-steady", plan=STEADY_PLAN, retry_after=0.2, latency_ms=LATENCY_MS
+        "steady",
+        model="model-steady",
+        plan=STEADY_PLAN,
+        retry_after=RETRY_AFTER["steady"],
+        latency_ms=LATENCY_MS,
     )
     try:
         breaker = {"breaker_failures": BREAKER_FAILURES, "breaker_cooldown": BREAKER_COOLDOWN}

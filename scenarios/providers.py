@@ -29,6 +29,7 @@ GENAI_ATTRIBUTES = (
 
 
 SECRET = "sk-alpha-5f1e2d3c4b5a69788796a5b4"
+SAMPLING_ALPHA = {"temperature": 0.4, "top_p": 0.9}
 
 
 def run(ctx: ScenarioContext) -> None:
@@ -39,7 +40,7 @@ def run(ctx: ScenarioContext) -> None:
     beta = o.fake_model("beta", model="model-beta", latency_ms=10)
     try:
         llm = [
-            *o.llm_spec(alpha, WEIGHTS["alpha"], key_env="ALPHA_KEY"),
+            *o.llm_spec(alpha, WEIGHTS["alpha"], key_env="ALPHA_KEY", **SAMPLING_ALPHA),
             *o.llm_spec(beta, WEIGHTS["beta"]),
         ]
         config = o.config_on(ctx, TOPIC, llm, producers=PRODUCERS, iterations=ITERATIONS)
@@ -110,6 +111,7 @@ def check(ctx: ScenarioContext) -> None:
         + ", ".join(f"{m} {s['input_tokens']}/{s['output_tokens']}" for m, s in stats.items())
     )
     oracle = o.judge(ctx, topic, ctx.path("attributes"))
+    oracle.assert_sampling({"alpha": SAMPLING_ALPHA})  # what the server really got
     shares = oracle.shares()  # what each server really served, from its own ledger
     assert abs(shares["alpha"] - expected) <= 0.2 and shares["beta"] > 0, (
         f"the servers' ledgers say they served {shares}, weights {WEIGHTS}"

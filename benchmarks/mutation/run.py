@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from mutations import MUTATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
+KEEP: Path | None = None  # --keep DIR
 #: fast, discovery-heavy scenarios first: most bugs are caught early
 SCENARIOS = (
     "basic", "providers", "provider-faults", "examples", "saturation", "input-truth",
@@ -67,6 +68,10 @@ def run_one(mutation: tuple[str, str, str, str, str, str], scenarios: tuple[str,
             )  # fmt: skip
             if proc.returncode != 0:
                 caught_by = scenario
+                if KEEP is not None:  # the failing scenario's artifacts, to read the evidence
+                    shutil.copytree(Path(tmp) / "art" / scenario, KEEP / ident,
+                                    dirs_exist_ok=True)  # fmt: skip
+                    (KEEP / ident / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
                 output = proc.stderr.splitlines() + proc.stdout.splitlines()
                 lines = [x for x in output if "FAILED:" in x or "ERROR" in x or "Error:" in x]
                 detail = (lines[0] if lines else proc.stdout.strip().splitlines()[-1:] or [""])[0]
@@ -84,7 +89,10 @@ def main() -> int:
     p.add_argument("--scenarios", default=",".join(SCENARIOS))
     p.add_argument("--clean", type=int, default=0, help="also N unmutated runs (false alarms)")
     p.add_argument("--json", type=Path, default=None)
+    p.add_argument("--keep", type=Path, default=None, help="copy failing artifacts here")
     args = p.parse_args()
+    global KEEP
+    KEEP = args.keep
     chosen = [m for m in MUTATIONS if not args.only or m[0] in args.only.split(",")]
     chosen += [("clean", "clean", "", "", "", "no mutation")] * args.clean
     scenarios = tuple(args.scenarios.split(","))

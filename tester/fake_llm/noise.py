@@ -27,12 +27,13 @@ from tester.fake_llm.ledger import Candidate, Line
 ITEM_KINDS = ("case", "numbering", "bullets", "bold", "quotes", "article", "remark", "dash",
               "colon_desc")  # fmt: skip
 #: whole lines of noise, or lines of several items
-LINE_KINDS = ("preamble", "closer", "blank", "fence", "section", "off_topic", "multi", "pair",
+LINE_KINDS = ("preamble", "closer", "blank", "fence", "section", "off_topic", "repeat",
+              "letter_range", "multi", "pair",
               "table", "heading", "echo_prompt", "echo_partition", "sentence", "numbers",
               "rule")  # fmt: skip
 ALL_KINDS = frozenset(ITEM_KINDS + LINE_KINDS)
 BASIC = frozenset({"case", "numbering", "bullets", "bold", "quotes", "preamble", "closer",
-                   "blank", "fence", "section", "off_topic", "rule"})  # fmt: skip
+                   "blank", "fence", "section", "off_topic", "rule", "repeat"})  # fmt: skip
 #: kinds where the system's parser reads the contract otherwise: only when named. ``pair``:
 #: a two-part ``A and B`` / ``A & B`` line, split by docs/tracing.md rule 5 but kept whole by
 #: system/producer/parse.py (which splits only lists that also hold a comma or a semicolon)
@@ -195,6 +196,10 @@ def answer_lines(
             body.append([_decorate(name, rng.choice(item_kinds), rng)])
         else:
             body.append([_item(name, "plain", name)])
+    if strikes("repeat") and names:
+        # small models repeat an item in the same answer (SmolLM2: 20 times "Bianco di ...")
+        again = rng.choice(names)
+        body.insert(rng.randint(0, len(body)), [_item(again, "repeat", again)])
     if strikes("off_topic"):
         stray = rng.choice(OFF_TOPIC)
         body.insert(rng.randint(0, len(body)), [_item(stray, "off_topic", stray)])
@@ -204,6 +209,7 @@ def answer_lines(
         ("heading", lambda: [_noise("heading", rng.choice(_HEADINGS))]),
         ("sentence", lambda: [_noise("sentence", rng.choice(_SENTENCES))]),
         ("numbers", lambda: [_noise("numbers", rng.choice(_NUMBERS))]),
+        ("letter_range", lambda: _letter_ranges(rng)),
         ("rule", lambda: [_noise("rule", rng.choice(_RULES))]),
         ("echo_prompt", lambda: _echoes(asked, prompt_lines, rng)),
         ("echo_partition", lambda: _partition_echo(asked, rng)),
@@ -230,6 +236,18 @@ def answer_lines(
 
 def _partition_echo(asked: Asked, rng: random.Random) -> list[Line]:
     if not asked.partition:
-        return [_noise("echo_partition", asked.topic)]
+        return [_noise("echo_partition", rng.choice((asked.topic, f"1. {asked.topic}")))]
     label = asked.partition
-    return [_noise("echo_partition", rng.choice((label, f"**{label}**", f"{label}:")))]
+    forms = (label, f"**{label}**", f"{label}:", f"2. {label}")
+    return [_noise("echo_partition", rng.choice(forms))]
+
+
+def _letter_ranges(rng: random.Random) -> list[Line]:
+    """Asked for a letter range, small models list letter ranges (``1. A-B``, ``C – E``)."""
+    pairs = [("A", "B"), ("C", "E"), ("F", "H"), ("K", "M"), ("P", "S")]
+    chosen = rng.sample(pairs, rng.randint(1, 3))
+    forms = ("{i}. {a}-{b}", "{a} – {b}", "{a} to {b}", "- {a}-{b}")
+    return [
+        _noise("letter_range", rng.choice(forms).format(i=i, a=a, b=b))
+        for i, (a, b) in enumerate(chosen, 1)
+    ]

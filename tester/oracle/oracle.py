@@ -28,6 +28,7 @@ from tester.topic import Topic
 from tester.topic.evidence import span_tree
 
 SLACK_S = 0.02
+HOT_DELTA = 0.3  # the adaptive strategy's hot arm raises the temperature by this much
 #: prompt arms (docs/tracing.md, adaptive strategy): may the prompt carry (avoid list, partition)
 ARM_SHAPES = {
     "plain": (False, False), "hot": (False, False), "rare": (False, False),
@@ -414,6 +415,48 @@ class Oracle:
                 [entry],
                 [cycle],
             )
+
+    def assert_sampling(self, configured: dict[str, dict[str, float]]) -> Oracle:
+        """Every request a server got carries its provider's configured sampling settings
+        (server name -> {"temperature": t, "top_p": p, ...}); the ``hot`` arm's requests,
+        and only they, have the temperature raised by HOT_DELTA; the chat span reports
+        the temperature the server got."""
+        for m in self.matches:
+            wanted = configured.get(str(m.ledger.config.get("name")))
+            if wanted is None:
+                continue
+            attempts_of = {e.seq: a for e, a in m.pairs}
+            for entry in m.ledger.entries:
+                if entry.asked.get("kind") != "items":
+                    continue
+                attempt = attempts_of.get(entry.seq)
+                hot = attempt is not None and attempt.arm == "hot"
+                for name, value in wanted.items():
+                    expected = (
+                        round(value + HOT_DELTA, 3) if hot and name == "temperature" else value
+                    )
+                    got = entry.sampling.get(name)
+                    if got is None or abs(float(got) - expected) > 1e-9:
+                        self._fail(
+                            f"{m.ledger.config.get('name')}: a request sent {name}={got}, the "
+                            f"configuration says {expected}"
+                            + (" (the hot arm: +0.3)" if hot else ""),
+                            [entry],
+                            [attempt.span] if attempt else [],
+                        )
+                if attempt is not None and entry.served and "temperature" in entry.sampling:
+                    claimed = attempt.span.attr("gen_ai.request.temperature")
+                    if (
+                        claimed is not None
+                        and abs(float(claimed) - entry.sampling["temperature"]) > 1e-9
+                    ):
+                        self._fail(
+                            f"gen_ai.request.temperature says {claimed}, the server got "
+                            f"{entry.sampling['temperature']}",
+                            [entry],
+                            [attempt.span],
+                        )
+        return self
 
     def assert_avoid_known(self, path: Path) -> Oracle:
         """Items in avoid lists are items already found (in the file), never invented."""

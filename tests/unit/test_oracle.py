@@ -149,3 +149,13 @@ def test_attempt_events_are_read_and_joined_by_response_id():
     wrong = Span(**{**chat.__dict__, "attributes": {**attrs, "gen_ai.response.id": "other"}})
     with pytest.raises(OracleFailure):
         Oracle(None, [ledger], spans=[cycle, wrong, batch]).assert_matched()
+
+
+def test_sampling_settings_the_server_got_are_checked():
+    ledger = ledger_with((1.0, "ok", 200, ["Old Tower", "Blue Canal"], None))
+    ledger.config["name"] = "fake"
+    ledger.entries[0].sampling = {"temperature": 0.4, "top_p": 0.9}
+    oracle = Oracle(None, [ledger], spans=cycle_with_chat(1.0))
+    oracle.assert_sampling({"fake": {"temperature": 0.4, "top_p": 0.9}})
+    with pytest.raises(OracleFailure, match=r"top_p=0\.9, the configuration says 0\.5"):
+        oracle.assert_sampling({"fake": {"top_p": 0.5}})

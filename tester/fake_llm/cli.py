@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         canned=canned,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
-    host, port = server.server_address[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
     state.ledger.server, state.ledger.model, state.ledger.port = f"{host}:{port}", args.model, port
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"fake-llm listening on {host}:{port}", flush=True)

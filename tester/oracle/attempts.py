@@ -73,36 +73,27 @@ def attempts(spans: list[Span]) -> list[Attempt]:
         pid = _int(span.resource.get(n.PRODUCER_ID, span.attr(n.PRODUCER_ID)))
         cycle = by_id.get(span.parent_span_id or "")
         is_cycle = cycle is not None and cycle.name == n.GENERATION_CYCLE
-        common = {
-            "span": span,
-            "producer": pid,
-            "cycle_id": span.parent_span_id,
-            "partition": cycle.attr("generation.partition") if is_cycle and cycle else None,
-            "avoid_items": int(cycle.attr("generation.avoid_items", 0) or 0)
-            if is_cycle and cycle
-            else None,
-            "arm": cycle.attr("generation.arm") if is_cycle and cycle else None,
-        }
-        answer = {
-            "response_model": span.attr(n.GENAI_RESPONSE_MODEL),
-            "input_tokens": _int(span.attr(n.GENAI_INPUT_TOKENS)),
-            "output_tokens": _int(span.attr(n.GENAI_OUTPUT_TOKENS)),
-            "response_id": span.attr("gen_ai.response.id"),
-        }
+        partition = cycle.attr("generation.partition") if is_cycle and cycle else None
+        avoid = int(cycle.attr("generation.avoid_items", 0) or 0) if is_cycle and cycle else None
+        arm = cycle.attr("generation.arm") if is_cycle and cycle else None
+        model = span.attr(n.GENAI_RESPONSE_MODEL)
+        tokens_in = _int(span.attr(n.GENAI_INPUT_TOKENS))
+        tokens_out = _int(span.attr(n.GENAI_OUTPUT_TOKENS))
+        response_id = span.attr("gen_ai.response.id")
         events = [e for e in span.events if e.name == "llm.attempt"]
         if not events:
+            failed = span.status == "ERROR"
             found.append(
                 Attempt(
-                    port=_int(span.attr(n.SERVER_PORT)),
-                    start=span.start_ns / 1e9,
-                    end=span.end_ns / 1e9,
-                    ok=span.status != "ERROR",
-                    error_type=None if span.status != "ERROR" else str(span.attr(n.ERROR_TYPE)),
+                    span=span, producer=pid, port=_int(span.attr(n.SERVER_PORT)),
+                    start=span.start_ns / 1e9, end=span.end_ns / 1e9, ok=not failed,
+                    error_type=str(span.attr(n.ERROR_TYPE)) if failed else None,
+                    response_model=model, input_tokens=tokens_in, output_tokens=tokens_out,
+                    cycle_id=span.parent_span_id, partition=partition, avoid_items=avoid,
                     provider=str(span.attr(n.GENAI_PROVIDER_NAME, "")) or None,
-                    **answer,
-                    **common,
+                    response_id=response_id, arm=arm,
                 )
-            )
+            )  # fmt: skip
             continue
         previous_end = span.start_ns / 1e9
         for event in sorted(events, key=lambda e: e.time_ns):
@@ -112,19 +103,21 @@ def attempts(spans: list[Span]) -> list[Attempt]:
             # an attempt starts after the previous one ended (llm.latency_ms is the client's
             # own measure and under load starts after the server already had the request)
             start, previous_end = previous_end, end
+            # the cycle describes the answering attempt's prompt; with arms per provider a
+            # failed-over attempt may have had another one; the answer is the last attempt's
             found.append(
                 Attempt(
-                    port=None,
-                    start=start,
-                    end=end,
-                    ok=not failed,
+                    span=span, producer=pid, port=None, start=start, end=end, ok=not failed,
                     error_type=str(attrs.get(n.ERROR_TYPE)) if failed else None,
+                    response_model=None if failed else model,
+                    input_tokens=None if failed else tokens_in,
+                    output_tokens=None if failed else tokens_out,
+                    cycle_id=span.parent_span_id,
+                    partition=None if failed else partition,
+                    avoid_items=None if failed else avoid,
                     provider=str(attrs.get("llm.provider", "")) or None,
-                    **({k: None for k in answer} if failed else answer),
-                    # the cycle describes the answering attempt's prompt; with arms per
-                    # provider a failed-over attempt may have had another one
-                    **(common | {"partition": None, "avoid_items": None} if failed else common),
+                    response_id=None if failed else response_id, arm=arm,
                 )
-            )
+            )  # fmt: skip
     found.sort(key=lambda a: a.start)
     return found

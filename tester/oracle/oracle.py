@@ -67,6 +67,10 @@ class Oracle:
         self.ledgers = list(ledgers)
         self.spans = spans if spans is not None else (topic.all_spans() if topic else [])
         self.by_id = {s.span_id: s for s in self.spans}
+        self.children: dict[str, list[Span]] = defaultdict(list)
+        for span in self.spans:
+            if span.parent_span_id:
+                self.children[span.parent_span_id].append(span)
         self.attempts = attempts(self.spans)
         self.matches = [match(ledger, self.attempts) for ledger in self.ledgers]
 
@@ -82,7 +86,7 @@ class Oracle:
             parent = self.by_id.get(span.parent_span_id or "")
             if parent is not None:
                 tree_spans.append(parent)
-            tree_spans += [s for s in self.spans if s.parent_span_id == span.span_id]
+            tree_spans += self.children.get(span.span_id, [])
         tree = span_tree(list(dict.fromkeys(tree_spans)), highlight=[s.span_id for s in spans])
         raise OracleFailure(
             f"{message}"
@@ -100,8 +104,8 @@ class Oracle:
         return self.by_id.get(attempt.cycle_id or "")
 
     def _batch_of(self, cycle: Span) -> Span | None:
-        for span in self.spans:
-            if span.parent_span_id == cycle.span_id and span.name == n.BATCH_RECEIVE:
+        for span in self.children.get(cycle.span_id, ()):
+            if span.name == n.BATCH_RECEIVE:
                 return span
         return None
 
@@ -360,6 +364,8 @@ class Oracle:
             self._fail("shared state is off but prompts carry an avoid list", with_avoid[:2])
         if shared_state is True and len(requests) > 8 and not with_avoid:
             self._fail("shared state is on but no prompt carried an avoid list", requests[-2:])
+        if shared_state is True:
+            self._assert_shared()
         if avoid_budget_tokens is not None:
             limit = avoid_budget_tokens * 4
             for entry in with_avoid:
@@ -397,6 +403,31 @@ class Oracle:
                     [cycle],
                 )
         return self
+
+    def _assert_shared(self) -> None:
+        """With shared state, producers learn what the others found: some prompt of a producer
+        names an item only other producers had been served by then (not its own finds)."""
+        served = sorted(
+            ((e, a) for e, a in self.pairs() if e.asked.get("kind") == "items"),
+            key=lambda p: p[0].arrival,
+        )
+        producers = {a.producer for _, a in served}
+        if len(producers) < 2 or len(served) < 4 * len(producers):
+            return
+        own: dict[int | None, set[str]] = defaultdict(set)
+        for entry, attempt in served:
+            foreign = [
+                x for x in entry.asked.get("avoid") or [] if key(x) not in own[attempt.producer]
+            ]
+            if foreign:
+                return
+            if entry.served:
+                own[attempt.producer] |= {key(c.display) for c in entry.candidates()}
+        self._fail(
+            "shared state is on, but no prompt ever named an item another producer found: "
+            "producers only avoid their own finds (new uniques are not shared)",
+            [e for e, _ in served[-2:]],
+        )
 
     def _assert_arm(self, entry: Entry, attempt: Attempt, cycle: Span) -> None:
         """The adaptive strategy's arm on the cycle is the prompt the model really got."""

@@ -39,9 +39,9 @@ def ledger_with(*answers) -> Ledger:
 
 
 def cycle_with_chat(start, *, ok=True, model="m-2026", producer=1, candidates=2, batch=True,
-                    error_type=None):  # fmt: skip
-    cycle = span("generation.cycle", start - 0.01, start + 0.2, producer=producer,
-                 **{"generation.candidates": candidates})  # fmt: skip
+                    error_type=None, avoid=0):  # fmt: skip
+    claims = {"generation.candidates": candidates, "generation.avoid_items": avoid}
+    cycle = span("generation.cycle", start - 0.01, start + 0.2, producer=producer, **claims)
     attrs = {"server.port": PORT}
     if ok:
         attrs |= {"gen_ai.response.model": model, "gen_ai.usage.input_tokens": 10,
@@ -159,3 +159,25 @@ def test_sampling_settings_the_server_got_are_checked():
     oracle.assert_sampling({"fake": {"temperature": 0.4, "top_p": 0.9}})
     with pytest.raises(OracleFailure, match=r"top_p=0\.9, the configuration says 0\.5"):
         oracle.assert_sampling({"fake": {"top_p": 0.5}})
+
+
+def _shared_run(foreign: bool) -> Oracle:
+    """Two producers, 4 answers each; producer 2's later prompts avoid producer 1's finds
+    (``foreign``) or only its own."""
+    answers, spans = [], []
+    for i in range(8):
+        producer, t = 1 + i % 2, 1.0 + i * 0.5
+        answers.append((t, "ok", 200, [f"Item {i} A", f"Item {i} B"], None))
+        spans += cycle_with_chat(t, producer=producer, avoid=1 if i >= 2 else 0)
+    ledger = ledger_with(*answers)
+    for i, entry in enumerate(ledger.entries):
+        if i >= 2:
+            source = i - 1 if foreign else i - 2  # the other producer's or its own answer
+            entry.asked["avoid"] = [f"Item {source} A"]
+    return Oracle(None, [ledger], spans=spans)
+
+
+def test_shared_state_means_avoid_lists_name_other_producers_finds():
+    _shared_run(foreign=True).assert_prompts(shared_state=True)
+    with pytest.raises(OracleFailure, match="another producer found"):
+        _shared_run(foreign=False).assert_prompts(shared_state=True)

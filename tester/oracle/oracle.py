@@ -21,7 +21,7 @@ from pathlib import Path
 from tester import schema as n
 from tester.collector import Span
 from tester.fake_llm.ledger import Entry, Ledger
-from tester.oracle.attempts import Attempt, attempts
+from tester.oracle.attempts import GAVE_UP, Attempt, attempts
 from tester.oracle.keys import key
 from tester.oracle.matching import match
 from tester.topic import Topic
@@ -230,6 +230,8 @@ class Oracle:
                 )
         for entry, attempt in self.pairs():
             run = runs.get(attempt.producer or -1)
+            if attempt.abandoned or attempt.error_type in GAVE_UP:
+                continue  # given up: the server may read it late, the producer did not wait
             if (
                 run is not None
                 and run.trace_id == attempt.span.trace_id

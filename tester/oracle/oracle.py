@@ -28,6 +28,7 @@ from tester.topic import Topic
 from tester.topic.evidence import span_tree
 
 SLACK_S = 0.02
+STOP_GRACE_S = 1.0  # a Stop reaches a producer within this, even on a loaded machine
 HOT_DELTA = 0.3  # the adaptive strategy's hot arm raises the temperature by this much
 #: prompt arms (docs/tracing.md, adaptive strategy): may the prompt carry (avoid list, partition)
 ARM_SHAPES = {
@@ -211,7 +212,28 @@ class Oracle:
         self._assert_nothing_after_stop()
         return self
 
+    def _assert_no_cycle_after_stop(self) -> None:
+        """Told to stop (``producers.stop``), a producer starts no new request: the model
+        sees none from a cycle that began more than STOP_GRACE_S after the stop."""
+        stops = [s for s in self.spans if s.name == n.PRODUCERS_STOP]
+        if not stops:
+            return
+        stop = min(s.start_ns for s in stops) / 1e9
+        for entry, attempt in self.pairs():
+            cycle = self._cycle(attempt)
+            if cycle is None or cycle.trace_id != stops[0].trace_id:
+                continue
+            if cycle.start_ns / 1e9 > stop + STOP_GRACE_S and entry.arrival > stop + STOP_GRACE_S:
+                self._fail(
+                    f"producer {attempt.producer} started a new request "
+                    f"{cycle.start_ns / 1e9 - stop:.2f}s after it was told to stop "
+                    "(producers.stop), and the model got it",
+                    [entry],
+                    [cycle, *stops[:1]],
+                )
+
     def _assert_nothing_after_stop(self) -> None:
+        self._assert_no_cycle_after_stop()
         runs = {
             int(s.attr(n.PRODUCER_ID)): s
             for s in self.spans

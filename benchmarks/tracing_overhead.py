@@ -213,6 +213,7 @@ def main() -> None:
         ],
         rows,
     )
+
     def verdict_for(entries: list[dict[str, Any]], label: str) -> str:
         if not entries:
             return f"{label}: not run"

@@ -1,4 +1,4 @@
-"""Malformed frames and a wrong token on the producer port mid-run: rejected, run unaffected."""
+"""Malformed frames, a wrong token and edge values on the producer port mid-run: rejected."""
 
 from __future__ import annotations
 
@@ -21,7 +21,16 @@ ATTACKS = {
     "oversized length": struct.pack(">I", 2**31) + b"x" * 100,
     "undecodable frame": frame(b"\xc1\xc1\xc1"),
     "not a hello": frame(msgpack.packb({"t": "stop", "tc": {}, "reason": "x"})),
-}
+    # input truth: edge values in an otherwise well-formed hello
+    "empty token": hello(1, "", 1),
+    "token of another type": frame(msgpack.packb(
+        {"t": "hello", "tc": {}, "producer_id": 1, "token": 12345, "pid": 1})),
+    "producer id 0": hello(0, WRONG_TOKEN, 1),
+    "producer id huge": hello(10**9, WRONG_TOKEN, 1),
+    "producer id as text": frame(msgpack.packb(
+        {"t": "hello", "tc": {}, "producer_id": "1", "token": WRONG_TOKEN, "pid": 1})),
+    "empty frame": frame(b""),
+}  # fmt: skip
 EXPECTED_REASONS = ("wrong token", "exceeds", "MessagePack", "expected hello")
 
 

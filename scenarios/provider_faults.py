@@ -1,6 +1,6 @@
 """A provider fails (429 and 500 bursts), dies and comes back: retries, breaker, failover, probe.
 
-Server ``flaky`` answers a few requests, then 429s (Retry-After 0.3 s) and
+Server ``flaky`` answers a few requests, then 429s (Retry-After 2 s) and
 500s, then drops every connection until the scenario brings it back; server
 ``steady`` has a short 503 burst. The trace must show retries, flaky's
 breaker opening, failover to steady, the run completing, and, once flaky is
@@ -15,14 +15,9 @@ from __future__ import annotations
 
 import time
 
+from scenarios import _oracle as o
 from scenarios._helpers import wait_until
-from scenarios._providers import (
-    chat_spans,
-    events,
-    fake_server,
-    llm_option,
-    start_with_providers,
-)
+from scenarios._providers import chat_spans, events
 from tester import schema as n
 from tester.scenario import ScenarioContext
 
@@ -31,6 +26,9 @@ FLAKY_PLAN = "ok*4,429*4,500*6,down"
 STEADY_PLAN = "ok*10,503*3,ok"
 PRODUCERS, ITERATIONS = 3, 80
 LATENCY_MS = 80  # keeps the run going for a few seconds after flaky is back
+BREAKER_FAILURES, BREAKER_COOLDOWN = 3, 1.0
+#: longer than a loaded machine's gap between two calls, so the oracle sees whether it is honoured
+RETRY_AFTER = {"flaky": 2.0, "steady": 1.0}
 
 
 def _breaker_events(ctx: ScenarioContext, to: str) -> list[object]:
@@ -45,22 +43,30 @@ def _breaker_events(ctx: ScenarioContext, to: str) -> list[object]:
 
 
 def run(ctx: ScenarioContext) -> None:
-    with (
-        fake_server(
-            ctx.workdir, "flaky", model="model-flaky", plan=FLAKY_PLAN, retry_after=0.3,
-            latency_ms=LATENCY_MS,
-        ) as flaky,
-        fake_server(
-            ctx.workdir, "steady", model="model-steady", plan=STEADY_PLAN, retry_after=0.2,
-            latency_ms=LATENCY_MS,
-        ) as steady,
-    ):  # fmt: skip
-        breaker = {"breaker_failures": 3, "breaker_cooldown": 1}
+    flaky = o.fake_model(
+        "flaky",
+        model="model-flaky",
+        plan=FLAKY_PLAN,
+        retry_after=RETRY_AFTER["flaky"],
+        latency_ms=LATENCY_MS,
+    )
+    steady = o.fake_model(
+        "steady",
+        model="model-steady",
+        plan=STEADY_PLAN,
+        retry_after=RETRY_AFTER["steady"],
+        latency_ms=LATENCY_MS,
+    )
+    try:
+        breaker = {"breaker_failures": BREAKER_FAILURES, "breaker_cooldown": BREAKER_COOLDOWN}
         llm = [
-            *llm_option("flaky", flaky, 1, timeout=5, **breaker),
-            *llm_option("steady", steady, 1, timeout=5, **breaker),
+            *o.llm_spec(flaky, 1, timeout=5, **breaker),
+            *o.llm_spec(steady, 1, timeout=5, **breaker),
         ]
-        orchestrator = start_with_providers(ctx, TOPIC, PRODUCERS, ITERATIONS, llm)
+        config = o.config_on(ctx, TOPIC, llm, producers=PRODUCERS, iterations=ITERATIONS)
+        constellation = ctx.constellation()
+        orchestrator = constellation.start_orchestrator(config)
+        ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
         # dead long enough for the breakers to open and a round of probes to fail
         wait_until(
             lambda: (
@@ -79,6 +85,10 @@ def run(ctx: ScenarioContext) -> None:
         ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
         ctx.fact("orchestrator_log", str(orchestrator.log_path))
         ctx.fact("server_stats", {"flaky": flaky.stats(), "steady": steady.stats()})
+    finally:
+        flaky.stop()
+        steady.stop()
+        o.save_ledgers(ctx, [flaky, steady])
 
 
 def check(ctx: ScenarioContext) -> None:
@@ -174,4 +184,5 @@ def check(ctx: ScenarioContext) -> None:
         f"max attempts in one cycle {max(attempts)}"
     )
     ctx.note(f"server outcomes: {ctx.facts['server_stats']}")
+    o.judge(ctx, topic, ctx.path("attributes"), breaker=(BREAKER_FAILURES, BREAKER_COOLDOWN))
     ctx.record(topic)

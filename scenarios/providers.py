@@ -1,11 +1,13 @@
-"""Two OpenAI-compatible fake servers, weights 3:1: traffic splits by weight, GenAI attributes."""
+"""Two OpenAI-compatible fake models, weights 3:1: traffic splits by weight (by their ledgers),
+GenAI attributes equal what each server answered, one API key never leaks."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
 
-from scenarios._providers import chat_spans, fake_server, llm_option, start_with_providers
+from scenarios import _oracle as o
+from scenarios._providers import chat_spans
 from tester import schema as n
 from tester.scenario import ScenarioContext
 
@@ -26,19 +28,33 @@ GENAI_ATTRIBUTES = (
 )
 
 
+SECRET = "sk-alpha-5f1e2d3c4b5a69788796a5b4"
+SAMPLING_ALPHA = {"temperature": 0.4, "top_p": 0.9}
+
+
 def run(ctx: ScenarioContext) -> None:
-    with (
-        fake_server(ctx.workdir, "alpha", model="model-alpha", latency_ms=10) as alpha,
-        fake_server(ctx.workdir, "beta", model="model-beta", latency_ms=10) as beta,
-    ):
+    alpha = o.fake_model(
+        "alpha", model="model-alpha", latency_ms=10, api_key=SECRET,
+        response_model="model-alpha-2026-01-15",
+    )  # fmt: skip
+    beta = o.fake_model("beta", model="model-beta", latency_ms=10)
+    try:
         llm = [
-            *llm_option("alpha", alpha, WEIGHTS["alpha"]),
-            *llm_option("beta", beta, WEIGHTS["beta"]),
+            *o.llm_spec(alpha, WEIGHTS["alpha"], key_env="ALPHA_KEY", **SAMPLING_ALPHA),
+            *o.llm_spec(beta, WEIGHTS["beta"]),
         ]
-        orchestrator = start_with_providers(ctx, TOPIC, PRODUCERS, ITERATIONS, llm)
+        config = o.config_on(ctx, TOPIC, llm, producers=PRODUCERS, iterations=ITERATIONS)
+        constellation = ctx.constellation()
+        o.set_env(constellation, ALPHA_KEY=SECRET)
+        orchestrator = constellation.start_orchestrator(config)
+        ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
         ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
         ctx.fact("orchestrator_log", str(orchestrator.log_path))
         ctx.fact("server_stats", {"model-alpha": alpha.stats(), "model-beta": beta.stats()})
+    finally:
+        alpha.stop()
+        beta.stop()
+        o.save_ledgers(ctx, [alpha, beta])
 
 
 def check(ctx: ScenarioContext) -> None:
@@ -94,4 +110,11 @@ def check(ctx: ScenarioContext) -> None:
         "tokens in/out: "
         + ", ".join(f"{m} {s['input_tokens']}/{s['output_tokens']}" for m, s in stats.items())
     )
+    oracle = o.judge(ctx, topic, ctx.path("attributes"))
+    oracle.assert_sampling({"alpha": SAMPLING_ALPHA})  # what the server really got
+    shares = oracle.shares()  # what each server really served, from its own ledger
+    assert abs(shares["alpha"] - expected) <= 0.2 and shares["beta"] > 0, (
+        f"the servers' ledgers say they served {shares}, weights {WEIGHTS}"
+    )
+    o.scan_secrets(ctx, [SECRET])
     ctx.record(topic)

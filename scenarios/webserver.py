@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 
+from scenarios._oracle import scan_secrets
 from tester import schema as n
 from tester.query import Spans, spans
 from tester.scenario import ScenarioContext
@@ -105,6 +106,7 @@ def run(ctx: ScenarioContext) -> None:
     ctx.fact("listed", sorted(r["run_id"] for r in listed["runs"]))
     ctx.fact_path("download", downloaded)
     ctx.fact_path("attributes", web.output_root / "paris-attractions" / "attributes.txt")
+    ctx.fact_path("control_token_file", constellation.workdir / "control.token")
 
 
 def _http_span(q: Spans, method: str, route: str) -> Spans:
@@ -164,5 +166,7 @@ def check(ctx: ScenarioContext) -> None:
     q.name(n.CONTROL_PREFIX + "status").children_of(polls).at_least(polls.count())
     # bad input was refused by the API, with 4xx and no error status on the server
     _http_span(q, "POST", "/api/runs").where(**{n.HTTP_STATUS: 400}).at_least(2)
+    # secret truth: the control token is in no span, log or output file
+    scan_secrets(ctx, [ctx.path("control_token_file").read_text(encoding="utf-8").strip()])
     ctx.record(topic)
     ctx.record(stopped_topic)

@@ -162,8 +162,12 @@ def table(curves: list[Curve], universe: int, request_size: int) -> str:
         for t in TARGETS:
             hit = c.first(t)
             if hit is None:
-                cells += [f"not reached ({c.requests[-1] if c.requests else 0}: "
-                          f"{(c.coverage[-1] if c.coverage else 0):.1%})", "-", "-"]
+                cells += [
+                    f"not reached ({c.requests[-1] if c.requests else 0}: "
+                    f"{(c.coverage[-1] if c.coverage else 0):.1%})",
+                    "-",
+                    "-",
+                ]
             else:
                 cells += [str(hit[0]), f"{hit[0] / (t * ideal):.2f}", f"{hit[1]:,}"]
         hit90 = c.first(0.9)
@@ -240,8 +244,11 @@ def main(argv: list[str] | None = None) -> int:
                 sim_latency_ms=args.sim_latency_ms,
             )  # fmt: skip
             curves.append(curve)
-            print(f"{name:32s} requests {curve.requests[-1]:5d}  coverage "
-                  f"{curve.coverage[-1]:.1%}  wall {curve.wall_s:.1f}s", flush=True)
+            print(
+                f"{name:32s} requests {curve.requests[-1]:5d}  coverage "
+                f"{curve.coverage[-1]:.1%}  wall {curve.wall_s:.1f}s",
+                flush=True,
+            )
         # the saturation stop: all levers, no --iterations, patience 0
         stop = run_config(
             collector, "all levers, saturation stop",
@@ -270,8 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         "max_requests": args.max_requests,
         "curves": [c.__dict__ for c in curves],
         "saturation_stop": {
-            "requests": stop.requests[-1], "tokens": stop.tokens[-1],
-            "coverage": stop.coverage[-1], "reason": stop.stop_reason,
+            "requests": stop.requests[-1],
+            "tokens": stop.tokens[-1],
+            "coverage": stop.coverage[-1],
+            "reason": stop.stop_reason,
         },
     }
     stem = f"coverage-{args.sim_profile}" + (".quick" if args.quick else "")

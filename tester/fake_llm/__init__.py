@@ -11,6 +11,11 @@ own small simulated model (``model``).
 """
 
 from tester.fake_llm.faults import FaultPlan, Step
+from tester.fake_llm.ledger import Entry, Ledger, Line
+from tester.fake_llm.local import LocalFakeLLM
+from tester.fake_llm.noise import NoiseConfig
 from tester.fake_llm.wrapper import FakeLLMServer
 
-__all__ = ["FakeLLMServer", "FaultPlan", "Step"]
+__all__ = [
+    "Entry", "FakeLLMServer", "FaultPlan", "Ledger", "Line", "LocalFakeLLM", "NoiseConfig", "Step",
+]  # fmt: skip

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+import random
 import signal
 import sys
 from pathlib import Path
 
 from tester.fake_llm.canned import CannedAnswers, CannedError
 from tester.fake_llm.faults import FaultPlan, PlanError, parse_plan
+from tester.fake_llm.model import MAX_UNIVERSE, UNIVERSE_SIZE
+from tester.fake_llm.noise import NoiseConfig
 from tester.fake_llm.server import FakeLLMHTTPServer, ServerState
 
 API_KEY_ENV = "FAKE_LLM_API_KEY"
@@ -105,6 +108,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="log level on stderr (default info)",
     )
     p.add_argument(
+        "--noise",
+        default="none",
+        help="labelled noise kinds around the items: none, basic, contract, all or a comma "
+        "list of kinds (noise.py)",
+    )
+    p.add_argument("--noise-rate", type=float, default=0.25, help="how often each kind strikes")
+    p.add_argument(
+        "--universe", type=int, default=UNIVERSE_SIZE, help="exactly N distinct items per topic"
+    )
+    p.add_argument(
+        "--response-model", default=None, help="model name in answers (default: --model)"
+    )
+    p.add_argument("--seed", type=int, default=None, help="seed of the answers' randomness")
+    p.add_argument(
         "--answers",
         type=Path,
         default=None,
@@ -122,8 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         plan = FaultPlan(parse_plan(args.plan))
+        noise = NoiseConfig.parse(args.noise, args.noise_rate)
+        if not 1 <= args.universe <= MAX_UNIVERSE:
+            raise ValueError(f"--universe must be 1..{MAX_UNIVERSE}")
         canned = CannedAnswers.load(args.answers) if args.answers is not None else None
-    except (PlanError, CannedError) as exc:
+    except (PlanError, CannedError, ValueError) as exc:
         print(f"fake-llm: error: {exc}", file=sys.stderr)
         return 2
     api_key = None
@@ -140,10 +160,15 @@ def main(argv: list[str] | None = None) -> int:
         latency_ms=args.latency_ms,
         api_key=api_key,
         known=args.known,
+        response_model=args.response_model,
+        noise=noise,
+        universe_size=args.universe,
+        rng=random.Random(args.seed),
         canned=canned,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
-    host, port = server.socket.getsockname()[:2]
+    host, port = str(server.server_address[0]), int(server.server_address[1])
+    state.ledger.server, state.ledger.model, state.ledger.port = f"{host}:{port}", args.model, port
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"fake-llm listening on {host}:{port}", flush=True)
     logging.getLogger("fake_llm").info("model %s, plan %s", args.model, plan.describe())

@@ -1,7 +1,9 @@
 """The HTTP side of the fake server (standard library ``ThreadingHTTPServer``).
 
 Routes: ``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /health``,
-``GET /control/stats`` (requests and outcomes so far), ``POST /control/plan``
+``GET /control/stats`` (requests and outcomes so far), ``GET /control/ledger``
+(every request and answer with the ground truth of each line, see
+``ledger``), ``POST /control/plan``
 (body ``{"plan": "...", "retry_after": s, "slow_ms": ms}``; replaces the plan)
 and ``POST /control/reset`` (clears the statistics). The control routes
 always answer, even while the plan says ``down``.
@@ -23,6 +25,8 @@ from typing import Any
 from tester.fake_llm import model
 from tester.fake_llm.canned import CannedAnswers
 from tester.fake_llm.faults import FaultPlan, PlanError, Step, parse_plan
+from tester.fake_llm.ledger import SAMPLING_KEYS, Entry, Ledger, Line, redact_headers
+from tester.fake_llm.noise import NoiseConfig
 
 log = logging.getLogger("fake_llm")
 
@@ -39,6 +43,10 @@ class ServerState:
     latency_ms: float = 0.0
     known: int | None = None  # the model knows only the most popular N names
     api_key: str | None = None
+    response_model: str | None = None  # answered as "model" (default: model_name)
+    noise: NoiseConfig = field(default_factory=lambda: NoiseConfig(frozenset(), 0.0))
+    universe_size: int = model.UNIVERSE_SIZE
+    ledger: Ledger = field(default_factory=Ledger)
     canned: CannedAnswers | None = None  # --answers: replayed instead of the model's
     lock: threading.Lock = field(default_factory=threading.Lock)
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -110,10 +118,13 @@ class Handler(BaseHTTPRequestHandler):
             self._json(200, {"status": "ok"})
         elif self.path == "/control/stats":
             self._json(200, state.stats())
+        elif self.path == "/control/ledger":
+            self._json(200, state.ledger.to_dict())
         else:
             self._error(404, f"no route {self.path}", "not_found")
 
     def do_POST(self) -> None:
+        arrival = time.time()
         try:
             body = self._body()
         except (ValueError, json.JSONDecodeError) as exc:
@@ -128,7 +139,7 @@ class Handler(BaseHTTPRequestHandler):
                 state.input_tokens = state.output_tokens = 0
             self._json(200, state.stats())
         elif self.path in ("/v1/chat/completions", "/chat/completions"):
-            self._chat(body)
+            self._chat(body, arrival)
         else:
             self._error(404, f"no route {self.path}", "not_found")
 
@@ -150,48 +161,83 @@ class Handler(BaseHTTPRequestHandler):
         key = self.server.state.api_key
         return key is None or self.headers.get("Authorization", "") == f"Bearer {key}"
 
-    def _chat(self, body: Any) -> None:
+    def _open_entry(self, body: Any, arrival: float) -> Entry:
+        """The ledger entry of this request (secrets in headers redacted)."""
+        messages = body.get("messages") if isinstance(body, dict) else None
+        prompt = ""
+        if isinstance(messages, list):
+            prompt = "\n".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+        sampling = {}
+        if isinstance(body, dict):
+            sampling = {k: body[k] for k in SAMPLING_KEYS if k in body}
+        asked = model.read_asked(prompt)
+        kind = "subtopics" if model.is_subtopics(prompt) else "items"
+        return self.server.state.ledger.open(
+            {
+                "arrival": arrival,
+                "client": "{}:{}".format(*self.client_address[:2]),
+                "path": self.path,
+                "headers": redact_headers(self.headers),
+                "requested_model": body.get("model") if isinstance(body, dict) else None,
+                "sampling": sampling,
+                "prompt": prompt,
+                "asked": {"kind": kind, "topic": asked.topic, "count": asked.count,
+                          "partition": asked.partition, "avoid": asked.avoid},
+            }
+        )  # fmt: skip
+
+    def _chat(self, body: Any, arrival: float) -> None:
         state = self.server.state
+        entry = self._open_entry(body, arrival)
         step = state.plan.next_step()
+        entry.outcome = step.kind
         if step.kind == "down":
             state.count("down")
+            entry.answered = time.time()
             self.close_connection = True
             self.connection.close()  # as a dead server: no answer at all
             return
         if not self._authorized():
             state.count("401")
+            entry.outcome, entry.status, entry.answered = "401", 401, time.time()
             self._error(401, "invalid API key", "invalid_request_error")
             return
         if step.status is not None:
-            self._fault_status(step)
+            self._fault_status(step, entry)
             return
         if step.kind == "hang":
             state.count("hang")
             time.sleep(state.hang_s)
+            entry.answered = time.time()
             self.close_connection = True
             return
         delay_ms = state.slow_ms if step.kind == "slow" else state.latency_ms
         if delay_ms > 0:
             time.sleep(delay_ms / 1000)
-        self._answer(body, step)
+        if step.kind == "slow":
+            entry.outcome = "ok"
+        self._answer(body, step, entry)
 
-    def _fault_status(self, step: Step) -> None:
+    def _fault_status(self, step: Step, entry: Entry) -> None:
         state = self.server.state
         status = step.status or 500
         state.count(str(status))
         headers = {}
         if status == 429 or status == 503:
             headers["Retry-After"] = f"{state.retry_after:g}"
+            entry.retry_after = state.retry_after
         kinds = {429: "rate_limit_exceeded", 503: "service_unavailable"}
+        entry.status, entry.answered = status, time.time()
         self._error(status, f"injected fault {status}", kinds.get(status, "server_error"), headers)
 
-    def _answer(self, body: Any, step: Step) -> None:
+    def _answer(self, body: Any, step: Step, entry: Entry) -> None:
         state = self.server.state
         messages = body.get("messages") if isinstance(body, dict) else None
         if not isinstance(messages, list) or not messages:
+            entry.outcome, entry.status, entry.answered = "400", 400, time.time()
             self._error(400, "messages must be a non-empty list", "invalid_request_error")
             return
-        prompt = "\n".join(str(m.get("content", "")) for m in messages if isinstance(m, dict))
+        prompt = entry.prompt
         # one line per answered request: what a test needs to see the client's sampling settings
         log.info(
             "chat request sampling: %s",
@@ -200,17 +246,24 @@ class Handler(BaseHTTPRequestHandler):
         seed = body.get("seed")
         with state.lock:
             rng = random.Random(seed if isinstance(seed, int) else state.rng.getrandbits(64))
-        text = state.canned.next() if state.canned else model.answer(prompt, rng, state.known)
+        if state.canned:
+            lines = [Line(x, "unknown", "canned") for x in state.canned.next().splitlines()]
+        else:
+            lines = model.answer(
+                prompt, rng, state.known, noise=state.noise, size=state.universe_size
+            )
         finish = "stop"
         max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
-        if isinstance(max_tokens, int) and model.count_tokens(text) > max_tokens:
-            text, finish = text[: max_tokens * 4], "length"
+        if isinstance(max_tokens, int):
+            lines, finish = _cut(lines, max_tokens)
+        text = "\n".join(line.text for line in lines)
         tokens = (model.count_tokens(prompt), model.count_tokens(text))
+        answered_model = state.response_model or state.model_name
         response = {
             "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": state.model_name,
+            "model": answered_model,
             "choices": [
                 {
                     "index": 0,
@@ -224,6 +277,7 @@ class Handler(BaseHTTPRequestHandler):
                 "total_tokens": sum(tokens),
             },
         }
+        entry.status, entry.answered = 200, time.time()
         if step.kind == "empty":
             response["choices"] = []
             state.count("empty")
@@ -237,12 +291,36 @@ class Handler(BaseHTTPRequestHandler):
             self._raw(200, data[: len(data) // 2], "application/json")
         else:
             state.count("ok", tokens)
+            entry.response_model = answered_model
+            entry.response_id = str(response["id"])
+            entry.usage = {"input_tokens": tokens[0], "output_tokens": tokens[1]}
+            entry.finish_reason = finish
+            entry.lines = lines
             self._json(200, response)
+            entry.answered = time.time()
+
+
+def _cut(lines: list[Line], max_tokens: int) -> tuple[list[Line], str]:
+    """Whole lines within ``max_tokens`` (so every line served keeps its label)."""
+    kept: list[Line] = []
+    for line in lines:
+        if model.count_tokens("\n".join(x.text for x in [*kept, line])) > max_tokens:
+            return kept, "length"
+        kept.append(line)
+    return kept, "stop"
 
 
 class FakeLLMHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a stopped producer) is not an error worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, address: tuple[str, int], state: ServerState) -> None:
         super().__init__(address, Handler)

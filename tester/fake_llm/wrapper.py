@@ -37,6 +37,10 @@ class FakeLLMServer:
         latency_ms: float = 0.0,
         require_key_env: str | None = None,
         known: int | None = None,
+        noise: str = "none",
+        universe: int | None = None,
+        response_model: str | None = None,
+        seed: int | None = None,
         answers: Path | None = None,
         log_path: Path | None = None,
         env: Mapping[str, str] | None = None,
@@ -49,6 +53,13 @@ class FakeLLMServer:
         ]  # fmt: skip
         if known:
             self.argv += ["--known", str(known)]
+        self.argv += ["--noise", noise]
+        if universe is not None:
+            self.argv += ["--universe", str(universe)]
+        if response_model:
+            self.argv += ["--response-model", response_model]
+        if seed is not None:
+            self.argv += ["--seed", str(seed)]
         if answers is not None:
             self.argv += ["--answers", str(answers)]
         if require_key_env:
@@ -140,6 +151,12 @@ class FakeLLMServer:
 
     def stats(self) -> dict[str, Any]:
         return self._call("GET", "/control/stats")
+
+    def ledger(self) -> Any:
+        """The server's ledger (``tester.fake_llm.ledger.Ledger``), fetched over HTTP."""
+        from tester.fake_llm.ledger import Ledger
+
+        return Ledger.from_dict(self._call("GET", "/control/ledger"))
 
     def reset_stats(self) -> dict[str, Any]:
         return self._call("POST", "/control/reset", {})

@@ -50,6 +50,7 @@ class Topic:
         self.root = root
         self.store = store
         self.incomplete = incomplete
+        self._lost_cache: tuple[int, list[Span]] | None = None
 
     # ------------------------------------------------------------- finding
     @classmethod
@@ -193,11 +194,18 @@ class Topic:
             focus = f"\n\nspans in question (marked >> in the tree):\n{listed}{more}"
         raise error(f"{message}{focus}\n\nevidence:\n{self.evidence(spans, highlight=highlight)}")
 
+    def _lost_spans(self) -> list[Span]:
+        """The producer.lost spans, read once per span count (this runs once per batch)."""
+        count = len(self.store)
+        if self._lost_cache is None or self._lost_cache[0] != count:
+            self._lost_cache = (count, self.spans(n.PRODUCER_LOST))
+        return self._lost_cache[1]
+
     def _lost_with_its_producer(self, span: Span) -> bool:
         """A producer killed by SIGKILL takes its unexported spans with it, so its own
         spans whose parent was still open, and the orchestrator's batch spans
         parented by its lost cycles, are expected to dangle."""
-        lost = self.spans(n.PRODUCER_LOST)
+        lost = self._lost_spans()
         if span.name == n.BATCH_RECEIVE:
             return any(
                 span.attr(n.PRODUCER_ID) == s.attr(n.PRODUCER_ID) and span.start_ns <= s.end_ns

@@ -34,8 +34,8 @@ def main(argv: list[str] | None = None) -> int:
                 truth = load(name)
                 print(f"{name:<28} {truth.size:>4} members  topic {truth.topic!r}")
             return 0
-        truth = load(args.truth_set) if args.truth_set else None
-        score = score_output(args.output_dir, truth)
+        chosen = load(args.truth_set) if args.truth_set else None
+        score = score_output(args.output_dir, chosen)
     except TruthSetError as exc:
         print(f"tester.truth: error: {exc}", file=sys.stderr)
         return 2

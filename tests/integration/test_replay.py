@@ -75,3 +75,19 @@ def test_replay_of_a_folder_without_facts_is_a_usage_error(tmp_path):
     result = run_cli("tester", "--replay", str(tmp_path))
     assert result.returncode == 2
     assert "scenario.json" in result.stderr
+
+
+def test_replay_rechecks_against_the_recorded_ledger(recorded, tmp_path):
+    """The fake model's ledger is an artifact: a replay judges the spans against it again."""
+    copy = tmp_path / "copy"
+    shutil.copytree(recorded, copy)
+    facts = json.loads((copy / "scenario.json").read_text())["facts"]
+    ledger_path = copy / facts["ledgers"][0]
+    ledger = json.loads(ledger_path.read_text())
+    ledger["entries"][0]["response_model"] = "a-model-nobody-answered"
+    ledger["entries"][0]["response_id"] = None
+    ledger_path.write_text(json.dumps(ledger))
+    result = run_cli("tester", "--replay", str(copy))
+    assert result.returncode == 1
+    assert "no chat span reporting that answer" in result.stderr
+    assert "a-model-nobody-answered" in result.stderr

@@ -25,7 +25,7 @@ def test_model_answers_the_requested_count_with_skewed_popularity():
 
     prompt = "Intro\nTopic: Rome fountains\nList 7 distinct items, one per line."
     assert model.read_request(prompt) == ("Rome fountains", 7)
-    answers = [model.answer(prompt, random.Random(i)).splitlines() for i in range(200)]
+    answers = [model.answer_text(prompt, random.Random(i)).splitlines() for i in range(200)]
     assert all(len(a) == 7 and len(set(a)) == 7 for a in answers)
     top = model.universe("Rome fountains")[0]
     tail = model.universe("Rome fountains")[-1]

@@ -593,8 +593,12 @@ class TopicRun:
             span.set_attribute(s.FILE_BYTES, written)
             try:
                 self.support.append(lines, self.index)
-            except OSError as exc:
-                log.warning("cannot write %s: %s", self.support.path, exc)
+            except OSError as exc:  # like attributes.txt: a write error ends the run
+                span.record_exception(exc)
+                span.set_status(Status(StatusCode.ERROR, f"cannot write {self.support.path}"))
+                self._write_failed = True
+                self._fail(f"cannot write {self.support.path}: {exc.strerror or exc}")
+                # the lines are in attributes.txt: they count (the resume rebuilds the jsonl)
         if self.on_append is not None:
             self.on_append(self.stats.resumed + self.stats.unique, lines)
         return True

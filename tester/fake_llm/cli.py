@@ -12,7 +12,7 @@ from pathlib import Path
 from tester.fake_llm.canned import CannedAnswers, CannedError
 from tester.fake_llm.faults import FaultPlan, PlanError, parse_plan
 from tester.fake_llm.model import MAX_UNIVERSE, UNIVERSE_SIZE
-from tester.fake_llm.noise import NoiseConfig
+from tester.fake_llm.noise import ALL_KINDS, NoiseConfig
 from tester.fake_llm.server import FakeLLMHTTPServer, ServerState
 
 API_KEY_ENV = "FAKE_LLM_API_KEY"
@@ -111,16 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--noise",
         default="none",
         help="labelled noise kinds around the items: none, basic, contract, all or a comma "
-        "list of kinds (noise.py)",
+        f"list of kinds ({', '.join(sorted(ALL_KINDS))}) (default none)",
     )
-    p.add_argument("--noise-rate", type=float, default=0.25, help="how often each kind strikes")
+    p.add_argument("--noise-rate", type=float, default=0.25, help="how often each kind strikes, 0..1 (default 0.25)")
     p.add_argument(
-        "--universe", type=int, default=UNIVERSE_SIZE, help="exactly N distinct items per topic"
+        "--universe", type=int, default=UNIVERSE_SIZE, help=f"exactly N distinct items per topic (default {UNIVERSE_SIZE})"
     )
     p.add_argument(
         "--response-model", default=None, help="model name in answers (default: --model)"
     )
-    p.add_argument("--seed", type=int, default=None, help="seed of the answers' randomness")
+    p.add_argument("--seed", type=int, default=None, help="seed of the answers' randomness (default: random)")
     p.add_argument(
         "--answers",
         type=Path,

@@ -257,6 +257,10 @@ class Handler(BaseHTTPRequestHandler):
         if isinstance(max_tokens, int):
             lines, finish = _cut(lines, max_tokens)
         text = "\n".join(line.text for line in lines)
+        if finish == "length" and lines:
+            # _cut keeps whole lines: the model got as far as the line break after the
+            # last one, so a client that drops a cut-off last line keeps this one
+            text += "\n"
         tokens = (model.count_tokens(prompt), model.count_tokens(text))
         answered_model = state.response_model or state.model_name
         response = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -26,7 +27,8 @@ def test_verbose_prints_spans(tmp_path):
     result = run_cli("tester", "--verbose", "--workdir", str(tmp_path / "run"), timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "span  topic.run [orchestrator]" in result.stdout
-    assert "span  chat sim-zipf-1 [producer]" in result.stdout
+    # basic runs on the tester's fake model (tester/fake_llm): its chat spans name its model
+    assert re.search(r"span  chat \S+ \[producer\]", result.stdout), result.stdout[-2000:]
 
 
 @pytest.mark.parametrize(

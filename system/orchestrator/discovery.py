@@ -111,6 +111,8 @@ class Discovery:
     def seed(self, lines: list[str]) -> None:
         """Attributes resumed from the file."""
         self._sample.extend(lines[: KNOWN_SAMPLE - len(self._sample)])
+        if lines and self.strategy is not None:
+            self.strategy.resume()
         if self.near is not None:
             for line in lines:
                 self.near.add_known(line)

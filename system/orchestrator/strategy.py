@@ -51,6 +51,9 @@ from dataclasses import dataclass, field
 
 from system.producer.arms import ARMS, DEFAULT_ARM
 
+#: where a resumed run starts (StrategySelector.resume)
+RESUME_ARM = "avoid"
+
 __all__ = [
     "ECHO_DROP_RATE",
     "INPUT_PRICE_RATIO",
@@ -184,15 +187,26 @@ class ArmDrop:
 class ProviderArms:
     """One provider's arms, assignment (producer id -> arm) and decisions."""
 
-    def __init__(self, provider: str, arm_names: list[str], producer_ids: list[int], every: int):
+    def __init__(
+        self,
+        provider: str,
+        arm_names: list[str],
+        producer_ids: list[int],
+        every: int,
+        *,
+        start: str | None = None,
+        escalated: bool = False,
+    ):
         self.provider = provider
         self.arms = {name: ArmStats(name) for name in arm_names}
         self.producer_ids = producer_ids
-        self.start = DEFAULT_ARM if DEFAULT_ARM in self.arms else arm_names[0]  # cheapest
+        #: the arm a badly obeyed one falls back to, never dropped: the cheapest
+        self.fallback = DEFAULT_ARM if DEFAULT_ARM in self.arms else arm_names[0]
+        self.start = start if start in self.arms else self.fallback
         self.assignment = {pid: self.start for pid in producer_ids}
         self.dropped: dict[str, str] = {}
         # costly arms may be explored (the cheap ones wore out, or there are none)
-        self.escalated = not any(ARMS[n].cheap for n in arm_names)
+        self.escalated = escalated or not any(ARMS[n].cheap for n in arm_names)
         self.peak_cheap = 0.0  # the best yield a cheap arm has had
         self.every = every
         self.horizon = 4 * every
@@ -216,11 +230,13 @@ class ProviderArms:
             return
         best = max(a.per_1k_cost for a in cheap)
         self.peak_cheap = max(self.peak_cheap, best)
-        if best < ESCALATE_AT * self.peak_cheap:
+        # worn out, or never yielding anything (a resumed run whose cheap arms only
+        # repeat what the file holds: without this it never escalated and stalled)
+        if best < ESCALATE_AT * self.peak_cheap or best <= 0.0:
             self.escalated = True
 
     def check_drop(self, arm: ArmStats) -> ArmDrop | None:
-        if arm.name == self.start or arm.name in self.dropped:
+        if arm.name == self.fallback or arm.name in self.dropped:
             return None
         if arm.requests < MIN_EVIDENCE_BATCHES:
             return None
@@ -236,7 +252,7 @@ class ProviderArms:
         self.dropped[arm.name] = reason
         for pid, name in self.assignment.items():
             if name == arm.name:
-                self.assignment[pid] = self.start
+                self.assignment[pid] = self.fallback
         return ArmDrop(self.provider, arm.name, reason)
 
     def decide(self) -> StrategyDecision | None:
@@ -289,14 +305,28 @@ class StrategySelector:
         self.providers: dict[str, ProviderArms] = {}
         self.drops: list[ArmDrop] = []
         self.evaluations = 0
+        #: a resumed run's file already holds what cheap prompts find first
+        self.resumed = False
+
+    def resume(self) -> None:
+        """The run resumes a non-empty file: start on the avoid list, costly arms allowed.
+
+        Starting cheap on a resumed file spends the first decisions on prompts that
+        mostly repeat the file (a short resumed run found nothing new at all)."""
+        self.resumed = True
 
     def _provider(self, name: str) -> ProviderArms:
         if name not in self.providers:
-            self.providers[name] = ProviderArms(name, self.arm_names, self.producer_ids, self.every)
+            self.providers[name] = ProviderArms(
+                name, self.arm_names, self.producer_ids, self.every,
+                start=self.start_arm, escalated=self.resumed,
+            )  # fmt: skip
         return self.providers[name]
 
     @property
     def start_arm(self) -> str:
+        if self.resumed and RESUME_ARM in self.arm_names:
+            return RESUME_ARM
         return DEFAULT_ARM if DEFAULT_ARM in self.arm_names else self.arm_names[0]
 
     def strategy_of(self, producer_id: int, provider: str | None = None) -> str:

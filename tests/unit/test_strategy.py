@@ -63,6 +63,29 @@ def test_costly_arms_are_explored_only_once_the_cheap_ones_wear_out():
     assert p.escalated and "avoid" in explored
 
 
+def test_cheap_arms_that_never_yield_escalate():
+    """A resumed run whose cheap prompts only repeat what the file holds: a peak of 0
+    never fell below half of itself, so the run stalled on plain forever (chaos test)."""
+    sel = StrategySelector([1, 2], ARMS3, every=4)
+    explored: set[str] = set()
+    for _ in range(6):
+        for name in ("plain", "rare"):
+            decision = sel.record(name, 0, 1000, provider="p")
+            explored |= set(decision.assignment.values()) if decision else set()
+    assert sel.providers["p"].escalated and "avoid" in explored
+
+
+def test_a_resumed_run_starts_on_the_avoid_list():
+    sel = StrategySelector([1, 2], ARMS3, every=4)
+    sel.resume()
+    assert sel.start_arm == "avoid" and sel.strategy_of(1, "p") == "avoid"
+    sel.record("avoid", 5, 1000, provider="p")
+    assert sel.providers["p"].escalated
+    no_avoid = StrategySelector([1], ["plain", "hot"])
+    no_avoid.resume()
+    assert no_avoid.start_arm == "plain"  # --no-shared-state: no avoid arm to start on
+
+
 def test_without_cheap_arms_the_costly_ones_are_used_at_once():
     sel = StrategySelector([1, 2], ["avoid", "focus"], every=2)
     assert sel.start_arm == "avoid"

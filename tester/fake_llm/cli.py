@@ -113,14 +113,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="labelled noise kinds around the items: none, basic, contract, all or a comma "
         f"list of kinds ({', '.join(sorted(ALL_KINDS))}) (default none)",
     )
-    p.add_argument("--noise-rate", type=float, default=0.25, help="how often each kind strikes, 0..1 (default 0.25)")
     p.add_argument(
-        "--universe", type=int, default=UNIVERSE_SIZE, help=f"exactly N distinct items per topic (default {UNIVERSE_SIZE})"
+        "--noise-rate",
+        type=float,
+        default=0.25,
+        help="how often each kind strikes, 0..1 (default 0.25)",
+    )
+    p.add_argument(
+        "--universe",
+        type=int,
+        default=UNIVERSE_SIZE,
+        help=f"exactly N distinct items per topic (default {UNIVERSE_SIZE})",
     )
     p.add_argument(
         "--response-model", default=None, help="model name in answers (default: --model)"
     )
-    p.add_argument("--seed", type=int, default=None, help="seed of the answers' randomness (default: random)")
+    p.add_argument(
+        "--seed", type=int, default=None, help="seed of the answers' randomness (default: random)"
+    )
     p.add_argument(
         "--answers",
         type=Path,

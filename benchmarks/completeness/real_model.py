@@ -37,10 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tester.truth import load, score_lines  # noqa: E402
-
 from tester.collector import Collector  # noqa: E402
 from tester.constellation.process import ManagedProcess  # noqa: E402
+from tester.truth import load, score_lines  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

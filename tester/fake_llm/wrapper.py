@@ -24,10 +24,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from tester.endpoint import LocalEndpoint
+
 _LISTENING = re.compile(r"fake-llm listening on (\S+):(\d+)")
 
 
-class FakeLLMServer:
+
+class FakeLLMServer(LocalEndpoint):
     def __init__(
         self,
         *,
@@ -120,21 +123,8 @@ class FakeLLMServer:
             popen.stdout.close()
         self.popen = None
 
-    def __enter__(self) -> FakeLLMServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # ------------------------------------------------------------ use
-    @property
-    def root_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def base_url(self) -> str:
-        """What an OpenAI client takes as ``base_url``."""
-        return f"{self.root_url}/v1"
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         data = None if body is None else json.dumps(body).encode()

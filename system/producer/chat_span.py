@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextvars import Token
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -78,7 +79,7 @@ class ChatSpan:
         self._record_content = record_content
         self.temperature_delta = temperature_delta
         self._span: Span | None = None
-        self._token: object | None = None
+        self._token: Token[otel_context.Context] | None = None
         self._started = 0.0
         self._provider: Provider | None = None
         self.attempts = 0
@@ -167,5 +168,5 @@ class ChatSpan:
             span.set_attribute(s.ERROR_TYPE, error_type)
             span.set_status(Status(StatusCode.ERROR, str(error) or error_type))
         if token is not None:
-            otel_context.detach(token)  # type: ignore[arg-type]
+            otel_context.detach(token)
         span.end()

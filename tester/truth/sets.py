@@ -57,12 +57,26 @@ class TruthSet:
         return key in self.excluded
 
 
+def _list(value: object, what: str, origin: str) -> list[object]:
+    """A JSON list, or a clear error (a bare string would otherwise be split into letters)."""
+    if not isinstance(value, list):
+        raise TruthSetError(f"{origin}: {what} must be a list, not {type(value).__name__}")
+    return value
+
+
+def _strings(value: object, what: str, origin: str) -> tuple[str, ...]:
+    return tuple(str(n) for n in _list(value, what, origin))
+
+
 def _build(data: dict[str, object], origin: str) -> TruthSet:
     try:
         name, topic = str(data["name"]), str(data["topic"])
-        members = tuple(tuple(str(n) for n in names) for names in data["members"])  # type: ignore[attr-defined]
-    except (KeyError, TypeError) as exc:
+        raw_members = data["members"]
+    except KeyError as exc:
         raise TruthSetError(f"{origin}: needs name, topic and members ({exc})") from None
+    members = tuple(
+        _strings(names, "each member", origin) for names in _list(raw_members, "members", origin)
+    )
     if not members or any(not names for names in members):
         raise TruthSetError(f"{origin}: every member needs at least its canonical name")
     index: dict[str, int] = {}
@@ -75,12 +89,12 @@ def _build(data: dict[str, object], origin: str) -> TruthSet:
                 other = members[index[key]][0]
                 raise TruthSetError(f"{origin}: {alias!r} names both {names[0]!r} and {other!r}")
             index[key] = i
-    not_members = tuple(str(n) for n in data.get("not_members", []))  # type: ignore[attr-defined]
+    not_members = _strings(data.get("not_members", []), "not_members", origin)
     excluded = frozenset(match_key(n) for n in not_members)
     clash = sorted(excluded & index.keys())
     if clash:
         raise TruthSetError(f"{origin}: {clash} are both members and not_members")
-    topics = tuple(str(t) for t in data.get("topics", [topic]))  # type: ignore[attr-defined]
+    topics = _strings(data.get("topics", [topic]), "topics", origin)
     return TruthSet(
         name=name,
         topic=topic,

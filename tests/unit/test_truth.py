@@ -174,3 +174,13 @@ def test_cli_bad_input_exits_2(tmp_path, capsys):
     assert truth_cli(["score", str(tmp_path / "missing")]) == 2
     assert "no run.json" in capsys.readouterr().err
     assert truth_cli(["score", str(tmp_path), "--set", "nope"]) == 2
+
+
+@pytest.mark.parametrize("field", ["members", "not_members", "topics"])
+def test_a_bare_string_where_a_list_belongs_is_refused(tmp_path, field):
+    data: dict[str, object] = {"name": "x", "topic": "x", "members": [["Alpha"]]}
+    data[field] = "Alpha"  # iterated, this would be five one-letter names
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(TruthSetError, match=f"{field} must be a list"):
+        load(path)

@@ -158,7 +158,8 @@ def check(ctx: ScenarioContext) -> None:
     control.children_of(stop_posts).where(**{n.RUN_ID: stopped["run_id"]}).at_least(2)
     control.where(**{n.CONTROL_STATUS: 409}).exactly(1)
     stopped_topic = ctx.topic(STOPPED_TOPIC)
-    stopped_topic.assert_stopped().assert_no_errors()
+    # every producer of the stopped run, one still starting included, sent producer.run
+    stopped_topic.assert_stopped().assert_no_errors().assert_complete_trace()
 
     # status polls: every GET of a run is answered by a control.status span below it
     polls = _http_span(q, "GET", "/api/runs/{run_id}")

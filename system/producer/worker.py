@@ -129,6 +129,7 @@ class Producer:
         self._degraded = False
         self._levers = ProducerLevers()
         self._side_tasks: set[asyncio.Task[None]] = set()
+        self._reported = False  # producer.run delivered (or being recorded)
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -153,13 +154,18 @@ class Producer:
             started = await self._until_stopped(self._start())
             if started is None:
                 log.info("stopped during start-up: %s", self.stop_reason)
+                self._record_unstarted(f"stopped during start-up: {self.stop_reason}")
                 return EXIT_NO_ORCHESTRATOR
             first, frames = started
             if isinstance(first, Stop):
                 log.info("told to stop before starting: %s", first.reason)
-                self._record_stopped_before_start(first)
+                self._record_unstarted(f"stopped before start: {first.reason}", first)
                 return EXIT_OK
             return await self._work(first, frames)
+        except ProducerExit as exc:
+            if not self._reported:
+                self._record_unstarted(f"could not start: {exc}", error=exc)
+            raise
         finally:
             if self._writer is not None:
                 self._writer.close()
@@ -233,20 +239,32 @@ class Producer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    def _record_stopped_before_start(self, stop: Stop) -> None:
-        """Still deliver producer.run: every spawned producer reports how it ended."""
-        parent = context_from(env_carrier(os.environ) or stop.trace_context)
+    def _record_unstarted(
+        self, reason: str, stop: Stop | None = None, error: ProducerExit | None = None
+    ) -> None:
+        """Still deliver producer.run: every spawned producer reports how it ended.
+
+        Without this span a producer stopped (or failed) before its work began
+        left the tester waiting for a producer.run that never came.
+        """
+        self._reported = True
+        carrier = env_carrier(os.environ) or (stop.trace_context if stop else {})
+        if not carrier:
+            return  # not started by an orchestrator that traces: no trace to join
         with self._tracer.start_as_current_span(
             s.SPAN_PRODUCER_RUN,
-            context=parent,
+            context=context_from(carrier),
             attributes={
                 s.PRODUCER_ID: self.producer_id,
                 s.PROCESS_PID: os.getpid(),
-                s.PRODUCER_STOP_REASON: f"stopped before start: {stop.reason}",
+                s.PRODUCER_STOP_REASON: reason[:500],
                 s.PRODUCER_ITERATIONS: 0,
             },
-        ):
-            pass
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            if error is not None:
+                span.set_status(Status(StatusCode.ERROR, reason[:500]))
 
     async def _work(self, start: StartTopic, frames: FrameReader) -> int:
         try:
@@ -261,6 +279,7 @@ class Producer:
         self._assignment = Assignment(start, start.request_size, start.partition)
         self._levers = ProducerLevers.from_settings(start.settings)
         parent = context_from(env_carrier(os.environ) or start.trace_context)
+        self._reported = True
         with self._tracer.start_as_current_span(
             s.SPAN_PRODUCER_RUN,
             context=parent,

@@ -232,12 +232,13 @@ def test_run_json_is_truthful_after_a_crash(tmp_path):
     assert 0 < after["counts"]["unique"] + after["counts"]["resumed"] <= len(lines)
 
 
-def _start_producer(port: int, log_path):
+def _start_producer(port: int, log_path, env: dict[str, str] | None = None):
     import subprocess
     import sys
 
     from tests.integration.orchestrator_proc import ROOT
 
+    env = env if env is not None else {"OTEL_TRACES_EXPORTER": "none"}
     log = log_path.open("wb")
     command = [sys.executable, "-m", "system.producer", "--id", "1"]
     proc = subprocess.Popen(
@@ -246,7 +247,7 @@ def _start_producer(port: int, log_path):
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=ROOT,
-        env={**__import__("os").environ, "OTEL_TRACES_EXPORTER": "none"},
+        env={**__import__("os").environ, **env},
     )
     assert proc.stdin is not None
     proc.stdin.write(b"token-for-the-test\n")
@@ -295,6 +296,54 @@ def test_producer_exits_fast_when_its_parent_goes_during_start_up(tmp_path, stag
             listener.close()
             with contextlib.suppress(NameError):
                 conn.close()
+
+
+@pytest.mark.parametrize("stage", ["connecting", "handshake"])
+def test_a_producer_stopped_during_start_up_still_delivers_producer_run(tmp_path, stage):
+    """Every spawned producer reports how it ended: one stopped before its
+    handshake finished sends producer.run into its parent's trace. Without it
+    the tester waited out its whole timeout for that span (webserver scenario:
+    a run stopped while a producer was still starting took 180 s)."""
+    from tester.collector import Collector
+
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    if stage == "handshake":
+        listener.listen(8)
+    else:
+        listener.close()
+    with Collector() as collector:
+        env = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": collector.http_endpoint,
+            "TRACEPARENT": f"00-{trace_id}-00f067aa0ba902b7-01",
+        }
+        proc = _start_producer(port, tmp_path / "producer.log", env)
+        conn = None
+        try:
+            if stage == "handshake":
+                conn = wait_for(lambda: _accept(listener), 30, "the producer's connection")
+            else:
+                wait_for(
+                    lambda: "not reachable yet" in (tmp_path / "producer.log").read_text(),
+                    30,
+                    "retrying",
+                )
+            proc.terminate()
+            proc.wait(timeout=20)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+            listener.close()
+            if conn is not None:
+                conn.close()
+        runs = collector.store.wait_for(lambda s: s.name == "producer.run", timeout=30)
+    assert len(runs) == 1, "no producer.run from a producer stopped during start-up"
+    assert runs[0].trace_id == trace_id
+    assert str(runs[0].attr("producer.stop_reason")).startswith("stopped during start-up")
+    assert runs[0].attr("producer.iterations") == 0
 
 
 def _accept(listener: socket.socket) -> socket.socket | None:

@@ -38,7 +38,7 @@ class LeverSettings(TypedDict, total=False):
     """``StartTopic.settings["levers"]``: the producer's side of the efficiency levers.
 
     Every key is optional: a producer reads a missing one as "off" (an older
-    orchestrator), see ``system/producer/levers.py``.
+    orchestrator), see ``system/levers/producer.py``.
     """
 
     shared_state: bool

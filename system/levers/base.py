@@ -1,6 +1,6 @@
 """The lever protocol: what one efficiency lever may contribute to a topic run.
 
-A lever is a ``Lever`` subclass registered in ``system.levers.LEVERS``.
+A lever is a ``Lever`` subclass registered in ``system.levers.registry.LEVERS``.
 ``Discovery`` (system/orchestrator/discovery.py) builds every registered
 lever for a run and calls each one that is on, in registry order:
 

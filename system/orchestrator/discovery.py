@@ -1,6 +1,6 @@
 """The orchestrator's side of the efficiency levers for one topic run: the registered levers.
 
-``Discovery`` builds every lever of ``system.levers.LEVERS`` that the run's
+``Discovery`` builds every lever of ``system.levers.registry.LEVERS`` that the run's
 ``LeverConfig`` turns on and hands each hook of ``TopicRun`` to all of them
 in registry order, merging what they return (``BatchEffects``: updates for
 producers, events for the ``topic.run`` span, sub-topic requests to time
@@ -16,12 +16,12 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from system.dedup.index import DedupIndex
-from system.levers import LEVERS
 from system.levers.base import BatchEffects, Lever, LeverRun, generated
 from system.levers.near import NearDuplicatesLever
 from system.levers.partitions.lever import PartitionsLever
 from system.levers.partitions.manager import PartitionManager
 from system.levers.prefilter import PrefilterLever
+from system.levers.registry import LEVERS
 from system.levers.saturation import SaturationLever
 from system.levers.shared_state import SharedStateLever
 from system.levers.strategy.lever import StrategyLever
@@ -156,5 +156,5 @@ class Discovery:
 def _required(run: LeverRun, cls: type[L]) -> L:
     lever = run.peer(cls)
     if lever is None:  # pragma: no cover - these levers' build never says off
-        raise RuntimeError(f"{cls.__name__} is not registered in system.levers.LEVERS")
+        raise RuntimeError(f"{cls.__name__} is not registered in system.levers.registry.LEVERS")
     return lever

@@ -4,13 +4,15 @@
 from __future__ import annotations
 
 import inspect
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
 from system.dedup.index import DedupIndex
-from system.levers import LEVERS
 from system.levers.base import BatchEffects, Lever, LeverRun
+from system.levers.registry import LEVERS
 from system.orchestrator import discovery as discovery_module
 from system.orchestrator.config import LeverConfig
 from system.orchestrator.discovery import Discovery
@@ -108,3 +110,16 @@ def test_adding_a_lever_is_one_registration(monkeypatch: pytest.MonkeyPatch) -> 
     assert (1, UpdateConfiguration(strategy="plain")) in effects.updates
     assert [e for e, _ in d.producer_gone(2).events] == ["echo.gone"]
     assert d.summary()["echo"] == ["seed", "batch", "gone"]
+
+
+def test_a_producer_loads_only_the_levers_producer_side() -> None:
+    """The registry (every lever's orchestrator side) stays out of producer start-up."""
+    code = (
+        "import sys, system.producer.cli, system.producer.worker\n"
+        "print(' '.join(m for m in sys.modules if m.startswith(('system.levers.registry',"
+        " 'system.orchestrator', 'rapidfuzz'))))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == ""

@@ -34,8 +34,8 @@ from pathlib import Path
 
 import httpx
 
-from system.orchestrator.partitions import LETTER_WEIGHTS, _label, split_letters
-from system.producer.avoid import AvoidList
+from system.levers.partitions.manager import LETTER_WEIGHTS, _label, split_letters
+from system.levers.shared_state import AvoidList
 from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 

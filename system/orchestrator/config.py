@@ -287,7 +287,7 @@ def validate_levers(levers: LeverConfig) -> LeverConfig:
             + ", ".join(PARTITION_BY)
         )
     if levers.arms:
-        from system.producer.arms import ARMS, arms_for
+        from system.levers.strategy.arms import ARMS, arms_for
 
         unknown = [a for a in levers.arms if a not in ARMS]
         if unknown:

@@ -26,19 +26,20 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 
 from system.dedup.index import DedupIndex
+from system.levers.base import BatchEffects
+from system.levers.prefilter import unpack_keys
+from system.levers.provider_weights import AdaptiveWeights
 from system.logsetup import announce
 from system.orchestrator.config import RunConfig
 from system.orchestrator.coverage import CoverageMonitor, estimate_attributes
 from system.orchestrator.degraded import DegradedWatch
-from system.orchestrator.discovery import BatchEffects, Discovery
-from system.orchestrator.provider_weights import AdaptiveWeights
+from system.orchestrator.discovery import Discovery
 from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
 from system.output import AttributesFile
 from system.output.attributes_jsonl import SupportFile
 from system.output.summary_refresher import SummaryRefresher
-from system.producer.prefilter import unpack_keys
 from system.protocol import (
     AttributeBatch,
     Message,

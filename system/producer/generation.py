@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from system.producer.arms import Arm
-from system.producer.obedience import Obedience, measure
+from system.levers.strategy.arms import Arm
+from system.levers.strategy.obedience import Obedience, measure
 from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_prompt
 from system.producer.resilience.router import Router

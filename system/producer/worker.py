@@ -21,11 +21,11 @@ from typing import Any
 import xxhash
 from opentelemetry.trace import Link, Status, StatusCode, get_current_span
 
+from system.levers.producer import ProducerLevers
+from system.levers.subtopics.propose import propose
 from system.producer.generation import generate
-from system.producer.levers import ProducerLevers
 from system.producer.resilience.build import build_router
 from system.producer.resilience.router import ProvidersUnavailable, Router
-from system.producer.subtopics import propose
 from system.protocol import (
     AttributeBatch,
     FrameError,

@@ -38,7 +38,7 @@ class LeverSettings(TypedDict, total=False):
     """``StartTopic.settings["levers"]``: the producer's side of the efficiency levers.
 
     Every key is optional: a producer reads a missing one as "off" (an older
-    orchestrator), see ``system/producer/levers.py``.
+    orchestrator), see ``system/levers/producer.py``.
     """
 
     shared_state: bool
@@ -150,8 +150,8 @@ class AttributeBatch(Message):
     #: keys (little-endian uint64s) of known candidates the pre-filter dropped, once each:
     #: counted as sightings (support per item, the completeness estimate)
     repeat_keys: bytes | None = None
-    #: how the answer obeyed its prompt (producer.obedience): non-empty answer lines,
-    #: lines echoing the prompt, candidates outside the named partition
+    #: how the answer obeyed its prompt (system.levers.strategy.obedience): non-empty
+    #: answer lines, lines echoing the prompt, candidates outside the named partition
     lines: int | None = None
     echoes: int | None = None
     off_partition: int | None = None

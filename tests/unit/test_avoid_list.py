@@ -1,4 +1,4 @@
-from system.producer.avoid import CHARS_PER_TOKEN, LINE_OVERHEAD, AvoidList
+from system.levers.shared_state import CHARS_PER_TOKEN, LINE_OVERHEAD, AvoidList
 from system.producer.prompt import build_prompt
 from system.providers.simulated import parse_prompt
 

@@ -122,7 +122,7 @@ def test_attribute_batch_repeat_keys_round_trip_and_are_checked() -> None:
     import msgpack
     import pytest as _pytest
 
-    from system.producer.prefilter import pack_keys
+    from system.levers.prefilter import pack_keys
     from system.protocol.messages import (
         AttributeBatch,
         ProtocolError,

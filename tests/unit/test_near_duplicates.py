@@ -1,4 +1,4 @@
-from system.dedup.near import NearDuplicateIndex, core_form
+from system.levers.near import NearDuplicateIndex, core_form
 from system.orchestrator.config import LeverConfig
 from system.orchestrator.discovery import Discovery
 

@@ -1,8 +1,8 @@
 """Echo and in-partition counting on answers, and the prompts of the arms."""
 
-from system.producer.arms import ARMS
+from system.levers.strategy.arms import ARMS
+from system.levers.strategy.obedience import measure
 from system.producer.generation import plan_request
-from system.producer.obedience import measure
 from system.producer.prompt import build_prompt
 
 TOPIC = "States of the United States"

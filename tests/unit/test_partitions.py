@@ -1,7 +1,7 @@
 import string
 
-from system.dedup.partition_match import first_letter, letter_range, partition_matcher
-from system.orchestrator.partitions import LETTER_WEIGHTS, PartitionManager, split_letters
+from system.levers.partitions.manager import LETTER_WEIGHTS, PartitionManager, split_letters
+from system.levers.partitions.match import first_letter, letter_range, partition_matcher
 
 
 def test_split_letters_covers_the_alphabet_in_contiguous_ranges():

@@ -1,7 +1,7 @@
 from system.dedup.index import DedupIndex
 from system.dedup.keys import key_of
-from system.producer.levers import ProducerLevers
-from system.producer.prefilter import PreFilter, pack_keys, unpack_keys
+from system.levers.prefilter import PreFilter, pack_keys, unpack_keys
+from system.levers.producer import ProducerLevers
 
 
 def test_known_and_repeated_candidates_are_dropped_with_keys_for_the_rest():
@@ -59,7 +59,7 @@ def test_wrong_keys_from_a_producer_cannot_write_an_item_twice():
 
 def test_repeat_keys_are_the_known_dropped_candidates_once_each() -> None:
     from system.dedup.keys import key_of
-    from system.producer.prefilter import PreFilter
+    from system.levers.prefilter import PreFilter
 
     f = PreFilter()
     f.add_texts(["Louvre", "Orsay"])
@@ -71,8 +71,8 @@ def test_repeat_keys_are_the_known_dropped_candidates_once_each() -> None:
 
 def test_levers_pack_repeat_keys_for_the_batch() -> None:
     from system.dedup.keys import key_of
-    from system.producer.levers import ProducerLevers
-    from system.producer.prefilter import unpack_keys
+    from system.levers.prefilter import unpack_keys
+    from system.levers.producer import ProducerLevers
 
     levers = ProducerLevers(prefilter=True)
     levers.learn(["Louvre"])

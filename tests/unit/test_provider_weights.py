@@ -1,4 +1,4 @@
-from system.orchestrator.provider_weights import MAX_FACTOR, AdaptiveWeights
+from system.levers.provider_weights import MAX_FACTOR, AdaptiveWeights
 from system.orchestrator.stats import ProviderStats
 
 

@@ -1,4 +1,4 @@
-from system.orchestrator.saturation import Novelty, SaturationDetector
+from system.levers.saturation import Novelty, SaturationDetector
 
 
 def test_novelty_window_slides_over_the_latest_batches():

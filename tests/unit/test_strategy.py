@@ -1,7 +1,7 @@
 """The adaptive strategy: starts cheap, measures arms per provider, drops badly obeyed arms."""
 
-from system.orchestrator.strategy import ECHO_DROP_RATE, StrategySelector
-from system.producer.arms import ARMS, arms_for
+from system.levers.strategy.arms import ARMS, arms_for
+from system.levers.strategy.selector import ECHO_DROP_RATE, StrategySelector
 
 ARMS3 = ["plain", "avoid", "rare"]
 

@@ -8,16 +8,16 @@ import json
 import pytest
 
 from system.dedup.index import DedupIndex
-from system.dedup.partition_match import partition_matcher
+from system.levers.partitions.manager import PartitionManager
+from system.levers.partitions.match import partition_matcher
+from system.levers.subtopics.planner import SubtopicPlanner
+from system.levers.subtopics.propose import MAX_LABEL_CHARS, clean_labels, propose
 from system.orchestrator.cli import main as orchestrator_main
 from system.orchestrator.cli import parse_config
 from system.orchestrator.config import ConfigError, LeverConfig, build_run_config
 from system.orchestrator.discovery import Discovery
-from system.orchestrator.partitions import PartitionManager
-from system.orchestrator.subtopics import SubtopicPlanner
 from system.producer.parse import parse_response
 from system.producer.prompt import build_prompt, build_subtopics_prompt
-from system.producer.subtopics import MAX_LABEL_CHARS, clean_labels, propose
 from system.protocol import (
     AttributeBatch,
     ProposeSubtopics,

@@ -1,18 +1,23 @@
 """A producer's share of the efficiency levers, set by StartTopic.settings["levers"].
 
-* shared state: the avoid list (``avoid``), fed by the orchestrator's deltas
-  and by the producer's own answers (``AvoidList.produced``); ``avoid_budget``
-  tokens of it go into each prompt (0 = none);
-* pre-filter (``prefilter``): known candidates are dropped before sending and
-  the rest carry their keys;
-* adaptive strategy (``adaptive``): the arm (``arms``) per provider the
-  orchestrator assigned; the prompt is built from the arm of the provider
-  each attempt goes to, and the arm is echoed on the batch
+The producer's pieces live with their levers; ``ProducerLevers`` is where the
+worker meets them:
+
+* shared state: the avoid list (``system.levers.shared_state.AvoidList``),
+  fed by the orchestrator's deltas and by the producer's own answers
+  (``AvoidList.produced``); ``avoid_budget`` tokens of it go into each prompt
+  (0 = none);
+* pre-filter (``system.levers.prefilter.PreFilter``): known candidates are
+  dropped before sending and the rest carry their keys;
+* adaptive strategy (``adaptive``): the arm (``system.levers.strategy.arms``)
+  per provider the orchestrator assigned; the prompt is built from the arm of
+  the provider each attempt goes to, and the arm is echoed on the batch
   (``AttributeBatch.strategy``) so the orchestrator can measure its yield.
   Without it, every lever that is on is used on every request.
 
 Without ``levers`` in the settings (an older orchestrator) everything is off
-and the producer behaves as before.
+and the producer behaves as before. Sub-topic proposals are made by
+``system.levers.subtopics.propose``.
 """
 
 from __future__ import annotations
@@ -21,9 +26,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from system.producer.arms import ARMS, DEFAULT_ARM, Arm
-from system.producer.avoid import AvoidList
-from system.producer.prefilter import FilterResult, PreFilter, pack_keys, unpack_keys
+from system.levers.prefilter import FilterResult, PreFilter, pack_keys, unpack_keys
+from system.levers.shared_state import AvoidList
+from system.levers.strategy.arms import ARMS, DEFAULT_ARM, Arm
 
 
 @dataclass

@@ -6,20 +6,39 @@ for the producers' weighted choice: each provider's configured weight times
 its yield (new uniques per 1,000 tokens) relative to the average yield,
 clipped to [MIN_FACTOR, MAX_FACTOR] so no provider is starved outright (its
 yield could recover) and none takes everything on a lucky streak.
+
+Not a registered lever (``system.levers.registry.LEVERS``) yet: ``TopicRun`` feeds it its
+per-provider statistics and pushes the weights itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from system.orchestrator.stats import ProviderStats
+from typing import Protocol
 
 MIN_REQUESTS = 5  # per provider, before its yield counts
 MIN_FACTOR, MAX_FACTOR = 0.25, 4.0
 MIN_CHANGE = 0.1  # relative change in some weight worth telling the producers
 
 
-def _yield(stats: ProviderStats) -> float:
+class ProviderCounts(Protocol):
+    """What the weights read of a provider's run statistics (orchestrator ``ProviderStats``)."""
+
+    @property
+    def requests(self) -> int: ...
+
+    @property
+    def new(self) -> int: ...
+
+    @property
+    def input_tokens(self) -> int: ...
+
+    @property
+    def output_tokens(self) -> int: ...
+
+
+
+def _yield(stats: ProviderCounts) -> float:
     tokens = stats.input_tokens + stats.output_tokens
     return stats.new / tokens if tokens else 0.0
 
@@ -29,7 +48,7 @@ class AdaptiveWeights:
         self.base = dict(base)
         self.current = dict(base)
 
-    def propose(self, stats: Mapping[str, ProviderStats]) -> dict[str, float] | None:
+    def propose(self, stats: Mapping[str, ProviderCounts]) -> dict[str, float] | None:
         """New weights if the yields say they should move noticeably, else None."""
         measured = {
             name: _yield(s)

@@ -1,4 +1,4 @@
-"""Producer-side pre-filter: drop candidates the run already has before sending them.
+"""The pre-filter lever: producers drop candidates the run already has before sending them.
 
 The producer keeps its own copy of the run's known keys in Bloom filters
 (rbloom, the orchestrator's key hash), loaded from the keys the orchestrator
@@ -11,6 +11,12 @@ The false-positive rate is kept tiny (1e-6 per filter) because a false
 positive here drops a genuinely new attribute for good; when a filter fills
 up a new one twice as large is added (a scalable Bloom filter), so the rate
 holds however long the run goes.
+
+The orchestrator's side (``PrefilterLever``) sends the known keys in
+``StartTopic`` while they stay under ``MAX_KNOWN_KEYS_BYTES`` (later ones come
+in the deltas, ``system.levers.shared_state``) and counts what the producers
+dropped (run.json ``levers.prefiltered``); ``TopicRun`` counts the dropped
+repeats it reports (``unpack_keys``) as sightings.
 """
 
 from __future__ import annotations
@@ -18,16 +24,22 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from rbloom import Bloom
 
-from system.dedup.index import bloom_hash
+from system.dedup.index import DedupIndex, bloom_hash
 from system.dedup.keys import attribute_key, key_of
 from system.dedup.normalize import normalize
+from system.levers.base import BatchEffects, Lever, LeverRun
+from system.protocol import AttributeBatch
+from system.protocol.messages import LeverSettings
 
-__all__ = ["FilterResult", "PreFilter", "pack_keys", "unpack_keys"]
+__all__ = ["FilterResult", "PreFilter", "PrefilterLever", "pack_keys", "unpack_keys"]
 
 FALSE_POSITIVE_RATE = 1e-6
+#: a StartTopic carries the known keys for the pre-filter only up to this size
+MAX_KNOWN_KEYS_BYTES = 4 * 1024 * 1024
 
 
 def pack_keys(keys: Iterable[int]) -> bytes:
@@ -98,3 +110,30 @@ class PreFilter:
             result.kept.append(candidate)
             result.keys.append(key)
         return result
+
+
+class PrefilterLever(Lever):
+    """Always built: ``prefilter`` is sent either way and run.json counts the drops."""
+
+    name = "prefilter"
+
+    def __init__(self, on: bool) -> None:
+        self.on = on
+        self.prefiltered = 0
+
+    @classmethod
+    def build(cls, run: LeverRun) -> PrefilterLever:
+        return cls(run.config.prefilter)
+
+    def settings(self, producer_id: int, index: DedupIndex) -> LeverSettings:
+        settings: LeverSettings = {"prefilter": self.on}
+        if self.on and len(index) and len(index) * 8 <= MAX_KNOWN_KEYS_BYTES:
+            settings["known_keys"] = index.keys_bytes()
+        return settings
+
+    def on_batch(self, producer_id: int, batch: AttributeBatch, new: list[str]) -> BatchEffects:
+        self.prefiltered += batch.prefiltered or 0
+        return BatchEffects()
+
+    def summary(self) -> dict[str, Any]:
+        return {"prefiltered": self.prefiltered}

@@ -10,7 +10,7 @@ then ``clean_labels`` keeps a label only when
 
 * it is at most ``MAX_LABEL_CHARS`` characters long (a sentence is not a label);
 * it has a word of three letters or more (the partition matcher reads labels
-  by those words, ``system.dedup.partition_match``; a label without one would
+  by those words, ``system.levers.partitions.match``; a label without one would
   match nothing);
 * it is not a letter range or a single letter (those are letter partitions);
 * it is neither a repeat (case-insensitively) of an earlier label nor one of
@@ -25,7 +25,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from system.dedup.partition_match import letter_range
+from system.levers.partitions.match import letter_range
 from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_subtopics_prompt
 from system.producer.resilience.router import Router

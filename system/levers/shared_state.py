@@ -1,9 +1,19 @@
-"""The producer's budgeted avoid list: already-found items worth naming in the prompt.
+"""The shared-state lever: producers learn what the run found and name it in their prompts.
 
-The producer learns found items from ``StartTopic`` (a sample) and from the
-orchestrator's deltas (``UpdateConfiguration.new_uniques``). Naming every one
-of them would multiply the prompt's tokens, so each prompt gets a selection
-that fits ``budget_tokens`` (about 4 characters per token):
+The orchestrator's side (``SharedStateLever``) sends a (re)started producer
+a sample of the found items (``StartTopic`` ``known_sample``, at most
+``KNOWN_SAMPLE``) and keeps the new uniques of every batch in a delta buffer
+that ``TopicRun`` pushes to every producer as one
+``UpdateConfiguration.new_uniques`` per interval (``take_delta``), never one
+message per item. The deltas feed the pre-filter too
+(``system.levers.prefilter``), so they are kept when either lever is on.
+
+The producer's side is the budgeted avoid list (``AvoidList``): already-found
+items worth naming in the prompt. The producer learns found items from
+``StartTopic`` (a sample) and from the orchestrator's deltas
+(``UpdateConfiguration.new_uniques``). Naming every one of them would
+multiply the prompt's tokens, so each prompt gets a selection that fits
+``budget_tokens`` (about 4 characters per token):
 
 1. items that fit the producer's partition come first;
 2. among them, those the model produced again most often (the pre-filter's
@@ -29,11 +39,19 @@ count in the pre-filter.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from system.dedup.index import DedupIndex
 from system.dedup.normalize import clean_display
-from system.dedup.partition_match import partition_matcher
+from system.levers.base import BatchEffects, Lever, LeverRun
+from system.levers.partitions.match import partition_matcher
+from system.protocol import AttributeBatch
+from system.protocol.messages import LeverSettings
 
-__all__ = ["CHARS_PER_TOKEN", "AvoidList", "estimate_tokens"]
+__all__ = ["CHARS_PER_TOKEN", "AvoidList", "SharedStateLever", "estimate_tokens"]
+
+#: already-found items a (re)started producer receives for its avoid list
+KNOWN_SAMPLE = 2000
 
 CHARS_PER_TOKEN = 4
 #: characters a prompt line costs besides the item: "- " and the line break
@@ -97,3 +115,56 @@ class AvoidList:
             chosen.append(display)
             used += cost
         return chosen
+
+
+class SharedStateLever(Lever):
+    """Always built: ``shared_state`` is sent either way and run.json counts the pushes."""
+
+    name = "shared_state"
+
+    def __init__(self, shared_state: bool, avoid_budget: int, deltas: bool) -> None:
+        self.shared_state = shared_state
+        self.avoid_budget = avoid_budget if shared_state else 0
+        self._deltas = deltas  # shared state or the pre-filter wants the new uniques
+        self._delta: list[str] = []
+        self._sample: list[str] = []
+        self.delta_pushes = 0
+
+    @classmethod
+    def build(cls, run: LeverRun) -> SharedStateLever:
+        c = run.config
+        return cls(c.shared_state, c.avoid_budget, c.shared_state or c.prefilter)
+
+    def seed(self, lines: list[str]) -> None:
+        self._sample.extend(lines[: KNOWN_SAMPLE - len(self._sample)])
+
+    def settings(self, producer_id: int, index: DedupIndex) -> LeverSettings:
+        settings: LeverSettings = {
+            "shared_state": self.shared_state,
+            "avoid_budget": self.avoid_budget,
+        }
+        if self.shared_state and self._sample:
+            settings["known_sample"] = list(self._sample)
+        return settings
+
+    def on_batch(self, producer_id: int, batch: AttributeBatch, new: list[str]) -> BatchEffects:
+        if new:
+            if self._deltas:
+                self._delta.extend(new)
+            if len(self._sample) < KNOWN_SAMPLE:
+                self._sample.extend(new[: KNOWN_SAMPLE - len(self._sample)])
+        return BatchEffects()
+
+    @property
+    def has_delta(self) -> bool:
+        return bool(self._delta)
+
+    def take_delta(self) -> list[str]:
+        """The new uniques since the last push (counted as a push when not empty)."""
+        delta, self._delta = self._delta, []
+        if delta:
+            self.delta_pushes += 1
+        return delta
+
+    def summary(self) -> dict[str, Any]:
+        return {"delta_pushes": self.delta_pushes}

@@ -7,7 +7,7 @@ can see these two failures, so the producer counts them on every answer and
 sends them with the batch (``AttributeBatch.lines``, ``echoes``,
 ``off_partition``). The adaptive strategy discounts an arm's new items by
 them and drops an arm that a provider obeys badly
-(``system.orchestrator.strategy``).
+(``system.levers.strategy.selector``).
 
 * **echo**: a non-empty answer line whose key starts with the key of one of
   the prompt's instruction lines (the intro, ``Topic:``, the focus line, the
@@ -15,7 +15,7 @@ them and drops an arm that a provider obeys badly
   instruction cut short), or equals the key of the topic, of the
   partition label or of an avoided item (the model copying its avoid list);
 * **off-partition**: a parsed candidate that does not fit the partition the
-  prompt named (``partition_match``), counted only when a partition was named.
+  prompt named (``system.levers.partitions.match``), counted only when a partition was named.
 
 Counted on the raw answer, before the parser drops echo lines, so the rate
 is the model's and does not depend on the parser's rules.
@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from system.dedup.normalize import normalize
-from system.dedup.partition_match import partition_matcher
+from system.levers.partitions.match import partition_matcher
 
 __all__ = ["Obedience", "measure"]
 

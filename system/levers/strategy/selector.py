@@ -1,6 +1,6 @@
 """Adaptive strategy: measure what each prompt arm yields per provider, shift producers.
 
-An arm (``system.producer.arms``) is a recipe for a request: ``plain`` (no
+An arm (``system.levers.strategy.arms``) is a recipe for a request: ``plain`` (no
 avoid list, no partition), ``hot`` (temperature +0.3), ``rare`` (a
 verbalized-sampling prompt asking for less typical items), ``avoid`` (the
 avoid list), ``focus`` (the producer's partition), ``avoid_focus`` (both).
@@ -25,7 +25,7 @@ prompt says nothing about what a large hosted one does with it.
 **What is measured.** The system cannot tell a valid item from a
 hallucination, so an arm's yield is a proxy: its new uniques, discounted by
 the share of its answer lines that echo the prompt (instruction lines, the
-partition label, avoided items: ``producer.obedience``; an echo the parser
+partition label, avoided items: ``system.levers.strategy.obedience``; an echo the parser
 keeps becomes a "new unique" that is not an item), per 1,000 tokens of cost
 (input tokens priced at a quarter of output tokens, ``INPUT_PRICE_RATIO``).
 
@@ -49,7 +49,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from system.producer.arms import ARMS, DEFAULT_ARM
+from system.levers.strategy.arms import ARMS, DEFAULT_ARM
 
 #: where a resumed run starts (StrategySelector.resume)
 RESUME_ARM = "avoid"

@@ -1,4 +1,4 @@
-"""Saturation: the run is done when almost nothing new turns up any more.
+"""The saturation lever: the run is done when almost nothing new turns up any more.
 
 The novelty rate is new uniques per *generated* candidate (before any
 producer-side pre-filter dropped known ones) over a sliding window of the
@@ -6,6 +6,13 @@ most recent batches holding at least ``window`` candidates. A ``Novelty``
 tracks one stream (the whole run, or one partition); ``SaturationDetector``
 says the run is saturated when the overall rate has stayed below
 ``threshold`` for ``patience_s`` seconds with a full window.
+
+``SaturationLever`` (open-ended runs with ``--saturation`` above 0) feeds
+every batch to the detector. Saturated, it first offers the other levers a
+way on (``Lever.on_saturated``: partitions answer with a last round on the
+whole topic, and the window starts over); when none takes it, the batch's
+effects carry the stop reason and a ``run.saturated`` event. Partitions
+keep a ``Novelty`` of their own (``system.levers.partitions``).
 """
 
 from __future__ import annotations
@@ -14,8 +21,13 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["Novelty", "SaturationDetector"]
+from system.levers.base import BatchEffects, Lever, LeverRun, generated
+from system.protocol import AttributeBatch
+from system.telemetry import schema as s
+
+__all__ = ["Novelty", "SaturationDetector", "SaturationLever"]
 
 
 class Novelty:
@@ -118,3 +130,48 @@ class SaturationDetector:
             f"saturated: novelty {v.rate:.4f} < {self.threshold:g} new per candidate "
             f"over the last {v.window_candidates} candidates"
         )
+
+
+class SaturationLever(Lever):
+    name = "saturation"
+
+    def __init__(self, run: LeverRun) -> None:
+        c = run.config
+        self.detector = SaturationDetector(c.saturation, run.window, c.saturation_patience_s)
+        self._run = run
+
+    @classmethod
+    def build(cls, run: LeverRun) -> SaturationLever | None:
+        return cls(run) if run.open_ended and run.config.saturation > 0 else None
+
+    def on_batch(self, producer_id: int, batch: AttributeBatch, new: list[str]) -> BatchEffects:
+        d = self.detector
+        state = d.add(generated(batch), len(new))
+        if not state.saturated:
+            return BatchEffects()
+        detail = f"run novelty {state.rate:.4f} < {d.threshold:g}"
+        for lever in self._run.levers:
+            instead = lever.on_saturated(detail)
+            if instead is not None:
+                d.restart()
+                return instead
+        attributes = {
+            s.SATURATION_RATE: round(state.rate, 5),
+            s.SATURATION_WINDOW: state.window_candidates,
+        }
+        return BatchEffects(events=[(s.EVENT_SATURATED, attributes)], saturated=d.reason())
+
+    @property
+    def rate(self) -> float:
+        return self.detector.rate
+
+    def summary(self) -> dict[str, Any]:
+        d = self.detector
+        return {
+            "saturation": {
+                "threshold": d.threshold,
+                "window": d.novelty.window,
+                "patience_s": d.patience_s,
+                "novelty": round(d.rate, 5),
+            }
+        }

@@ -1,7 +1,7 @@
 """The adaptive strategy's arms: what a prompt carries and how it is sampled.
 
 An arm is a named recipe for one request, shared by the orchestrator (which
-measures arms and assigns them, ``system.orchestrator.strategy``) and the
+measures arms and assigns them, ``system.levers.strategy.selector``) and the
 producer (which builds its prompt and sampling from it):
 
 * ``avoid``: the prompt carries the avoid list (its token budget);

@@ -4,6 +4,11 @@ It exits on Stop, when its orchestrator closes the connection, when its stdin
 (the pipe from the orchestrator) reaches end of file, or on SIGTERM; in every
 case its spans are flushed first. SIGINT is ignored: a Ctrl-C in a terminal
 reaches the whole process group, and the orchestrator coordinates the stop.
+
+``Producer`` is the process's life: start-up (``connect.handshake``), the
+``producer.run`` span, and two tasks, the receive loop (Stop and the
+orchestrator's updates) and the generation loop (``cycles.GenerationLoop``);
+sub-topic requests are answered beside them (``system.levers.subtopics``).
 """
 
 from __future__ import annotations
@@ -15,17 +20,22 @@ import logging
 import os
 import signal
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from typing import Any
 
-import xxhash
-from opentelemetry.trace import Link, Status, StatusCode, get_current_span
+from opentelemetry.trace import Status, StatusCode
 
 from system.levers.producer import ProducerLevers
-from system.levers.subtopics.propose import propose
-from system.producer.generation import generate
+from system.levers.subtopics.propose import answer_request
+from system.producer.connect import (
+    EXIT_ERROR,
+    EXIT_NO_ORCHESTRATOR,
+    EXIT_OK,
+    ProducerExit,
+    handshake,
+)
+from system.producer.cycles import Assignment, GenerationLoop
 from system.producer.resilience.build import build_router
-from system.producer.resilience.router import ProvidersUnavailable, Router
+from system.producer.resilience.router import Router
 from system.protocol import (
     AttributeBatch,
     FrameError,
@@ -41,66 +51,14 @@ from system.protocol import (
     read_message,
     write_message,
 )
-from system.providers.base import ProviderError
 from system.providers.registry import UnknownProviderError
-from system.telemetry import Telemetry, context_from, current_context_carrier
+from system.telemetry import Telemetry, context_from
 from system.telemetry import schema as s
 from system.telemetry.propagation import env_carrier
 
 log = logging.getLogger("system.producer")
 
-CONNECT_TIMEOUT_S = 10.0
-START_TIMEOUT_S = 15.0
-#: how long a producer keeps retrying refused handshakes before giving up
-START_DEADLINE_S = 30.0
-ERROR_BACKOFF_S = (0.5, 1.0, 2.0, 5.0)
-
-EXIT_OK, EXIT_ERROR, EXIT_NO_ORCHESTRATOR = 0, 1, 3
-
-
-class ProducerExit(Exception):
-    def __init__(self, message: str, code: int) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass
-class Assignment:
-    start: StartTopic
-    request_size: int
-    partition: str | None
-
-
-def cycle_seed(run_id: str, producer_id: int, seq: int) -> int:
-    return xxhash.xxh64_intdigest(f"{run_id}:{producer_id}:{seq}".encode())
-
-
-async def open_connection(
-    host: str, port: int, timeout: float, stop: asyncio.Event | None = None
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    """Connect, retrying refused connections until the timeout or until ``stop`` is set.
-
-    ``stop`` is checked between attempts: on Python 3.11 a cancellation that meets
-    a failing ``wait_for`` at the same moment can be lost, so cancelling alone
-    could leave the retry loop running after the producer was told to stop."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    delay = 0.05
-    while True:
-        if stop is not None and stop.is_set():
-            raise ProducerExit("stopped while connecting", EXIT_NO_ORCHESTRATOR)
-        try:
-            async with asyncio.timeout(max(0.1, deadline - loop.time())):
-                return await asyncio.open_connection(host, port)
-        except (OSError, TimeoutError) as exc:
-            if loop.time() + delay >= deadline:
-                raise ProducerExit(
-                    f"cannot reach the orchestrator at {host}:{port} within {timeout:.0f}s: {exc}",
-                    EXIT_NO_ORCHESTRATOR,
-                ) from exc
-            log.debug("orchestrator at %s:%d not reachable yet (%s); retrying", host, port, exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 1.0)
+__all__ = ["EXIT_ERROR", "Producer", "ProducerExit", "install_signal_handlers"]
 
 
 class Producer:
@@ -121,12 +79,11 @@ class Producer:
         self._stdin = stdin
         self._stop = asyncio.Event()
         self.stop_reason = ""
-        self.iterations_done = 0
         self._writer: asyncio.StreamWriter | None = None
         self._write_lock = asyncio.Lock()
         self._assignment: Assignment | None = None
         self._router: Router | None = None
-        self._degraded = False
+        self._loop: GenerationLoop | None = None
         self._levers = ProducerLevers()
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._reported = False  # producer.run delivered (or being recorded)
@@ -147,9 +104,7 @@ class Producer:
     async def run(self) -> int:
         # stdin EOF and SIGTERM stop the producer at every stage, start-up included:
         # the watcher runs from the first moment, and start-up races the stop event.
-        stdin_task = (
-            asyncio.create_task(self._watch_stdin(self._stdin)) if self._stdin else None
-        )
+        stdin_task = asyncio.create_task(self._watch_stdin(self._stdin)) if self._stdin else None
         try:
             started = await self._until_stopped(self._start())
             if started is None:
@@ -192,52 +147,13 @@ class Producer:
         return None
 
     async def _start(self) -> tuple[StartTopic | Stop, FrameReader]:
-        """Connect and hand over the Hello until the orchestrator answers.
+        hello = Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
+        first, frames, self._writer = await handshake(self.host, self.port, hello, self._stop)
+        return first, frames
 
-        A connection closed before the answer (the orchestrator refused the
-        handshake, e.g. because a local process crowded its pending handshakes)
-        is retried until START_DEADLINE_S: a refusal must not cost a restart.
-        """
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + START_DEADLINE_S
-        delay = 0.05
-        while True:
-            remaining = deadline - loop.time()
-            reader, self._writer = await open_connection(
-                self.host, self.port, min(CONNECT_TIMEOUT_S, max(0.1, remaining)), self._stop
-            )
-            frames = FrameReader(reader)
-            problem: str
-            try:
-                await self._send(
-                    Hello(producer_id=self.producer_id, token=self._token, pid=os.getpid())
-                )
-                async with asyncio.timeout(START_TIMEOUT_S):
-                    first = await read_message(frames)
-            except TimeoutError as exc:
-                raise ProducerExit(
-                    f"the orchestrator at {self.host}:{self.port} did not answer the handshake "
-                    f"within {START_TIMEOUT_S:.0f}s",
-                    EXIT_NO_ORCHESTRATOR,
-                ) from exc
-            except (ConnectionError, FrameError, ProtocolError) as exc:
-                problem = f"handshake failed: {exc}"
-            else:
-                if isinstance(first, StartTopic | Stop):
-                    return first, frames
-                if first is not None:
-                    raise ProducerExit(f"expected start_topic, got {first.TYPE}", EXIT_ERROR)
-                problem = (
-                    "the orchestrator closed the connection during the handshake "
-                    "(wrong token or unknown producer?)"
-                )
-            self._writer.close()
-            self._writer = None
-            if loop.time() + delay >= deadline or self._stop.is_set():
-                raise ProducerExit(problem, EXIT_NO_ORCHESTRATOR)
-            log.warning("%s; retrying", problem)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 1.0)
+    @property
+    def iterations_done(self) -> int:
+        return self._loop.iterations_done if self._loop is not None else 0
 
     def _record_unstarted(
         self, reason: str, stop: Stop | None = None, error: ProducerExit | None = None
@@ -278,6 +194,15 @@ class Producer:
         self._router = router
         self._assignment = Assignment(start, start.request_size, start.partition)
         self._levers = ProducerLevers.from_settings(start.settings)
+        self._loop = GenerationLoop(
+            self.producer_id,
+            self._tracer,
+            self._assignment,
+            self._levers,
+            stop=self._stop,
+            send=self._send,
+            request_stop=self.request_stop,
+        )
         parent = context_from(env_carrier(os.environ) or start.trace_context)
         self._reported = True
         with self._tracer.start_as_current_span(
@@ -292,7 +217,7 @@ class Producer:
         ) as span:
             tasks = [
                 asyncio.create_task(self._receive(frames), name="receive"),
-                asyncio.create_task(self._generate_all(router), name="generation"),
+                asyncio.create_task(self._loop.run(router), name="generation"),
             ]
             for task in tasks:
                 task.add_done_callback(self._on_task_done)
@@ -355,203 +280,36 @@ class Producer:
                 if isinstance(message, Stop):
                     self.request_stop(f"stop: {message.reason}")
                     return
-                if isinstance(message, UpdateConfiguration) and self._assignment is not None:
-                    if message.partition is not None:
-                        self._assignment.partition = message.partition
-                    if message.provider_weights and self._router is not None:
-                        self._router.set_weights(message.provider_weights)
-                    if message.new_uniques:
-                        self._levers.learn(message.new_uniques)
-                    self._levers.set_strategy(message.strategy, message.avoid_budget, message.arms)
+                if isinstance(message, UpdateConfiguration) and self._loop is not None:
+                    assert self._router is not None
+                    self._loop.apply(message, self._router)
                 elif isinstance(message, ProposeSubtopics) and self._assignment is not None:
                     # answered beside the generation loop, which goes on meanwhile
-                    task = asyncio.create_task(self._propose_subtopics(message))
+                    task = asyncio.create_task(self._answer_subtopics(message))
                     self._side_tasks.add(task)
                     task.add_done_callback(self._side_tasks.discard)
         except (ConnectionError, FrameError, ProtocolError) as exc:
             self.request_stop(f"connection to orchestrator lost: {exc}")
 
-    async def _propose_subtopics(self, request: ProposeSubtopics) -> None:
+    async def _answer_subtopics(self, request: ProposeSubtopics) -> None:
         """Have the LLM propose sub-topics and answer the orchestrator (never raises)."""
         assert self._assignment is not None and self._router is not None
         start = self._assignment.start
-        answer = SubtopicProposal(producer_id=self.producer_id, request_id=request.request_id)
-        with self._tracer.start_as_current_span(
-            s.SPAN_SUBTOPICS_PROPOSE,
-            links=_links(request.trace_context),
-            attributes={
-                s.PRODUCER_ID: self.producer_id,
-                s.SUBTOPICS_ROUND: request.request_id,
-                s.SUBTOPICS_COUNT: request.count,
-                s.SUBTOPICS_EXCLUDED: len(request.exclude),
-            },
-        ) as span:
-            try:
-                result = await propose(
-                    self._router,
-                    topic=start.topic,
-                    count=request.count,
-                    exclude=request.exclude,
-                    seed=xxhash.xxh64_intdigest(
-                        f"{start.run_id}:{self.producer_id}:subtopics:{request.request_id}".encode()
-                    ),
-                )
-            except Exception as exc:  # ProviderError, ProvidersUnavailable, a provider bug
-                answer.error = f"{type(exc).__name__}: {exc}"[:500]
-                span.set_attribute(s.ERROR_TYPE, getattr(exc, "error_type", type(exc).__name__))
-                span.set_status(Status(StatusCode.ERROR, answer.error))
-                log.warning("sub-topic proposal failed: %s", answer.error)
-            else:
-                answer.labels = result.labels
-                answer.provider = result.provider.key
-                answer.model = result.completion.model
-                answer.input_tokens = result.completion.input_tokens
-                answer.output_tokens = result.completion.output_tokens
-                span.set_attributes(
-                    {
-                        s.SUBTOPICS_LABELS: json.dumps(result.labels),
-                        s.SUBTOPICS_PROPOSED: len(result.labels),
-                        s.CYCLE_PROVIDER: answer.provider,
-                        s.CYCLE_ATTEMPTS: result.attempts,
-                    }
-                )
-                log.info("proposed %d sub-topics: %s", len(result.labels), result.labels)
-            answer.trace_context = current_context_carrier()
-            with contextlib.suppress(ConnectionError):
-                await self._send(answer)
+        answer = await answer_request(
+            self._router,
+            self._tracer,
+            request,
+            producer_id=self.producer_id,
+            topic=start.topic,
+            run_id=start.run_id,
+        )
+        with contextlib.suppress(ConnectionError):
+            await self._send(answer)
 
     async def _watch_stdin(self, stdin: asyncio.StreamReader) -> None:
         while await stdin.read(4096):
             pass
         self.request_stop("orchestrator went away (stdin closed)")
-
-    async def _set_degraded(self, degraded: bool, detail: str) -> None:
-        """Tell the orchestrator when the producer loses or regains every provider."""
-        if degraded == self._degraded:
-            return
-        self._degraded = degraded
-        if degraded:
-            log.warning("degraded: %s", detail)
-        else:
-            log.info("a provider is available again; generating")
-        with contextlib.suppress(ConnectionError):
-            await self._send(
-                ProducerStatus(
-                    producer_id=self.producer_id,
-                    state="degraded" if degraded else "running",
-                    iterations_done=self.iterations_done,
-                    detail=detail,
-                    trace_context=current_context_carrier(),
-                )
-            )
-
-    async def _generate_all(self, router: Router) -> None:
-        assert self._assignment is not None
-        start = self._assignment.start
-        seq = int(start.settings.get("start_seq", 0))
-        failures = 0
-        while start.iterations is None or self.iterations_done < start.iterations:
-            if self._stop.is_set():
-                return
-            with self._tracer.start_as_current_span(
-                s.SPAN_GENERATION_CYCLE,
-                attributes={s.PRODUCER_ID: self.producer_id, s.CYCLE_ITERATION: seq},
-            ) as span:
-                partition = self._assignment.partition
-                avoid = self._levers.avoid_for(partition)
-                try:
-                    result = await generate(
-                        router,
-                        topic=start.topic,
-                        request_size=self._assignment.request_size,
-                        seed=cycle_seed(start.run_id, self.producer_id, seq),
-                        partition=partition,
-                        avoid=avoid,
-                        arm_for=self._levers.arm_for if self._levers.adaptive else None,
-                    )
-                except ProvidersUnavailable as exc:
-                    # every provider is down: say so, wait for the next probe, never spin
-                    wait = min(max(exc.retry_in, 0.2), 60.0)
-                    span.set_attribute(s.CYCLE_DEGRADED, True)
-                    span.add_event(s.EVENT_UNAVAILABLE, {s.LLM_DELAY_S: round(wait, 3)})
-                    span.set_status(Status(StatusCode.ERROR, str(exc)))
-                    await self._set_degraded(True, f"{exc}; next probe in {wait:.1f}s")
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stop.wait(), wait)
-                    continue
-                except ProviderError as exc:
-                    failures += 1
-                    span.set_status(Status(StatusCode.ERROR, str(exc)))
-                    delay = ERROR_BACKOFF_S[min(failures, len(ERROR_BACKOFF_S)) - 1]
-                    log.warning("LLM call failed (%s); retrying in %.1fs", exc, delay)
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._stop.wait(), delay)
-                    continue
-                failures = 0
-                await self._set_degraded(False, "")
-                prepared = self._levers.prepare(result.candidates)
-                plan, obeyed = result.plan, result.obedience
-                assert plan is not None and obeyed is not None
-                partition = plan.partition
-                strategy = plan.arm if self._levers.adaptive else self._levers.strategy
-                span.set_attributes(
-                    {
-                        s.CYCLE_CANDIDATES: len(result.candidates),
-                        s.CYCLE_PREFILTERED: prepared.prefiltered,
-                        s.CYCLE_PROVIDER: result.provider.key,
-                        s.CYCLE_ATTEMPTS: result.attempts,
-                        s.CYCLE_ECHOES: obeyed.echoes,
-                    }
-                )
-                if strategy:
-                    span.set_attribute(s.CYCLE_ARM, strategy)
-                if plan.avoided:
-                    span.set_attribute(s.CYCLE_AVOIDED, plan.avoided)
-                if partition:
-                    span.set_attribute(s.CYCLE_PARTITION, partition)
-                    span.set_attribute(s.CYCLE_OFF_PARTITION, obeyed.off_partition)
-                batch = AttributeBatch(
-                    producer_id=self.producer_id,
-                    seq=seq,
-                    candidates=prepared.candidates,
-                    keys=prepared.keys,
-                    prefiltered=prepared.prefiltered if prepared.keys is not None else None,
-                    partition=partition,
-                    strategy=strategy,
-                    repeat_keys=prepared.repeat_keys,
-                    provider=str(getattr(result.provider, "key", result.provider.name)),
-                    model=result.completion.model,
-                    input_tokens=result.completion.input_tokens,
-                    output_tokens=result.completion.output_tokens,
-                    latency_ms=result.completion.latency_ms,
-                    lines=obeyed.lines,
-                    echoes=obeyed.echoes,
-                    off_partition=obeyed.off_partition if partition else None,
-                    trace_context=current_context_carrier(),
-                )
-                try:
-                    await self._send(batch)
-                except ConnectionError as exc:
-                    self.request_stop(f"connection to orchestrator lost: {exc}")
-                    return
-            seq += 1
-            self.iterations_done += 1
-            await asyncio.sleep(0)  # let Stop and stdin EOF through between cycles
-        await self._send(
-            ProducerStatus(
-                producer_id=self.producer_id,
-                state="finished",
-                iterations_done=self.iterations_done,
-                trace_context=current_context_carrier(),
-            )
-        )
-        log.info("finished %d iterations; waiting for stop", self.iterations_done)
-
-
-def _links(carrier: dict[str, str]) -> list[Link]:
-    """A link to the span that sent a request (its trace context), when valid."""
-    ctx = get_current_span(context_from(carrier)).get_span_context()
-    return [Link(ctx)] if ctx.is_valid else []
 
 
 def install_signal_handlers(producer: Producer) -> None:

@@ -21,17 +21,34 @@ and at most ``count`` labels are kept, in the model's order.
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+import xxhash
+from opentelemetry.trace import Link, Status, StatusCode, Tracer, get_current_span
 
 from system.levers.partitions.match import letter_range
 from system.producer.parse import PromptContext, parse_response
 from system.producer.prompt import build_subtopics_prompt
 from system.producer.resilience.router import Router
+from system.protocol import ProposeSubtopics, SubtopicProposal
 from system.providers.base import Completion, Provider
+from system.telemetry import context_from, current_context_carrier
+from system.telemetry import schema as s
 
-__all__ = ["MAX_LABEL_CHARS", "MAX_SUBTOPICS", "SubtopicResult", "clean_labels", "propose"]
+__all__ = [
+    "MAX_LABEL_CHARS",
+    "MAX_SUBTOPICS",
+    "SubtopicResult",
+    "answer_request",
+    "clean_labels",
+    "propose",
+]
+
+log = logging.getLogger("system.producer")
 
 MAX_LABEL_CHARS = 80
 MAX_SUBTOPICS = 64
@@ -85,3 +102,68 @@ async def propose(
         parse_response(outcome.completion.text, context=PromptContext(topic)), count, exclude
     )
     return SubtopicResult(labels, outcome.completion, outcome.provider, outcome.attempts)
+
+
+async def answer_request(
+    router: Router,
+    tracer: Tracer,
+    request: ProposeSubtopics,
+    *,
+    producer_id: int,
+    topic: str,
+    run_id: str,
+) -> SubtopicProposal:
+    """The producer's answer to a ProposeSubtopics, in a ``subtopics.propose`` span.
+
+    Never raises for a failed LLM call: the answer then carries ``error``, and
+    the orchestrator's planner falls back (``system.levers.subtopics.planner``).
+    """
+    answer = SubtopicProposal(producer_id=producer_id, request_id=request.request_id)
+    with tracer.start_as_current_span(
+        s.SPAN_SUBTOPICS_PROPOSE,
+        links=_links(request.trace_context),
+        attributes={
+            s.PRODUCER_ID: producer_id,
+            s.SUBTOPICS_ROUND: request.request_id,
+            s.SUBTOPICS_COUNT: request.count,
+            s.SUBTOPICS_EXCLUDED: len(request.exclude),
+        },
+    ) as span:
+        try:
+            result = await propose(
+                router,
+                topic=topic,
+                count=request.count,
+                exclude=request.exclude,
+                seed=xxhash.xxh64_intdigest(
+                    f"{run_id}:{producer_id}:subtopics:{request.request_id}".encode()
+                ),
+            )
+        except Exception as exc:  # ProviderError, ProvidersUnavailable, a provider bug
+            answer.error = f"{type(exc).__name__}: {exc}"[:500]
+            span.set_attribute(s.ERROR_TYPE, getattr(exc, "error_type", type(exc).__name__))
+            span.set_status(Status(StatusCode.ERROR, answer.error))
+            log.warning("sub-topic proposal failed: %s", answer.error)
+        else:
+            answer.labels = result.labels
+            answer.provider = result.provider.key
+            answer.model = result.completion.model
+            answer.input_tokens = result.completion.input_tokens
+            answer.output_tokens = result.completion.output_tokens
+            span.set_attributes(
+                {
+                    s.SUBTOPICS_LABELS: json.dumps(result.labels),
+                    s.SUBTOPICS_PROPOSED: len(result.labels),
+                    s.CYCLE_PROVIDER: answer.provider,
+                    s.CYCLE_ATTEMPTS: result.attempts,
+                }
+            )
+            log.info("proposed %d sub-topics: %s", len(result.labels), result.labels)
+        answer.trace_context = current_context_carrier()
+    return answer
+
+
+def _links(carrier: dict[str, str]) -> list[Link]:
+    """A link to the span that sent a request (its trace context), when valid."""
+    ctx = get_current_span(context_from(carrier)).get_span_context()
+    return [Link(ctx)] if ctx.is_valid else []

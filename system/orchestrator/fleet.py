@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode
 
 from system.orchestrator.outbox import Recipients
+from system.orchestrator.run_state import RunState
 from system.orchestrator.stats import ProducerStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
-from system.protocol import Stop
+from system.protocol import ProducerStatus, Stop
 from system.telemetry import current_context_carrier
 from system.telemetry import schema as s
 from system.telemetry.propagation import carrier_to_env
@@ -35,26 +37,40 @@ class ProducerFleet:
         self,
         slots: dict[int, ProducerStats],
         *,
+        iterations: int | None,
         max_restarts: int,
+        token: str,
+        log_dir: Path | None,
+        log_level: str,
+        env: Mapping[str, str],
         tracer: trace.Tracer,
-        running: Callable[[], bool],
-        fail: Callable[[str], None],
-        complete: Callable[[str], None],
+        state: RunState,
     ) -> None:
         self.slots = slots
+        self.iterations = iterations  # batches per slot (None: until the run stops)
         self.max_restarts = max_restarts
         self.processes: dict[int, ProducerProcess] = {}
         #: set by ``stop``: exits from then on are expected
         self.stopping = False
         self._tracer = tracer
-        self._running, self._fail, self._complete = running, fail, complete
+        self._state = state
+        self._token, self._env = token, env
+        self._log_dir, self._log_level = log_dir, log_level
         self._supervisor: Supervisor | None = None
         self._root_ctx: Any = None
         self._watchers: set[asyncio.Task[None]] = set()
 
-    async def start(self, supervisor: Supervisor, root_ctx: Any) -> None:
-        """Spawn every slot's producer; their spans are children of ``root_ctx``."""
-        self._supervisor, self._root_ctx = supervisor, root_ctx
+    async def start(self, address: tuple[str, int], root_ctx: Any) -> None:
+        """Spawn every slot's producer, to connect to ``address``; their spans are children
+        of ``root_ctx``."""
+        self._root_ctx = root_ctx
+        self._supervisor = Supervisor(
+            address=address,
+            token=self._token,
+            log_dir=self._log_dir,
+            log_level=self._log_level,
+            env=self._env,
+        )
         for producer_id in self.slots:
             await self._spawn(producer_id)
 
@@ -62,6 +78,21 @@ class ProducerFleet:
         """The pid of the slot's live process (the handshake checks it)."""
         process = self.processes.get(producer_id)
         return process.pid if process is not None and process.returncode is None else None
+
+    def counted(self, producer_id: int) -> None:
+        """A batch of the slot was counted: with its ``iterations`` done, it is finished."""
+        slot = self.slots[producer_id]
+        if self.iterations is not None and slot.batches >= self.iterations:
+            slot.state = "finished"
+            self.check_done()
+
+    def reported(self, producer_id: int, status: ProducerStatus) -> None:
+        """The producer's own report: its detail, and whether it has finished."""
+        slot = self.slots[producer_id]
+        slot.detail = status.detail
+        if status.state == "finished" and slot.state == "running":
+            slot.state = "finished"
+            self.check_done()
 
     async def _spawn(self, producer_id: int) -> None:
         assert self._supervisor is not None
@@ -80,7 +111,7 @@ class ProducerFleet:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, str(exc)))
                 slot.state = "failed"
-                self._fail(f"cannot start producer {producer_id}: {exc}")
+                self._state.fail(f"cannot start producer {producer_id}: {exc}")
                 return
             span.set_attribute(s.PROCESS_PID, process.pid)
         slot.pid = process.pid
@@ -124,7 +155,7 @@ class ProducerFleet:
             return
         slot.state = "restarting"
         await asyncio.sleep(min(0.2 * 2**slot.restarts, 5.0))
-        if not self.stopping and self._running():
+        if not self.stopping and self._state.running:
             await self._spawn(process.producer_id)
 
     def check_done(self) -> None:
@@ -135,9 +166,11 @@ class ProducerFleet:
             state in ("finished", "failed") for state in states
         ):
             failed = [str(p.producer_id) for p in self.slots.values() if p.state == "failed"]
-            self._fail(f"producer(s) {', '.join(failed)} failed after {self.max_restarts} restarts")
-        elif all(state == "finished" for state in states) and self._running():
-            self._complete("iterations reached")
+            self._state.fail(
+                f"producer(s) {', '.join(failed)} failed after {self.max_restarts} restarts"
+            )
+        elif all(state == "finished" for state in states) and self._state.running:
+            self._state.complete("iterations reached", quiet=True)
 
     async def stop(self, server: Recipients, reason: str) -> None:
         """Stop every producer: a Stop to the connected, stdin closed for the others, then

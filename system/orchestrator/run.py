@@ -6,18 +6,19 @@ coverage target: also ``completed``), when a stop is requested (``stopped``),
 or when a slot exhausts its restarts or the output cannot be written
 (``failed``).
 
-``TopicRun`` is the state machine and the producers' ``ConnectionHandler``;
-the work is in its parts: ``ProducerFleet`` (fleet.py: the processes),
-``BatchIngest`` (ingest.py: a batch into the files and the counts),
-``Outbox`` (outbox.py: what goes back to the producers), ``Discovery`` (the
-levers), ``CoverageMonitor`` (the completeness estimate) and
-``run_summary`` (summary.py: run.json).
+``TopicRun`` builds the run's parts, runs them and answers the producers
+(it is the server's ``ConnectionHandler``); the work is in the parts:
+``RunState`` (run_state.py: the status and its reason), ``ProducerFleet``
+(fleet.py: the processes), ``BatchIngest`` (ingest.py: a batch into the
+files and the counts), ``Discovery`` and ``CoverageMonitor`` (what the
+levers and the completeness estimate decide), ``Steering`` (steering.py:
+carrying it out), ``Outbox`` (outbox.py: what goes back to the producers)
+and summary.py (run.json, the ``topic.run`` span's attributes).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import secrets
@@ -26,27 +27,27 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.trace import SpanKind, Status, StatusCode
-from opentelemetry.util.types import AttributeValue
 
 from system.dedup.index import DedupIndex
 from system.logsetup import announce
 from system.orchestrator.config import RunConfig
-from system.orchestrator.coverage import CoverageMonitor, estimate_attributes
+from system.orchestrator.coverage import CoverageMonitor
 from system.orchestrator.degraded import DegradedWatch
-from system.orchestrator.discovery import BatchEffects, Discovery
+from system.orchestrator.discovery import Discovery
 from system.orchestrator.fleet import ProducerFleet
 from system.orchestrator.ingest import BatchIngest
 from system.orchestrator.outbox import Outbox
-from system.orchestrator.provider_weights import AdaptiveWeights
+from system.orchestrator.run_state import RunState, RunStatus
 from system.orchestrator.server import ProducerServer
 from system.orchestrator.stats import ProducerStats, RunStats
-from system.orchestrator.summary import run_summary
-from system.orchestrator.supervisor import ProducerProcess, Supervisor
+from system.orchestrator.steering import Steering, adaptive_weights
+from system.orchestrator.summary import final_attributes, run_summary, start_attributes
+from system.orchestrator.supervisor import ProducerProcess
 from system.output.attributes_jsonl import SupportFile
 from system.output.summary_refresher import SummaryRefresher
 from system.protocol import (
@@ -56,19 +57,14 @@ from system.protocol import (
     StartTopic,
     Stop,
     SubtopicProposal,
-    UpdateConfiguration,
 )
 from system.telemetry import Telemetry, context_from, current_context_carrier
 from system.telemetry import schema as s
 from system.telemetry.propagation import env_carrier
 
+__all__ = ["RunOutcome", "RunStatus", "TopicRun"]
+
 log = logging.getLogger(__name__)
-
-REWEIGHT_EVERY = 10  # batches between looks at the providers' yields
-
-
-#: "running" until the run ends, then one of the other three (``run.status``)
-RunStatus = Literal["running", "completed", "stopped", "failed"]
 
 
 @dataclass
@@ -105,10 +101,7 @@ class TopicRun:
         self._tracer = telemetry.tracer("system.orchestrator")
         self._token = secrets.token_urlsafe(32)
         self._env = dict(os.environ if env is None else env)
-        self._log_dir, self._log_level = log_dir, log_level
-        self._done = asyncio.Event()
-        self.status: RunStatus = "running"
-        self.reason = ""
+        self.state = RunState()
         self.address: tuple[str, int] | None = None
         self._root_span: trace.Span | None = None
         self._root_ctx: Context | None = None
@@ -128,26 +121,33 @@ class TopicRun:
             tracer=self._tracer,
             run_id=self.run_id,
             near_filter=self.discovery.filter_near,
-            fail=self._fail,
+            fail=self.state.fail,
         )
         self.coverage = CoverageMonitor(self.index.sightings, target=config.levers.target_coverage)
         self.server = ProducerServer(self._token, self, host=host, port=port)
         self.outbox = Outbox(self.server, self.discovery.take_delta)
         self.fleet = ProducerFleet(
             self.stats.producers,
+            iterations=config.iterations,
             max_restarts=config.max_restarts,
+            token=self._token,
+            log_dir=log_dir,
+            log_level=log_level,
+            env=self._env,
             tracer=self._tracer,
-            running=lambda: self.status == "running",
-            fail=self._fail,
-            complete=lambda reason: self._complete(reason, quiet=True),
+            state=self.state,
         )
-        self._weights = (
-            AdaptiveWeights({spec.name: spec.weight for spec in config.providers})
-            if config.adaptive_weights and len(config.providers) > 1
-            else None
+        self.steering = Steering(
+            self.discovery,
+            self.coverage,
+            self.outbox,
+            self.stats,
+            weights=adaptive_weights(config),
+            complete=self.state.complete,
+            active=lambda: self.state.running and not self.fleet.stopping,
         )
         self._summary_writer = SummaryRefresher(
-            config.summary_path, self.summary, on_error=self._summary_failed
+            config.summary_path, self.summary, on_error=self.state.summary_failed
         )
         self._degraded = DegradedWatch(config.max_degraded_s)
 
@@ -179,39 +179,30 @@ class TopicRun:
     # ----------------------------------------------------------------- control
     def request_stop(self, reason: str = "stop requested") -> None:
         """Ask the run to stop (signal handler, API). Idempotent."""
-        if self.status == "running":
-            self.status, self.reason = "stopped", reason
-            log.info("stopping: %s", reason)
-        self._done.set()
+        self.state.stop(reason)
 
-    def _fail(self, reason: str) -> None:
-        if self.status == "running":
-            self.status, self.reason = "failed", reason
-            log.error("run failed: %s", reason)
-        self._done.set()
+    @property
+    def status(self) -> RunStatus:
+        return self.state.status
 
-    def _complete(self, reason: str, *, quiet: bool = False) -> None:
-        """The run's goal is reached (iterations, saturation, coverage target)."""
-        if self.status == "running":
-            self.status, self.reason = "completed", reason
-            if not quiet:
-                log.info("%s", reason)
-            self._done.set()
+    @status.setter
+    def status(self, status: RunStatus) -> None:
+        self.state.status = status
 
-    def _summary_failed(self, message: str) -> None:
-        """A run.json write error ends the run like any other write error (exit 1)."""
-        if self.status == "running":
-            self._fail(message)
-        elif self.status != "failed":  # the final summary: the run had ended well
-            self.status, self.reason = "failed", message
-            log.error("run failed: %s", message)
+    @property
+    def reason(self) -> str:
+        return self.state.reason
+
+    @reason.setter
+    def reason(self, reason: str) -> None:
+        self.state.reason = reason
 
     # --------------------------------------------------------------------- run
     async def execute(self, on_listening: Any = None) -> RunOutcome:
         try:
             existing = self.ingest.open()
         except OSError as exc:
-            self._fail(f"cannot open {self.ingest.file.path}: {exc.strerror or exc}")
+            self.state.fail(f"cannot open {self.ingest.file.path}: {exc.strerror or exc}")
             self._summary_writer.write()
             return RunOutcome(self.status, self.reason, self.stats, None)
         self.discovery.seed(existing)
@@ -222,39 +213,27 @@ class TopicRun:
                 "resuming: %d attributes already in %s", self.stats.resumed, self.ingest.file.path
             )
         parent = self._parent_context or context_from(env_carrier(self._env))
+        attributes = start_attributes(self.config, self.run_id, self.stats.resumed)
         with self._tracer.start_as_current_span(
-            s.SPAN_TOPIC_RUN, context=parent, kind=SpanKind.INTERNAL, attributes=self._attributes()
+            s.SPAN_TOPIC_RUN, context=parent, kind=SpanKind.INTERNAL, attributes=attributes
         ) as span:
-            self._root_span = span
+            self._root_span = self.steering.root_span = span
             try:
                 await self._run_producers(on_listening, trace.set_span_in_context(span))
             except Exception as exc:
                 span.record_exception(exc)
-                self._fail(f"internal error: {exc}")
+                self.state.fail(f"internal error: {exc}")
                 raise
             finally:
                 await self.fleet.stop(self.server, self.status)
                 await self.server.close()
                 self.stats.ended_wall = time.time()
                 self.ingest.close()
-                self._finish_span(span)
+                span.set_attributes(final_attributes(self))
+                if self.status == "failed":
+                    span.set_status(Status(StatusCode.ERROR, self.reason))
         self._summary_writer.write()  # a failure (disk full) is one log line, never a traceback
         return RunOutcome(self.status, self.reason, self.stats, self.trace_id)
-
-    def _attributes(self) -> dict[str, AttributeValue]:
-        """The ``topic.run`` span's attributes at its start."""
-        return {
-            s.TOPIC_NAME: self.config.topic,
-            s.TOPIC_SLUG: self.config.slug,
-            s.RUN_ID: self.run_id,
-            s.RUN_PRODUCERS: self.config.producers,
-            s.RUN_ITERATIONS: self.config.iterations if self.config.iterations else -1,
-            s.RUN_REQUEST_SIZE: self.config.request_size,
-            s.RUN_PROVIDER: self.config.provider,
-            s.RUN_OUTPUT_FILE: str(self.config.attributes_path),
-            s.RUN_RESUMED: self.stats.resumed,
-            s.RUN_LEVERS: ",".join(self.config.levers.enabled()),
-        }
 
     async def _run_producers(self, on_listening: Any, root_ctx: Context) -> None:
         self._root_ctx = root_ctx
@@ -262,46 +241,14 @@ class TopicRun:
         announce(log, "listening on %s:%d", *self.address)
         if on_listening is not None:
             on_listening(self)
-        supervisor = Supervisor(
-            address=self.address,
-            token=self._token,
-            log_dir=self._log_dir,
-            log_level=self._log_level,
-            env=self._env,
-        )
         pusher = asyncio.create_task(self.outbox.run())
         refresher = asyncio.create_task(self._summary_writer.run())
         try:
-            await self.fleet.start(supervisor, root_ctx)
-            await self._done.wait()
+            await self.fleet.start(self.address, root_ctx)
+            await self.state.done.wait()
         finally:
             pusher.cancel()
             refresher.cancel()
-
-    def _finish_span(self, span: trace.Span) -> None:
-        st = self.stats
-        span.set_attributes(
-            {
-                s.RUN_STATUS: self.status,
-                s.RUN_STOP_REASON: self.reason,
-                s.RUN_UNIQUE: st.unique,
-                s.RUN_CANDIDATES: st.candidates,
-                s.RUN_DUPLICATES: st.duplicates,
-                s.RUN_REJECTED: st.rejected,
-                s.RUN_BATCHES: st.batches,
-                s.RUN_RESTARTS: st.restarts,
-                s.RUN_PREFILTERED: self.discovery.prefiltered,
-                s.RUN_NEAR_DUPLICATES: self.discovery.near_duplicate_count,
-                s.RUN_DELTA_PUSHES: self.discovery.delta_pushes,
-            }
-        )
-        if self.discovery.novelty is not None:
-            span.set_attribute(s.RUN_NOVELTY, round(self.discovery.novelty, 5))
-        final = self.coverage.compute(self.stats.resumed + self.stats.unique)
-        if final is not None:
-            span.set_attributes(estimate_attributes(final))
-        if self.status == "failed":
-            span.set_status(Status(StatusCode.ERROR, self.reason))
 
     # ------------------------------------------------- ConnectionHandler hooks
     def expected_pid(self, producer_id: int) -> int | None:
@@ -317,14 +264,14 @@ class TopicRun:
         log.info("producer %d connected (pid %s)", producer_id, slot.pid)
         partition, levers = self.discovery.start(producer_id, self.index)
         # queued: the push task sends it after this StartTopic
-        self._apply(self.discovery.on_connected(producer_id))
+        self.steering.apply(self.discovery.on_connected(producer_id))
         return StartTopic(
             run_id=self.run_id,
             topic=self.config.topic,
             request_size=self.config.request_size,
             iterations=remaining,
             provider=self.config.provider,
-            provider_weights=dict(self._weights.current) if self._weights else {},
+            provider_weights=dict(weights.current) if (weights := self.steering.weights) else {},
             partition=partition,
             settings={
                 "start_seq": slot.batches,
@@ -339,79 +286,19 @@ class TopicRun:
         self.ingest.receive(
             producer_id,
             batch,
-            lambda new: self._apply(self.discovery.on_batch(producer_id, batch, new)),
+            lambda new: self.steering.apply(self.discovery.on_batch(producer_id, batch, new)),
         )
         self._degraded.mark(producer_id, False)  # a batch: this producer has a provider
-        if self._weights is not None and self.stats.batches % REWEIGHT_EVERY == 0:
-            self._reweight()
-        self._coverage_step()
-        slot = self.stats.producers[producer_id]
-        if self.config.iterations is not None and slot.batches >= self.config.iterations:
-            slot.state = "finished"
-            self.fleet.check_done()
-
-    def _coverage_step(self) -> None:
-        """The live estimate: events on topic.run, the stop rule (--target-coverage)."""
-        events, covered = self.coverage.on_batch(self.stats.resumed + self.stats.unique)
-        if self.coverage.current is not None:
-            self.stats.coverage = self.coverage.current.interval_text()
-        if self._root_span is not None:
-            for name, attributes in events:
-                self._root_span.add_event(name, attributes)
-        if covered:
-            self._complete(covered)
-
-    def _apply(self, effects: BatchEffects) -> None:
-        """Queue the levers' updates, record their decisions, stop when saturated."""
-        if effects.updates:
-            self.outbox.queue(effects.updates)
-        if self.discovery.has_delta:
-            self.outbox.wake()
-        if self._root_span is not None:
-            for name, attributes in effects.events:
-                self._root_span.add_event(name, attributes)
-        for request_id in effects.subtopic_requests:
-            assert self.discovery.subtopics is not None
-            asyncio.get_running_loop().call_later(
-                self.discovery.subtopics.timeout_s, self._subtopics_timeout, request_id
-            )
-        if effects.saturated:
-            self._complete(effects.saturated)
-
-    def _reweight(self) -> None:
-        """Shift the producers' provider weights toward the better yield (--adaptive-weights)."""
-        assert self._weights is not None
-        weights = self._weights.propose(self.stats.providers)
-        if weights is None:
-            return
-        log.info("provider weights now %s (by unique attributes per token)", weights)
-        if self._root_span is not None:
-            self._root_span.add_event(
-                s.EVENT_PROVIDERS_REWEIGHT, {s.PROVIDER_WEIGHTS: json.dumps(weights)}
-            )
-        self.outbox.queue_to_all(UpdateConfiguration(provider_weights=weights))
+        self.steering.after_batch()
+        self.fleet.counted(producer_id)
 
     def on_status(self, producer_id: int, status: ProducerStatus) -> None:
-        slot = self.stats.producers[producer_id]
-        slot.detail = status.detail
-        if status.state == "finished" and slot.state == "running":
-            slot.state = "finished"
-            self.fleet.check_done()
-        elif status.state in ("degraded", "error"):
+        self.fleet.reported(producer_id, status)
+        if status.state in ("degraded", "error"):
             log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
         if status.state in ("degraded", "running"):
             self._degraded.mark(producer_id, status.state == "degraded", status.detail)
-            self._check_degraded()
-
-    def _check_degraded(self) -> None:
-        """Fail the run once no producer has had a provider for --max-degraded-s."""
-        remaining = self._degraded.remaining(self.server.connections)
-        if remaining is None or self.status != "running":
-            return
-        if remaining <= 0:
-            self._fail(self._degraded.reason())
-        else:
-            asyncio.get_running_loop().call_later(remaining + 0.05, self._check_degraded)
+            self._degraded.check(self.server, self.state)
 
     def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> None:
         if proposal.error:
@@ -419,17 +306,13 @@ class TopicRun:
         else:
             log.info("producer %d proposed sub-topics: %s", producer_id, proposal.labels)
         if self.status == "running":
-            self._apply(self.discovery.on_subtopics(producer_id, proposal))
-
-    def _subtopics_timeout(self, request_id: int) -> None:
-        if self.status == "running" and not self.fleet.stopping:
-            self._apply(self.discovery.subtopics_timeout(request_id))
+            self.steering.apply(self.discovery.on_subtopics(producer_id, proposal))
 
     def on_disconnected(self, producer_id: int, reason: str) -> None:
         self._degraded.forget(producer_id)
         if not self.fleet.stopping:
             log.info("producer %d disconnected: %s", producer_id, reason)
-            self._apply(self.discovery.producer_gone(producer_id))
+            self.steering.apply(self.discovery.producer_gone(producer_id))
 
     def on_rejected(self, peer: str, reason: str) -> None:
         self.stats.rejected_connections += 1
@@ -443,14 +326,4 @@ class TopicRun:
     # ----------------------------------------------------------------- summary
     def summary(self) -> dict[str, Any]:
         """run.json (summary.py)."""
-        return run_summary(
-            run_id=self.run_id,
-            trace_id=self.trace_id,
-            config=self.config,
-            status=self.status,
-            reason=self.reason,
-            stats=self.stats,
-            levers=self.discovery.summary(),
-            coverage=self.coverage.summary(self.stats.resumed + self.stats.unique),
-            support_path=self.support.path,
-        )
+        return run_summary(self)

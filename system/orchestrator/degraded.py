@@ -9,8 +9,12 @@ instead of waiting for probes forever. 0 turns the limit off.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
+
+from system.orchestrator.outbox import Recipients
+from system.orchestrator.run_state import RunState
 
 
 class DegradedWatch:
@@ -43,6 +47,16 @@ class DegradedWatch:
             return None
         since = self.all_degraded_since(connected)
         return None if since is None else since + self.limit_s - self._clock()
+
+    def check(self, server: Recipients, state: RunState) -> None:
+        """Fail the run once the limit is reached; until then, look again when it would be."""
+        remaining = self.remaining(server.connections)
+        if remaining is None or not state.running:
+            return
+        if remaining <= 0:
+            state.fail(self.reason())
+        else:
+            asyncio.get_running_loop().call_later(remaining + 0.05, self.check, server, state)
 
     def reason(self) -> str:
         detail = f" (last: {self.last_detail})" if self.last_detail else ""

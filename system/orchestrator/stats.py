@@ -1,26 +1,65 @@
-"""Live counters of a topic run, per run and per producer slot."""
+"""Live counters of a topic run: the run's, each producer slot's and each provider's.
+
+A batch's counts are one ``BatchCounts`` value, made once by the ingest
+(ingest.py). The three tallies it is added to (``RunStats``, ``ProducerStats``,
+``ProviderStats``) are each a ``Tally``: ``Tally.add`` is the only place a
+count is summed, and ``RunStats.add_batch`` the only place a batch is added.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 #: a producer slot's state (the live table, run.json, the web API)
 SlotState = Literal["starting", "running", "finished", "restarting", "failed", "stopped"]
 
 
+@dataclass(frozen=True)
+class BatchCounts:
+    """What one batch brought: its candidates and what deduplication made of them."""
+
+    candidates: int = 0
+    new: int = 0  # unique attributes it added to the file
+    duplicates: int = 0
+    rejected: int = 0  # empty, too long or not text
+    prefiltered: int = 0  # dropped by the producer's pre-filter as already known: never sent
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
 @dataclass
-class ProducerStats:
+class Tally:
+    """The sum of the ``BatchCounts`` of some batches (a run's, a slot's, a provider's)."""
+
+    requests: int = 0  # batches added: each is the answer to one model request
+    candidates: int = 0
+    new: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    prefiltered: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    def add(self, counts: BatchCounts) -> None:
+        self.requests += 1
+        for f in fields(BatchCounts):
+            setattr(self, f.name, getattr(self, f.name) + getattr(counts, f.name))
+
+    @property
+    def batches(self) -> int:
+        return self.requests
+
+
+@dataclass(kw_only=True)
+class ProducerStats(Tally):
+    """A producer slot: its batches' tally and its process's state."""
+
     producer_id: int
     state: SlotState = "starting"
     pid: int | None = None
     spawns: int = 0
-    batches: int = 0
-    candidates: int = 0
-    new: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
     exits: int = 0
     last_exit_code: int | None = None
     errors: int = 0  # unexpected exits
@@ -32,41 +71,49 @@ class ProducerStats:
         return max(0, self.spawns - 1)
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "restarts": self.restarts}
+        return {
+            "producer_id": self.producer_id,
+            "state": self.state,
+            "pid": self.pid,
+            "spawns": self.spawns,
+            "batches": self.batches,
+            "candidates": self.candidates,
+            "new": self.new,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "exits": self.exits,
+            "last_exit_code": self.last_exit_code,
+            "errors": self.errors,
+            "provider": self.provider,
+            "detail": self.detail,
+            "restarts": self.restarts,
+        }
 
 
 @dataclass
-class ProviderStats:
+class ProviderStats(Tally):
     """What one provider contributed to the run (from the batches it answered)."""
-
-    requests: int = 0
-    candidates: int = 0
-    new: int = 0  # unique contributions
-    input_tokens: int = 0
-    output_tokens: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         tokens = self.input_tokens + self.output_tokens
         return {
-            **asdict(self),
+            "requests": self.requests,
+            "candidates": self.candidates,
+            "new": self.new,  # unique contributions
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
             "new_per_1k_tokens": round(1000 * self.new / tokens, 2) if tokens else 0.0,
         }
 
 
 @dataclass
-class RunStats:
+class RunStats(Tally):
+    """The run's tally (``new`` is its unique attributes), its slots, providers and timings."""
+
     started_monotonic: float = field(default_factory=time.monotonic)
     started_wall: float = field(default_factory=time.time)
     ended_wall: float | None = None
     resumed: int = 0
-    unique: int = 0
-    candidates: int = 0
-    duplicates: int = 0
-    prefiltered: int = 0  # dropped by the producers' pre-filter as already known: never sent
-    rejected: int = 0
-    batches: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
     rejected_connections: int = 0
     #: torn last lines of attributes.txt dropped on resume (a crash mid-write)
     torn_dropped: int = 0
@@ -77,6 +124,19 @@ class RunStats:
     first_batch_candidates: int = 0
     #: the completeness estimate as one short text ("84% [79-90%] of ~897"), "" = none yet
     coverage: str = ""
+
+    @property
+    def unique(self) -> int:
+        """Attributes this run added to the file (resumed ones not included)."""
+        return self.new
+
+    def add_batch(self, producer_id: int, provider: str, counts: BatchCounts) -> None:
+        """One batch: into the run's tally, its producer slot's and its provider's."""
+        self.mark_batch(counts.candidates)
+        slot = self.producers[producer_id]
+        for tally in (self, self.providers.setdefault(provider, ProviderStats()), slot):
+            tally.add(counts)
+        slot.provider = provider
 
     def mark_batch(self, candidates: int) -> None:
         """Note a batch's arrival time: the ingest window runs from the first to the last."""
@@ -98,16 +158,6 @@ class RunStats:
         after_first = self.candidates - self.first_batch_candidates
         rate = after_first / window if window > 0 else 0.0
         return {"ingest_s": round(window, 3), "candidates_per_s": round(rate, 1)}
-
-    def count_batch(
-        self, provider: str, candidates: int, new: int, tokens: tuple[int, int]
-    ) -> None:
-        stats = self.providers.setdefault(provider, ProviderStats())
-        stats.requests += 1
-        stats.candidates += candidates
-        stats.new += new
-        stats.input_tokens += tokens[0]
-        stats.output_tokens += tokens[1]
 
     @property
     def elapsed(self) -> float:

@@ -18,6 +18,7 @@ from typing import Any
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from system.orchestrator.service import RunService, ServiceError
+from system.protocol.codec import ProtocolError
 from system.protocol.control import (
     OPS,
     ControlEvent,
@@ -29,7 +30,6 @@ from system.protocol.control import (
     encode_control,
 )
 from system.protocol.framing import FrameError, FrameReader, encode_frame
-from system.protocol.messages import ProtocolError
 from system.telemetry import Telemetry, context_from
 from system.telemetry import schema as s
 

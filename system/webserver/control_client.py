@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from system.protocol.codec import ProtocolError
 from system.protocol.control import (
     ControlEvent,
     ControlHello,
@@ -23,7 +24,6 @@ from system.protocol.control import (
     encode_control,
 )
 from system.protocol.framing import FrameError, FrameReader, encode_frame
-from system.protocol.messages import ProtocolError
 from system.telemetry import current_context_carrier
 
 log = logging.getLogger(__name__)
@@ -72,7 +72,9 @@ class OrchestratorClient:
         request_id = next(self._ids)
         future: asyncio.Future[ControlReply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        message = ControlRequest(request_id, op, args or {}, current_context_carrier())
+        message = ControlRequest(
+            request_id, op, args or {}, trace_context=current_context_carrier()
+        )
         try:
             writer.write(encode_frame(encode_control(message)))
             await writer.drain()

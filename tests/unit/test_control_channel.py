@@ -11,6 +11,7 @@ from fastapi import HTTPException
 from starlette.requests import Request
 
 from system.output.attributes_pager import STRIDE, AttributesPager
+from system.protocol.codec import ProtocolError
 from system.protocol.control import (
     ControlEvent,
     ControlHello,
@@ -20,7 +21,6 @@ from system.protocol.control import (
     encode_control,
 )
 from system.protocol.control_token import TokenFileError, ensure_token, read_token
-from system.protocol.messages import ProtocolError
 from system.webserver.security import AccessPolicy, check_request
 
 
@@ -28,7 +28,9 @@ from system.webserver.security import AccessPolicy, check_request
     "message",
     [
         ControlHello("t" * 20),
-        ControlRequest(7, "start", {"topic": "x", "producers": 2}, {"traceparent": "00-ab"}),
+        ControlRequest(
+            7, "start", {"topic": "x", "producers": 2}, trace_context={"traceparent": "00-ab"}
+        ),
         ControlReply(7, 409, {"error": "already stopped"}),
         ControlEvent("attributes", "r1", {"start": 3, "items": ["a", "b"]}),
     ],

@@ -3,6 +3,10 @@
 A connection must open with a ``hello`` carrying the control token (read
 from a file only this user can read); then each ``request`` gets a ``reply``,
 and every authenticated connection receives the service's ``event`` stream.
+The handshake rules (4 KiB before the hello, pending handshakes capped with
+the oldest evicted, the token compared in constant time) are the shared
+endpoint's, :mod:`system.protocol.endpoint`; a refusal is a root span
+``control.rejected``.
 Requests continue the caller's trace: each is a ``control.<op>`` server span
 whose parent is the webserver's HTTP span.
 """
@@ -11,31 +15,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from system.orchestrator.service import RunService, ServiceError
-from system.protocol.codec import ProtocolError
 from system.protocol.control import (
+    CODEC,
     OPS,
     ControlEvent,
     ControlHello,
     ControlMessage,
     ControlReply,
     ControlRequest,
-    decode_control,
-    encode_control,
 )
-from system.protocol.framing import FrameError, FrameReader, encode_frame
+from system.protocol.endpoint import Closed, Endpoint, Rejected
 from system.telemetry import Telemetry, context_from
 from system.telemetry import schema as s
 
 log = logging.getLogger(__name__)
 
 HANDSHAKE_TIMEOUT_S = 5.0
+#: authenticated connections (the webserver holds one), and handshakes pending at once
 MAX_CONNECTIONS = 16
 MAX_CONTROL_FRAME = 1024 * 1024
 MAX_QUEUED_EVENTS = 1000
@@ -44,9 +47,13 @@ MAX_QUEUED_EVENTS = 1000
 class ControlConnection:
     """One authenticated peer: replies and events share one ordered writer."""
 
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
+    def __init__(self, peer: str, writer: asyncio.StreamWriter, server: ControlServer) -> None:
+        self._peer = peer
         self._writer = writer
+        self._server = server
         self._queue: asyncio.Queue[ControlMessage] = asyncio.Queue(MAX_QUEUED_EVENTS)
+        self._pump: asyncio.Task[None] | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.dropped = 0
 
     def push(self, message: ControlMessage) -> None:
@@ -55,14 +62,39 @@ class ControlConnection:
         except asyncio.QueueFull:
             self.dropped += 1  # a peer that does not read loses events, not the service
 
-    async def pump(self) -> None:
+    async def _pump_messages(self) -> None:
         while True:
             message = await self._queue.get()
-            self._writer.write(encode_frame(encode_control(message)))
+            self._writer.write(CODEC.frame(message))
             await self._writer.drain()
 
+    async def opened(self) -> None:
+        self._unsubscribe = self._server.service.subscribe(
+            lambda kind, run_id, body: self.push(ControlEvent(kind, run_id, body))
+        )
+        self._pump = asyncio.create_task(self._pump_messages())
+        log.info("control connection from %s", self._peer)
 
-class ControlServer:
+    async def handle(self, message: ControlMessage) -> None:
+        if isinstance(message, ControlRequest):
+            self.push(self._server.answer(message))
+        if self._pump is not None and self._pump.done():
+            raise Closed("the peer stopped reading")
+
+    async def closed(self, reason: str) -> None:
+        self._server.sessions.discard(self)
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await self._pump
+        log.info("control connection from %s closed: %s", self._peer, reason)
+
+
+class ControlServer(Endpoint[ControlMessage, ControlHello]):
+    kind = "control"
+
     def __init__(
         self,
         service: RunService,
@@ -72,118 +104,46 @@ class ControlServer:
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        self._service = service
-        self._token = token.encode()
+        super().__init__(
+            token,
+            CODEC,
+            ControlHello,
+            on_rejected=self._record_rejection,
+            log=log,
+            host=host,
+            port=port,
+            max_frame=MAX_CONTROL_FRAME,
+            max_pending=MAX_CONNECTIONS,
+            handshake_timeout_s=HANDSHAKE_TIMEOUT_S,
+            close_on_bad_message=False,  # the webserver's bug must not cut every browser off
+        )
+        self.service = service
         self._tracer = telemetry.tracer("system.orchestrator.control")
-        self.host, self.port = host, port
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._connections = 0
+        self.sessions: set[ControlConnection] = set()
 
-    async def start(self) -> tuple[str, int]:
-        self._server = await asyncio.start_server(self._on_client, self.host, self.port)
-        self.host, self.port = self._server.sockets[0].getsockname()[:2]
-        return self.host, self.port
+    def open(
+        self, peer: str, hello: ControlHello, writer: asyncio.StreamWriter
+    ) -> ControlConnection:
+        if len(self.sessions) >= MAX_CONNECTIONS:
+            raise Rejected("too many control connections")
+        session = ControlConnection(peer, writer, self)
+        self.sessions.add(session)
+        return session
 
-    async def close(self) -> None:
-        if self._server is not None:
-            self._server.close()
-        for task in list(self._tasks):
-            task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    def _track(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    def _reject(self, peer: str, reason: str) -> None:
-        log.warning("rejected control connection from %s: %s", peer, reason)
+    def _record_rejection(self, peer: str, reason: str) -> None:
         with self._tracer.start_as_current_span(
             s.SPAN_CONTROL_REJECTED,
             attributes={s.NET_PEER_ADDRESS: peer, s.REJECT_REASON: reason},
         ):
             pass
 
-    async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._track(task)
-        peername = writer.get_extra_info("peername")
-        peer = f"{peername[0]}:{peername[1]}" if peername else "unknown"
-        self._connections += 1
-        try:
-            if self._connections > MAX_CONNECTIONS:
-                self._reject(peer, "too many control connections")
-                return
-            frames = FrameReader(reader, MAX_CONTROL_FRAME)
-            if await self._handshake(peer, frames):
-                await self._serve(peer, frames, writer)
-        except asyncio.CancelledError:
-            pass
-        except Exception:  # a bug must not take the server down
-            log.exception("unexpected error on control connection from %s", peer)
-        finally:
-            self._connections -= 1
-            writer.close()
-
-    async def _handshake(self, peer: str, frames: FrameReader) -> bool:
-        try:
-            payload = await asyncio.wait_for(frames.read_frame(), HANDSHAKE_TIMEOUT_S)
-            message = None if payload is None else decode_control(payload)
-        except TimeoutError:
-            self._reject(peer, "no hello within the handshake timeout")
-            return False
-        except (FrameError, ProtocolError) as exc:
-            self._reject(peer, f"bad handshake frame: {exc}")
-            return False
-        if not isinstance(message, ControlHello):
-            self._reject(peer, "expected hello")
-            return False
-        if not hmac.compare_digest(message.token.encode(), self._token):
-            self._reject(peer, "wrong control token")
-            return False
-        return True
-
-    async def _serve(self, peer: str, frames: FrameReader, writer: asyncio.StreamWriter) -> None:
-        conn = ControlConnection(writer)
-        unsubscribe = self._service.subscribe(
-            lambda kind, run_id, body: conn.push(ControlEvent(kind, run_id, body))
-        )
-        pump = asyncio.create_task(conn.pump())
-        log.info("control connection from %s", peer)
-        try:
-            while True:
-                try:
-                    payload = await frames.read_frame()
-                except FrameError as exc:
-                    log.warning("control peer %s: %s; closing", peer, exc)
-                    return
-                if payload is None:
-                    return
-                try:
-                    message = decode_control(payload)
-                except ProtocolError as exc:
-                    log.warning("control peer %s sent a bad frame: %s", peer, exc)
-                    continue
-                if isinstance(message, ControlRequest):
-                    conn.push(self._handle(message))
-                if pump.done():
-                    return
-        finally:
-            unsubscribe()
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
-                await pump
-            log.info("control connection from %s closed", peer)
-
-    def _handle(self, request: ControlRequest) -> ControlReply:
+    def answer(self, request: ControlRequest) -> ControlReply:
         if request.op not in OPS:
             return ControlReply(request.id, 400, {"error": f"unknown operation {request.op!r}"})
         parent = context_from(request.trace_context)
         if request.op == "start":
             # topic.run itself continues the caller's trace, as the HTTP span's child
-            return self._call(request, lambda: self._service.start(request.args, parent))
+            return self._call(request, lambda: self.service.start(request.args, parent))
         with self._tracer.start_as_current_span(
             f"{s.SPAN_CONTROL_PREFIX}{request.op}",
             context=parent,
@@ -199,12 +159,12 @@ class ControlServer:
     def _dispatch(self, request: ControlRequest) -> dict[str, Any]:
         args = request.args
         if request.op == "list":
-            return self._service.list()
+            return self.service.list()
         if request.op == "status":
-            return self._service.snapshot(_run_id(args))
+            return self.service.snapshot(_run_id(args))
         if request.op == "stop":
-            return self._service.stop(_run_id(args))
-        return self._service.attributes(
+            return self.service.stop(_run_id(args))
+        return self.service.attributes(
             _run_id(args),
             args.get("offset", 0),
             args.get("limit", 100),

@@ -21,7 +21,7 @@ from typing import Any
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from system.orchestrator.service import RunService, ServiceError
+from system.orchestrator.web.service import RunService, ServiceError
 from system.protocol.control import (
     CODEC,
     OPS,
@@ -118,7 +118,7 @@ class ControlServer(Endpoint[ControlMessage, ControlHello]):
             close_on_bad_message=False,  # the webserver's bug must not cut every browser off
         )
         self.service = service
-        self._tracer = telemetry.tracer("system.orchestrator.control")
+        self._tracer = telemetry.tracer(__name__)
         self.sessions: set[ControlConnection] = set()
 
     def open(

@@ -67,5 +67,3 @@ ControlMessage = ControlHello | ControlRequest | ControlReply | ControlEvent
 CODEC: Codec[ControlMessage] = Codec(
     "control", (ControlHello, ControlRequest, ControlReply, ControlEvent)
 )
-encode_control = CODEC.encode
-decode_control = CODEC.decode

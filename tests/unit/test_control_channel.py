@@ -13,12 +13,11 @@ from starlette.requests import Request
 from system.output.attributes_pager import STRIDE, AttributesPager
 from system.protocol.codec import ProtocolError
 from system.protocol.control import (
+    CODEC,
     ControlEvent,
     ControlHello,
     ControlReply,
     ControlRequest,
-    decode_control,
-    encode_control,
 )
 from system.protocol.control_token import TokenFileError, ensure_token, read_token
 from system.webserver.security import AccessPolicy, check_request
@@ -36,7 +35,7 @@ from system.webserver.security import AccessPolicy, check_request
     ],
 )
 def test_messages_round_trip(message: object) -> None:
-    assert decode_control(encode_control(message)) == message  # type: ignore[arg-type]
+    assert CODEC.decode(CODEC.encode(message)) == message  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -53,12 +52,12 @@ def test_messages_round_trip(message: object) -> None:
 )
 def test_malformed_messages_are_refused(body: object) -> None:
     with pytest.raises(ProtocolError):
-        decode_control(msgpack.packb(body))
+        CODEC.decode(msgpack.packb(body))
 
 
 def test_garbage_is_refused() -> None:
     with pytest.raises(ProtocolError):
-        decode_control(b"\xc1\xff\x00")
+        CODEC.decode(b"\xc1\xff\x00")
 
 
 def test_hello_repr_hides_the_token() -> None:

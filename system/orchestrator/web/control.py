@@ -79,7 +79,7 @@ class ControlConnection:
         if isinstance(message, ControlRequest):
             self.push(self._server.answer(message))
         if self._pump is not None and self._pump.done():
-            raise Closed("the peer stopped reading")
+            raise Closed("writing to the peer failed")
 
     async def closed(self, reason: str) -> None:
         self._server.sessions.discard(self)

@@ -16,7 +16,7 @@ import os
 import signal
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from system.logsetup import LEVELS, configure_logging
 from system.orchestrator.config import (
@@ -34,14 +34,15 @@ from system.orchestrator.config import (
     ConfigError,
     LeverConfig,
     RunConfig,
-    build_run_config,
+    RunOptions,
     check_log_dir,
     provider_environment,
     validate_levers,
 )
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
-from system.orchestrator.web_mode import serve
+from system.orchestrator.web.mode import serve
+from system.orchestrator.web.settings import DEFAULT_CONTROL_PORT, WebSettings
 from system.output import OutputError, OutputLock
 from system.protocol.control_token import DEFAULT_TOKEN_FILE, TokenFileError, ensure_token
 from system.telemetry import TracingConfigError, configure_tracing
@@ -52,7 +53,6 @@ from system.version import version
 log = logging.getLogger("system.orchestrator")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-DEFAULT_CONTROL_PORT = 7600
 #: options that describe one run: CLI mode only
 RUN_OPTIONS = (
     "producers",
@@ -289,17 +289,30 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
     )
 
 
-def shared_run_options(args: argparse.Namespace) -> dict[str, Any]:
-    """build_run_config arguments that are the orchestrator's, whatever the topic:
-    CLI mode uses them for its run, web mode for every run it is asked for."""
-    return {
-        "llm": args.llm,
-        "env_file": args.env_file,
-        "record_content": args.record_content,
-        "adaptive_weights": args.adaptive_weights,
-        "levers": levers_from(args),
-        "max_degraded_s": args.max_degraded_s,
-    }
+def run_options_from(args: argparse.Namespace) -> RunOptions:
+    """The settings that are the orchestrator's, whatever the topic: CLI mode uses
+    them for its run, web mode for every run it is asked for."""
+    return RunOptions(
+        llm=tuple(args.llm),
+        env_file=args.env_file,
+        record_content=args.record_content,
+        adaptive_weights=args.adaptive_weights,
+        levers=levers_from(args),
+        max_degraded_s=args.max_degraded_s,
+    )
+
+
+def web_settings_from(args: argparse.Namespace) -> WebSettings:
+    return WebSettings(
+        output_root=Path(args.output_root),
+        control_host=args.control_host,
+        control_port=args.control_port,
+        host=args.host,
+        log_dir=Path(args.log_dir) if args.log_dir else None,
+        log_level=args.log_level,
+        trace_ep=args.trace_ep,
+        run_options=run_options_from(args),
+    )
 
 
 def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig | None]:
@@ -327,7 +340,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
                 "runs in web mode and takes run settings from the webserver"
             )
         return args, None
-    config = build_run_config(
+    config = run_options_from(args).run_config(
         topic=args.topic,
         producers=args.producers,
         iterations=args.iterations,
@@ -337,7 +350,6 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         max_restarts=args.max_restarts,
         sim_latency_ms=args.sim_latency_ms,
         sim_profile=args.sim_profile,
-        **shared_run_options(args),
     )
     return args, config
 
@@ -415,7 +427,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.log_level, "orchestrator")
     try:
         if config is None:
-            return asyncio.run(serve(args, token, shared_run_options(args)))
+            return asyncio.run(serve(web_settings_from(args), token))
         return asyncio.run(_run(args, config))
     except KeyboardInterrupt:
         return EXIT_OK

@@ -333,3 +333,29 @@ def provider_environment(
         record_content=config.record_content,
         request_size=config.request_size,
     )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The orchestrator's own settings for every run, whatever the topic (providers,
+    levers): CLI mode applies them to its run, web mode to every run it is asked for."""
+
+    llm: tuple[str, ...] = ()
+    env_file: str | Path | None = DEFAULT_ENV_FILE
+    record_content: bool = False
+    adaptive_weights: bool = False
+    levers: LeverConfig = field(default_factory=LeverConfig)
+    max_degraded_s: float = DEFAULT_MAX_DEGRADED_S
+
+    def run_config(self, *, topic: str | None, **per_run: Any) -> RunConfig:
+        """build_run_config with these options and the run's own (``per_run``)."""
+        return build_run_config(
+            topic=topic,
+            **per_run,
+            llm=self.llm,
+            env_file=self.env_file,
+            record_content=self.record_content,
+            adaptive_weights=self.adaptive_weights,
+            levers=self.levers,
+            max_degraded_s=self.max_degraded_s,
+        )

@@ -16,39 +16,37 @@ orchestrator -> webserver
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-import msgpack
-
-from system.protocol.messages import ProtocolError, unpack_envelope
+from system.protocol.codec import Codec, Message
 
 OPS = ("start", "stop", "list", "status", "attributes")
 
 
 @dataclass
-class ControlHello:
+class ControlHello(Message):
+    TYPE: ClassVar[str] = "hello"
     token: str
-    trace_context: dict[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never print the token
         return "ControlHello(token=<redacted>)"
 
 
 @dataclass
-class ControlRequest:
+class ControlRequest(Message):
+    TYPE: ClassVar[str] = "request"
     id: int
     op: str
-    args: dict[str, Any] = field(default_factory=dict)
-    trace_context: dict[str, str] = field(default_factory=dict)
+    args: dict[str, Any]
 
 
 @dataclass
-class ControlReply:
+class ControlReply(Message):
+    TYPE: ClassVar[str] = "reply"
     id: int
     status: int
-    body: dict[str, Any] = field(default_factory=dict)
-    trace_context: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any]
 
     @property
     def ok(self) -> bool:
@@ -56,41 +54,16 @@ class ControlReply:
 
 
 @dataclass
-class ControlEvent:
+class ControlEvent(Message):
+    TYPE: ClassVar[str] = "event"
     kind: str
     run_id: str
-    body: dict[str, Any] = field(default_factory=dict)
-    trace_context: dict[str, str] = field(default_factory=dict)
+    body: dict[str, Any]
 
 
 ControlMessage = ControlHello | ControlRequest | ControlReply | ControlEvent
 
-_SCHEMA: dict[str, tuple[type, dict[str, type | tuple[type, ...]]]] = {
-    "hello": (ControlHello, {"token": str}),
-    "request": (ControlRequest, {"id": int, "op": str, "args": dict}),
-    "reply": (ControlReply, {"id": int, "status": int, "body": dict}),
-    "event": (ControlEvent, {"kind": str, "run_id": str, "body": dict}),
-}
-_TYPE_OF = {cls: name for name, (cls, _) in _SCHEMA.items()}
-
-
-def encode_control(message: ControlMessage) -> bytes:
-    body: dict[str, Any] = {"t": _TYPE_OF[type(message)], "tc": message.trace_context}
-    for name in _SCHEMA[body["t"]][1]:
-        body[name] = getattr(message, name)
-    return msgpack.packb(body, use_bin_type=True)
-
-
-def decode_control(payload: bytes) -> ControlMessage:
-    """Decode one control frame; ProtocolError for anything malformed."""
-    kind, body, trace_context = unpack_envelope(payload)
-    if not isinstance(kind, str) or kind not in _SCHEMA:
-        raise ProtocolError(f"unknown control message type {kind!r}")
-    cls, fields = _SCHEMA[kind]
-    if set(body) != set(fields):
-        raise ProtocolError(f"{kind}: expected fields {sorted(fields)}, got {sorted(body)}")
-    for name, expected in fields.items():
-        value = body[name]
-        if isinstance(value, bool) or not isinstance(value, expected):
-            raise ProtocolError(f"{kind}.{name}: unexpected type {type(value).__name__}")
-    return cls(**body, trace_context=trace_context)
+#: every field is required on this channel (no field has a default)
+CODEC: Codec[ControlMessage] = Codec(
+    "control", (ControlHello, ControlRequest, ControlReply, ControlEvent)
+)

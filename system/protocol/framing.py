@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import struct
 
-from system.protocol.messages import Message, decode_message, encode_message
-
 DEFAULT_MAX_FRAME = 8 * 1024 * 1024
 _HEADER = struct.Struct(">I")
 
@@ -46,12 +44,3 @@ class FrameReader:
         except asyncio.IncompleteReadError as exc:
             raise FrameError("stream ended inside a frame") from exc
 
-
-async def read_message(frames: FrameReader) -> Message | None:
-    payload = await frames.read_frame()
-    return None if payload is None else decode_message(payload)
-
-
-async def write_message(writer: asyncio.StreamWriter, message: Message) -> None:
-    writer.write(encode_frame(encode_message(message)))
-    await writer.drain()

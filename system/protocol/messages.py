@@ -15,23 +15,19 @@ Adding a message type is a compatible change within the same protocol
 version as long as it is only sent to peers that asked for the feature: the
 orchestrator sends ProposeSubtopics only with ``--partition-by subtopics``,
 and a receiver that decodes a known type it does not handle logs it and
-ignores it (a type it does not know is a ``ProtocolError``).
+ignores it (a type it does not know is a ``ProtocolError``). Fields are
+declared once, here; :mod:`system.protocol.codec` encodes them and checks
+every decoded field against its annotation.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import re
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypedDict, get_args, get_origin
+from typing import ClassVar, Literal, TypedDict
 
-import msgpack
+from system.protocol.codec import Codec, Message
 
 PROTOCOL_VERSION = 1
-
-
-class ProtocolError(ValueError):
-    """A frame decoded but is not a valid message."""
 
 
 class LeverSettings(TypedDict, total=False):
@@ -66,12 +62,6 @@ class StartTopicSettings(TypedDict, total=False):
 
 #: ProducerStatus.state
 ReportedState = Literal["running", "finished", "degraded", "error"]
-
-
-@dataclass
-class Message:
-    TYPE: ClassVar[str] = ""
-    trace_context: dict[str, str] = field(default_factory=dict, kw_only=True)
 
 
 @dataclass
@@ -181,12 +171,9 @@ class SubtopicProposal(Message):
     output_tokens: int = 0
 
 
-#: a lone surrogate (a str can hold one; UTF-8 cannot)
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-_TYPES: dict[str, type[Message]] = {
-    cls.TYPE: cls
-    for cls in (
+CODEC: Codec[Message] = Codec(
+    "producer",
+    (
         Hello,
         StartTopic,
         UpdateConfiguration,
@@ -195,111 +182,9 @@ _TYPES: dict[str, type[Message]] = {
         AttributeBatch,
         ProducerStatus,
         SubtopicProposal,
-    )
-}
-
-_FIELD_TYPES: dict[str, dict[str, tuple[type, ...]]] = {}
-
-
-def _python_types(annotation: str) -> tuple[type, ...]:
-    kinds: list[type] = []
-    for part in annotation.replace(" ", "").split("|"):
-        base = part.split("[", 1)[0]
-        kinds.extend(
-            {
-                "int": (int,),
-                "float": (int, float),
-                "str": (str,),
-                "bool": (bool,),
-                "bytes": (bytes,),
-                "list": (list,),
-                "dict": (dict,),
-                "None": (type(None),),
-                "Any": (object,),
-            }.get(base)
-            or _named_types(base)
-        )
-    return tuple(kinds)
-
-
-def _named_types(name: str) -> tuple[type, ...]:
-    """Runtime types of an alias or TypedDict of this module named in an annotation."""
-    named = globals().get(name)
-    if get_origin(named) is Literal:
-        return tuple({type(value) for value in get_args(named)})
-    if isinstance(named, type) and issubclass(named, dict):  # a TypedDict is a dict
-        return (dict,)
-    return (object,)
-
-
-for _name, _cls in _TYPES.items():
-    _FIELD_TYPES[_name] = {
-        f.name: _python_types(str(f.type))
-        for f in dataclasses.fields(_cls)
-        if f.name != "trace_context"
-    }
-
-
-def encode_message(message: Message) -> bytes:
-    """Optional fields that are None are left out: a peer that predates them can
-    still decode the frame, and it is smaller."""
-    body: dict[str, Any] = {"t": message.TYPE, "tc": message.trace_context}
-    for f in dataclasses.fields(message):
-        if f.name != "trace_context":
-            value = getattr(message, f.name)
-            if value is None and f.default is None:
-                continue
-            body[f.name] = value
-    try:
-        return msgpack.packb(body, use_bin_type=True)
-    except UnicodeEncodeError:  # a lone surrogate from a model's answer: never kill the sender
-        return msgpack.packb(_scrub(body), use_bin_type=True)
-
-
-def _scrub(value: Any) -> Any:
-    """``value`` with every lone surrogate in its strings replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list | tuple):
-        return [_scrub(item) for item in value]
-    if isinstance(value, dict):
-        return {_scrub(k): _scrub(v) for k, v in value.items()}
-    return value
-
-
-def unpack_envelope(payload: bytes) -> tuple[object, dict[str, Any], dict[str, str]]:
-    """Unpack a frame into (type key, fields, trace context); ProtocolError if malformed."""
-    try:
-        body = msgpack.unpackb(payload, raw=False, strict_map_key=True)
-    except Exception as exc:  # msgpack raises several unrelated exception types
-        raise ProtocolError(f"frame is not valid MessagePack: {exc}") from exc
-    if not isinstance(body, dict):
-        raise ProtocolError("frame is not a map")
-    kind = body.pop("t", None)
-    trace_context = body.pop("tc", {}) or {}
-    if not isinstance(trace_context, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in trace_context.items()
-    ):
-        raise ProtocolError("trace context must be a map of strings")
-    return kind, body, trace_context
-
-
-def decode_message(payload: bytes) -> Message:
-    """Decode one frame payload; raise ProtocolError for anything malformed."""
-    kind, body, trace_context = unpack_envelope(payload)
-    cls = _TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None or not isinstance(kind, str):
-        raise ProtocolError(f"unknown message type {kind!r}")
-    expected = _FIELD_TYPES[kind]
-    unknown = set(body) - set(expected)
-    if unknown:
-        raise ProtocolError(f"{kind}: unknown fields {sorted(unknown)}")
-    for name, value in body.items():
-        if not isinstance(value, expected[name]) or (
-            isinstance(value, bool) and bool not in expected[name] and object not in expected[name]
-        ):
-            raise ProtocolError(f"{kind}.{name}: unexpected type {type(value).__name__}")
-    try:
-        return cls(**body, trace_context=trace_context)
-    except TypeError as exc:
-        raise ProtocolError(f"{kind}: {exc}") from exc
+    ),
+)
+encode_message = CODEC.encode
+decode_message = CODEC.decode
+read_message = CODEC.read
+write_message = CODEC.write

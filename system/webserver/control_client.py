@@ -14,16 +14,15 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from system.protocol.codec import ProtocolError
 from system.protocol.control import (
+    CODEC,
     ControlEvent,
     ControlHello,
     ControlReply,
     ControlRequest,
-    decode_control,
-    encode_control,
 )
-from system.protocol.framing import FrameError, FrameReader, encode_frame
-from system.protocol.messages import ProtocolError
+from system.protocol.framing import FrameError, FrameReader
 from system.telemetry import current_context_carrier
 
 log = logging.getLogger(__name__)
@@ -72,9 +71,11 @@ class OrchestratorClient:
         request_id = next(self._ids)
         future: asyncio.Future[ControlReply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
-        message = ControlRequest(request_id, op, args or {}, current_context_carrier())
+        message = ControlRequest(
+            request_id, op, args or {}, trace_context=current_context_carrier()
+        )
         try:
-            writer.write(encode_frame(encode_control(message)))
+            writer.write(CODEC.frame(message))
             await writer.drain()
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:
@@ -96,7 +97,7 @@ class OrchestratorClient:
                 continue
             delay = 0.1
             try:
-                writer.write(encode_frame(encode_control(ControlHello(self._token))))
+                writer.write(CODEC.frame(ControlHello(self._token)))
                 await writer.drain()
                 self._writer = writer
                 self._connected.set()
@@ -117,10 +118,9 @@ class OrchestratorClient:
 
     async def _read(self, frames: FrameReader) -> None:
         while True:
-            payload = await frames.read_frame()
-            if payload is None:
+            message = await CODEC.read(frames)
+            if message is None:
                 return
-            message = decode_control(payload)
             if isinstance(message, ControlReply):
                 future = self._pending.get(message.id)
                 if future is not None and not future.done():

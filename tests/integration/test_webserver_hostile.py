@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import struct
 import time
 
 import httpx
 import pytest
 
+from system.protocol.control import CODEC, ControlHello, ControlReply, ControlRequest
 from tester.constellation import ServiceConstellation, WebMode
 
 pytestmark = pytest.mark.integration
@@ -104,3 +107,49 @@ def test_a_non_latin_topic_runs_over_the_api(web: WebMode) -> None:
         assert download.status_code == 200
         assert quote(f"{topic}.txt") in download.headers["content-disposition"]
         assert len(download.text.splitlines()) == status["counts"]["unique"] > 0
+
+
+def _read_frame(sock: socket.socket) -> bytes:
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            assert chunk, "the orchestrator closed the control connection"
+            data += chunk
+        return data
+
+    (length,) = struct.unpack(">I", exactly(4))
+    return exactly(length)
+
+
+def test_idle_connections_cannot_lock_the_control_port(
+    web: WebMode, constellation: ServiceConstellation, collector
+) -> None:
+    """The control port shares the producer port's endpoint: 40 idle connections
+    (more than the 16 pending handshakes allowed) do not lock out a peer with the
+    token, a large frame before the hello is cut off at its header, and every
+    refusal is a control.rejected span; the webserver is unaffected."""
+    token = (constellation.workdir / "control.token").read_text(encoding="utf-8").strip()
+    idle = [socket.create_connection(web.control_address, timeout=5) for _ in range(40)]
+    try:
+        with socket.create_connection(web.control_address, timeout=10) as sock:
+            sock.sendall(CODEC.frame(ControlHello(token)))
+            sock.sendall(CODEC.frame(ControlRequest(1, "list", {})))
+            while not isinstance(reply := CODEC.decode(_read_frame(sock)), ControlReply):
+                pass  # events may come first
+            assert reply.id == 1 and reply.status == 200 and "runs" in reply.body
+        with socket.create_connection(web.control_address, timeout=10) as sock:
+            sock.sendall(struct.pack(">I", 2**20) + b"x" * 100)
+            assert sock.recv(1) == b""  # closed at once, not after the handshake timeout
+    finally:
+        for sock in idle:
+            sock.close()
+    rejected = collector.store.wait_for(
+        lambda s: s.name == "control.rejected", timeout=60, count=40 - 16 + 2
+    )
+    reasons = [str(s.attr("connection.reject_reason")) for s in rejected]
+    assert any("evicted: too many pending handshakes" in r for r in reasons), reasons
+    assert any("exceeds the 4096-byte limit" in r for r in reasons), reasons
+    assert token not in repr([s.attributes for s in rejected])
+    with web.client() as http:
+        assert http.get("/api/runs").status_code == 200

@@ -118,13 +118,13 @@ def test_no_endpoint_or_disabled_means_no_sdk():
 
 
 def test_web_mode_takes_lever_options_for_every_run_it_starts():
-    from system.orchestrator.cli import parse_config, shared_run_options
+    from system.orchestrator.cli import parse_config, run_options_from
 
     args, config = parse_config(
         ["--control-port", "0", "--no-partitions", "--saturation", "0.05", "--near-duplicates"]
     )
     assert config is None  # no --topic: web mode
-    levers = shared_run_options(args)["levers"]
+    levers = run_options_from(args).levers
     assert not levers.partitions and levers.saturation == 0.05 and levers.near_duplicates
 
 

@@ -11,16 +11,15 @@ from fastapi import HTTPException
 from starlette.requests import Request
 
 from system.output.attributes_pager import STRIDE, AttributesPager
+from system.protocol.codec import ProtocolError
 from system.protocol.control import (
+    CODEC,
     ControlEvent,
     ControlHello,
     ControlReply,
     ControlRequest,
-    decode_control,
-    encode_control,
 )
 from system.protocol.control_token import TokenFileError, ensure_token, read_token
-from system.protocol.messages import ProtocolError
 from system.webserver.security import AccessPolicy, check_request
 
 
@@ -28,13 +27,15 @@ from system.webserver.security import AccessPolicy, check_request
     "message",
     [
         ControlHello("t" * 20),
-        ControlRequest(7, "start", {"topic": "x", "producers": 2}, {"traceparent": "00-ab"}),
+        ControlRequest(
+            7, "start", {"topic": "x", "producers": 2}, trace_context={"traceparent": "00-ab"}
+        ),
         ControlReply(7, 409, {"error": "already stopped"}),
         ControlEvent("attributes", "r1", {"start": 3, "items": ["a", "b"]}),
     ],
 )
 def test_messages_round_trip(message: object) -> None:
-    assert decode_control(encode_control(message)) == message  # type: ignore[arg-type]
+    assert CODEC.decode(CODEC.encode(message)) == message  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -51,12 +52,12 @@ def test_messages_round_trip(message: object) -> None:
 )
 def test_malformed_messages_are_refused(body: object) -> None:
     with pytest.raises(ProtocolError):
-        decode_control(msgpack.packb(body))
+        CODEC.decode(msgpack.packb(body))
 
 
 def test_garbage_is_refused() -> None:
     with pytest.raises(ProtocolError):
-        decode_control(b"\xc1\xff\x00")
+        CODEC.decode(b"\xc1\xff\x00")
 
 
 def test_hello_repr_hides_the_token() -> None:

@@ -123,12 +123,7 @@ def test_attribute_batch_repeat_keys_round_trip_and_are_checked() -> None:
     import pytest as _pytest
 
     from system.levers.prefilter import pack_keys
-    from system.protocol.messages import (
-        AttributeBatch,
-        ProtocolError,
-        decode_message,
-        encode_message,
-    )
+    from system.protocol import AttributeBatch, ProtocolError, decode_message, encode_message
 
     batch = AttributeBatch(
         producer_id=1, seq=0, candidates=["a"], provider="p", model="m",

@@ -16,20 +16,15 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from opentelemetry.context import Context
 
-from system.orchestrator.config import (
-    ConfigError,
-    build_run_config,
-    provider_environment,
-)
+from system.orchestrator.config import ConfigError, provider_environment
 from system.orchestrator.run import RunStatus, TopicRun
+from system.orchestrator.web.settings import WebSettings
 from system.output import AttributesPager, OutputError, OutputLock
 from system.output.attributes_jsonl import support_of
-from system.providers.catalog import DEFAULT_ENV_FILE
 from system.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -75,21 +70,14 @@ class RunService:
     def __init__(
         self,
         telemetry: Telemetry,
+        settings: WebSettings,
         *,
-        output_root: Path,
-        host: str = "127.0.0.1",
-        log_dir: Path | None = None,
-        log_level: str = "info",
         env: Mapping[str, str] | None = None,
-        run_options: Mapping[str, Any] | None = None,
     ) -> None:
         self._telemetry = telemetry
-        #: the orchestrator's own settings for every run (providers, levers...):
-        #: keyword arguments of build_run_config, as the command line gave them
-        self._run_options = dict(run_options or {})
-        self.output_root = output_root
-        self._host = host
-        self._log_dir, self._log_level = log_dir, log_level
+        self._settings = settings
+        self.output_root = settings.output_root
+        #: the producers' environment (None: this process's own)
         self._env = env
         self.runs: dict[str, ManagedRun] = {}
         self._sinks: list[EventSink] = []
@@ -114,15 +102,14 @@ class RunService:
             raise ServiceError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
         try:
             fields = {name: args[name] for name in START_FIELDS - {"topic"} if name in args}
-            config = build_run_config(
+            options = self._settings.run_options
+            config = options.run_config(
                 topic=args.get("topic"),
                 output_root=self.output_root,
                 max_producers=WEB_MAX_PRODUCERS,
                 **fields,
-                **self._run_options,
             )
-            env_file = self._run_options.get("env_file", DEFAULT_ENV_FILE)
-            provider_env = provider_environment(config, env_file=env_file)
+            provider_env = provider_environment(config, env_file=options.env_file)
         except ConfigError as exc:
             raise ServiceError(400, str(exc)) from exc
         active = [m for m in self.runs.values() if m.active]
@@ -144,9 +131,9 @@ class RunService:
         run = TopicRun(
             config,
             self._telemetry,
-            host=self._host,
-            log_dir=self._log_dir,
-            log_level=self._log_level,
+            host=self._settings.host,
+            log_dir=self._settings.log_dir,
+            log_level=self._settings.log_level,
             # provider specs and .env keys reach producers only through their environment
             env={**(os.environ if self._env is None else self._env), **provider_env},
             parent_context=parent,

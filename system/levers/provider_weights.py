@@ -7,8 +7,9 @@ its yield (new uniques per 1,000 tokens) relative to the average yield,
 clipped to [MIN_FACTOR, MAX_FACTOR] so no provider is starved outright (its
 yield could recover) and none takes everything on a lucky streak.
 
-Not a registered lever (``system.levers.registry.LEVERS``) yet: ``TopicRun`` feeds it its
-per-provider statistics and pushes the weights itself.
+Not a registered lever (``system.levers.registry.LEVERS``): ``Steering``
+(system/orchestrator/steering.py) feeds it the run's per-provider tallies and
+pushes the weights itself.
 """
 
 from __future__ import annotations

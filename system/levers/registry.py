@@ -10,7 +10,8 @@ imports this module (it would load every lever's orchestrator side).
 
 ``provider_weights`` (``--adaptive-weights``) and the coverage stop rule
 (``system.orchestrator.coverage``, ``--target-coverage``) are not registered:
-``TopicRun`` drives them from its own statistics.
+``Steering`` (system/orchestrator/steering.py) drives them from the run's
+tallies and sighting table, which no lever hook is given.
 """
 
 from __future__ import annotations

@@ -63,8 +63,8 @@ def locate(tree: Path, file: str, old: str) -> Path:
     if total != 1:
         where = ", ".join(f"{p.relative_to(tree)} ({n})" for p, n in hits) or "nowhere"
         raise PatchError(
-            f"{file} does not hold the patch's text once, and it occurs {total} times under system/, "
-            f"not once: {where}"
+            f"{file} does not hold the patch's text once, and it occurs {total} times "
+            f"under system/, not once: {where}"
         )
     return hits[0][0]
 

@@ -18,6 +18,8 @@ from tester.collector import Span
 
 #: error.type values meaning the client gave up or was told to stop, whatever the server did
 GAVE_UP = frozenset({"timeout", "CancelledError", "cancelled"})
+#: error.type of an attempt cut off by a stop (docs/tracing.md): it may never reach the server
+CANCELLED = "cancelled"
 
 
 @dataclass

@@ -21,7 +21,7 @@ from pathlib import Path
 from tester import schema as n
 from tester.collector import Span
 from tester.fake_llm.ledger import Entry, Ledger
-from tester.oracle.attempts import GAVE_UP, Attempt, attempts
+from tester.oracle.attempts import CANCELLED, GAVE_UP, Attempt, attempts
 from tester.oracle.keys import key
 from tester.oracle.matching import match
 from tester.topic import Topic
@@ -137,9 +137,11 @@ class Oracle:
                     lost,
                     near,
                 )
+            # a request cancelled by a stop may never have reached the server
             strays = [
                 a for a in m.unmatched_attempts
-                if not (a.abandoned and any(x <= a.end and a.start <= y for x, y in windows))
+                if a.error_type != CANCELLED
+                and not (a.abandoned and any(x <= a.end and a.start <= y for x, y in windows))
             ]  # fmt: skip
             if strays:
                 m.unmatched_attempts = strays

@@ -87,8 +87,12 @@ def judge(
     breaker: tuple[int, float] | None = None,
     levers: dict[str, Any] | None = None,
     loss: bool = True,
+    support: bool | None = True,
 ) -> Oracle:
-    """The oracle checks every discovery scenario runs; returns the oracle for more."""
+    """The oracle checks every discovery scenario runs; returns the oracle for more.
+
+    ``support``: attributes.jsonl beside ``attributes`` is judged against the ledger,
+    exactly (True), as upper bounds (False: a resumed run), or not at all (None)."""
     oracle = Oracle(topic, ledgers(ctx, group), spans=spans)
     oracle.assert_matched(excuse=excuse)
     failures, cooldown = breaker if breaker else (None, None)
@@ -99,6 +103,8 @@ def judge(
     oracle.assert_no_junk(attributes)
     oracle.assert_prompts(**(levers or {}))
     oracle.assert_avoid_known(attributes)
+    if support is not None:  # None: no attributes.jsonl to judge; False: at most (resumed)
+        oracle.assert_support(attributes.with_suffix(".jsonl"), exact=support)
     counts = oracle.status_counts()
     served = sum(1 for e in oracle.served_entries())
     ctx.note(

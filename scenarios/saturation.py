@@ -5,6 +5,7 @@ once by the coverage rule (``--target-coverage``, saturation off)."""
 from __future__ import annotations
 
 from scenarios import _oracle as o
+from tester import schema as n
 from tester.fake_llm.model import universe
 from tester.oracle.keys import key
 from tester.scenario import ScenarioContext
@@ -58,6 +59,13 @@ def check(ctx: ScenarioContext) -> None:
         assert reason.startswith(ending), (
             f"{topic_name}: the run did not end by {ending.rstrip(':')}: {reason!r}"
         )
+        if ending == "coverage:":  # the rule fired on its documented bound, once
+            covered = [e for e in topic.root.events if e.name == n.EVENT_COVERED]
+            assert len(covered) == 1, f"{topic_name}: {len(covered)} run.covered events"
+            low = covered[0].attributes.get(n.COVERAGE_STOP_LOW)
+            assert isinstance(low, float) and low >= TARGET_COVERAGE, (
+                f"{topic_name}: run.covered with a lower bound of {low}, target {TARGET_COVERAGE}"
+            )
         oracle = o.judge(ctx, topic, attributes, group)
         requests = len(oracle.item_requests())
         assert requests <= max_requests, (

@@ -153,11 +153,12 @@ class Producer:
             started = await self._until_stopped(self._start())
             if started is None:
                 log.info("stopped during start-up: %s", self.stop_reason)
+                self._record_stopped_before_start(self.stop_reason)
                 return EXIT_NO_ORCHESTRATOR
             first, frames = started
             if isinstance(first, Stop):
                 log.info("told to stop before starting: %s", first.reason)
-                self._record_stopped_before_start(first)
+                self._record_stopped_before_start(first.reason, first.trace_context)
                 return EXIT_OK
             return await self._work(first, frames)
         finally:
@@ -233,16 +234,24 @@ class Producer:
             await asyncio.sleep(delay)
             delay = min(delay * 2, 1.0)
 
-    def _record_stopped_before_start(self, stop: Stop) -> None:
-        """Still deliver producer.run: every spawned producer reports how it ended."""
-        parent = context_from(env_carrier(os.environ) or stop.trace_context)
+    def _record_stopped_before_start(
+        self, reason: str, trace_context: dict[str, str] | None = None
+    ) -> None:
+        """Still deliver producer.run: every spawned producer reports how it ended.
+
+        Told to stop in the handshake (a ``Stop`` instead of ``StartTopic``), or stopped
+        before it (SIGTERM, stdin closed: the run ended while this producer was still
+        connecting). Without the span in the second case the tester waited for a
+        ``producer.run`` that never came (the web run stopped at once, in ``webserver``).
+        """
+        parent = context_from(env_carrier(os.environ) or trace_context or {})
         with self._tracer.start_as_current_span(
             s.SPAN_PRODUCER_RUN,
             context=parent,
             attributes={
                 s.PRODUCER_ID: self.producer_id,
                 s.PROCESS_PID: os.getpid(),
-                s.PRODUCER_STOP_REASON: f"stopped before start: {stop.reason}",
+                s.PRODUCER_STOP_REASON: f"stopped before start: {reason}",
                 s.PRODUCER_ITERATIONS: 0,
             },
         ):

@@ -66,7 +66,8 @@ def save_ledgers(ctx: ScenarioContext, servers: Sequence[LocalFakeLLM], group: s
     paths = []
     for server in servers:
         path = ctx.workdir / "ledgers" / f"{group + '-' if group else ''}{server.name}.json"
-        paths.append(str(ctx.fact_path("_tmp", server.ledger.dump(path))))
+        ctx.fact_path("_tmp", server.ledger.dump(path))
+        paths.append(str(ctx.facts["_tmp"]))  # relative: a copied artifacts folder replays
     ctx.facts.pop("_tmp", None)
     ctx.fact(f"ledgers:{group}" if group else "ledgers", paths)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tester.fake_llm.ledger import Entry, Ledger
-from tester.oracle.attempts import GAVE_UP, Attempt
+from tester.oracle.attempts import CANCELLED, GAVE_UP, Attempt
 
 TOLERANCE_S = 0.05
 ABANDONED_LAG_S = 2.0
@@ -42,7 +42,9 @@ def compatible(entry: Entry, attempt: Attempt) -> bool:
             return False
         if attempt.partition is not None and attempt.partition != entry.asked.get("partition"):
             return False
-    if attempt.abandoned:
+    if attempt.abandoned or attempt.error_type == CANCELLED:
+        # cut off by a stop: the server may have answered before the cancel (the answer
+        # was never read), after it, or never; only the time and the prompt are known
         return True
     if not attempt.ok and attempt.error_type in GAVE_UP:
         # the client stopped waiting: the server answered later, or not at all

@@ -161,6 +161,8 @@ def main() -> int:
             mark = f"caught by {result['caught_by']}" if result["caught_by"] else "MISSED"
             if not result["applied"]:
                 mark = "NOT APPLIED"
+            elif result["id"] == "clean":
+                mark = f"FALSE ALARM in {result['caught_by']}" if result["caught_by"] else "passed"
             print(f"{result['id']:<36} {result['area']:<12} {mark:<32} {result['seconds']}s "
                   f"{result['detail']}", flush=True)  # fmt: skip
             results.append(result)

@@ -82,7 +82,7 @@ class ChatSpan:
         self._token: object | None = None
         self._started = 0.0
         self._provider: Provider | None = None
-        self._in_flight = False  # an attempt started and has not ended yet
+        self._in_flight: Provider | None = None  # the provider of an attempt not ended yet
         self._answered = False
         self.attempts = 0
 
@@ -100,7 +100,7 @@ class ChatSpan:
         if prompt is not None:
             self._prompt = prompt
         self.attempts += 1
-        self._in_flight = True
+        self._in_flight = provider
         self._started = time.perf_counter()
         if self._span is None:
             attributes = _provider_attributes(provider, self.temperature_delta)
@@ -131,12 +131,12 @@ class ChatSpan:
         self._span.add_event(s.EVENT_ATTEMPT, attributes)
 
     def failed(self, provider: Provider, exc: BaseException) -> None:
-        self._in_flight = False
+        self._in_flight = None
         error_type = exc.error_type if isinstance(exc, ProviderError) else type(exc).__qualname__
         self._attempt_event(provider, **{s.ERROR_TYPE: error_type})
 
     def succeeded(self, provider: Provider, completion: Completion) -> None:
-        self._in_flight = False
+        self._in_flight = None
         self._answered = True
         self._attempt_event(provider)
         assert self._span is not None
@@ -168,9 +168,9 @@ class ChatSpan:
         if self._span is None:
             return
         self._span.set_attribute(s.LLM_CANCELLED, True)
-        if self._in_flight and self._provider is not None:
-            self._in_flight = False
-            self._attempt_event(self._provider, **{s.ERROR_TYPE: s.ERROR_CANCELLED})
+        if self._in_flight is not None:  # after a failover: not the first provider
+            provider, self._in_flight = self._in_flight, None
+            self._attempt_event(provider, **{s.ERROR_TYPE: s.ERROR_CANCELLED})
 
     def end(self, error: BaseException | None = None, last: Provider | None = None) -> None:
         """End the span: ERROR with the last failure when the request was given up.

@@ -163,3 +163,22 @@ def test_an_answered_request_is_not_marked_cancelled():
     (span,) = exporter.get_finished_spans()
     assert "llm.cancelled" not in span.attributes
     assert [e.attributes.get("error.type") for e in attempts(span)] == [None]
+
+
+def test_a_request_cancelled_after_a_failover_names_the_provider_in_flight():
+    a, b = FakeProvider("a", [fail("500")]), HangingProvider("b")
+    router, exporter = build([a, b], {"a": 1.0, "b": 0.0})
+
+    async def scenario():
+        task = asyncio.create_task(router.complete("prompt", 1))
+        await b.called.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    (span,) = exporter.get_finished_spans()
+    assert [(e.attributes["llm.provider"], e.attributes["error.type"]) for e in attempts(span)] == [
+        ("a", "500"),
+        ("b", "cancelled"),
+    ]

@@ -14,15 +14,20 @@ TOPIC = "Harbour lighthouses"
 COVERAGE_TOPIC = "Harbour beacons"
 UNIVERSE = 120
 PRODUCERS, REQUEST_SIZE = 3, 30
-TARGET_COVERAGE = 0.8
+#: the coverage rule stops on a one-sided 90% lower bound of an estimate of the *reachable*
+#: universe; on the model's Zipf tail (and with avoid lists making repeats rarer) the truth can
+#: fall below the bound: at target 0.8 one run in ~12 stopped at a true 78%. The rule gets
+#: target 0.9 and the truth must be at least MIN_TRUE_COVERAGE
+TARGET_COVERAGE = 0.9
+MIN_TRUE_COVERAGE = 0.8
 #: (group, topic, options, how the run must end, request bound, least share found)
 VARIANTS: list[tuple[str, str, list[str], str, int, float]] = [
     # ~50 answers hold every item 10 times over; the stop rule must fire by then
     ("", TOPIC, ["--saturation-patience", "1"], "saturated", 200, 0.85),
-    # the estimate's lower bound reaches 0.8 well before saturation would
+    # the estimate's lower bound reaches the target before saturation would
     ("coverage", COVERAGE_TOPIC,
      ["--saturation", "0", "--target-coverage", str(TARGET_COVERAGE)],
-     "coverage:", 200, TARGET_COVERAGE),
+     "coverage:", 200, MIN_TRUE_COVERAGE),
 ]  # fmt: skip
 
 

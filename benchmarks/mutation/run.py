@@ -123,9 +123,9 @@ def run_one(mutation: tuple[str, str, str, str, str, str], scenarios: tuple[str,
             if proc.returncode != 0:
                 caught_by = scenario
                 if KEEP is not None:  # the failing scenario's artifacts, to read the evidence
-                    shutil.copytree(Path(tmp) / "art" / scenario, KEEP / ident,
-                                    dirs_exist_ok=True)  # fmt: skip
-                    (KEEP / ident / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
+                    kept = KEEP / (ident if ident != "clean" else Path(tmp).name)  # one per run
+                    shutil.copytree(Path(tmp) / "art" / scenario, kept, dirs_exist_ok=True)
+                    (kept / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
                 output = proc.stderr.splitlines() + proc.stdout.splitlines()
                 lines = [x for x in output if "FAILED:" in x or "ERROR" in x or "Error:" in x]
                 detail = (lines[0] if lines else proc.stdout.strip().splitlines()[-1:] or [""])[0]

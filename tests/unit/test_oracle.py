@@ -234,3 +234,24 @@ def test_attributes_jsonl_counts_are_the_ledgers(tmp_path):
     write((3, 2, 1), (1, 1, 1))
     with pytest.raises(OracleFailure, match="more than served"):
         oracle.assert_support(jsonl, exact=False)
+
+
+def test_an_answer_goes_to_the_span_with_its_response_id_not_to_a_cancelled_one():
+    # a cancelled attempt may match any request in its time; the answer whose response id a
+    # span reports is that span's, whatever order the matching tries them in
+    from tester.collector.spans import SpanEvent
+
+    ledger = ledger_with((1.0, "ok", 200, ["Old Tower"], None))
+    ledger.config["name"] = "fake"
+    ledger.entries[0].response_id = "chatcmpl-1"
+    cancelled = _cancelled_cycle(0.9, 1.2)
+    cycle = span("generation.cycle", 0.95, 1.3, **{"generation.candidates": 1,
+                                                  "generation.provider": "fake"})  # fmt: skip
+    attrs = {"gen_ai.response.model": "m-2026", "gen_ai.usage.input_tokens": 10,
+             "gen_ai.usage.output_tokens": 5, "gen_ai.response.id": "chatcmpl-1"}  # fmt: skip
+    chat = span("chat m", 0.96, 1.1, cycle.span_id, **attrs)
+    event = SpanEvent("llm.attempt", int(1.1e9), {"llm.provider": "fake"})
+    chat = Span(**{**chat.__dict__, "events": (event,)})
+    for spans in ([*cancelled, cycle, chat], [cycle, chat, *cancelled]):
+        oracle = Oracle(None, [ledger], spans=spans).assert_matched()
+        assert [a.response_id for _, a in oracle.pairs()] == ["chatcmpl-1"]

@@ -66,7 +66,8 @@ def save_ledgers(ctx: ScenarioContext, servers: Sequence[LocalFakeLLM], group: s
     paths = []
     for server in servers:
         path = ctx.workdir / "ledgers" / f"{group + '-' if group else ''}{server.name}.json"
-        paths.append(str(ctx.fact_path("_tmp", server.ledger.dump(path))))
+        ctx.fact_path("_tmp", server.ledger.dump(path))
+        paths.append(str(ctx.facts["_tmp"]))  # relative: a copied artifacts folder replays
     ctx.facts.pop("_tmp", None)
     ctx.fact(f"ledgers:{group}" if group else "ledgers", paths)
 
@@ -87,8 +88,12 @@ def judge(
     breaker: tuple[int, float] | None = None,
     levers: dict[str, Any] | None = None,
     loss: bool = True,
+    support: bool | None = True,
 ) -> Oracle:
-    """The oracle checks every discovery scenario runs; returns the oracle for more."""
+    """The oracle checks every discovery scenario runs; returns the oracle for more.
+
+    ``support``: attributes.jsonl beside ``attributes`` is judged against the ledger,
+    exactly (True), as upper bounds (False: a resumed run), or not at all (None)."""
     oracle = Oracle(topic, ledgers(ctx, group), spans=spans)
     oracle.assert_matched(excuse=excuse)
     failures, cooldown = breaker if breaker else (None, None)
@@ -99,6 +104,8 @@ def judge(
     oracle.assert_no_junk(attributes)
     oracle.assert_prompts(**(levers or {}))
     oracle.assert_avoid_known(attributes)
+    if support is not None:  # None: no attributes.jsonl to judge; False: at most (resumed)
+        oracle.assert_support(attributes.with_suffix(".jsonl"), exact=support)
     counts = oracle.status_counts()
     served = sum(1 for e in oracle.served_entries())
     ctx.note(

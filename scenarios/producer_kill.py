@@ -46,5 +46,6 @@ def check(ctx: ScenarioContext) -> None:
     assert ctx.facts["exit_code"] == 0, f"orchestrator exited with {ctx.facts['exit_code']}"
     # the victim's spans not exported yet died with it: its last requests may lack a chat span
     killed = float(ctx.facts["killed_at"])
-    o.judge(ctx, topic, ctx.path("attributes"), excuse=[(killed - 2.0, killed + 0.5)])
+    o.judge(ctx, topic, ctx.path("attributes"), excuse=[(killed - 2.0, killed + 0.5)],
+            support=False)  # fmt: skip
     ctx.record(topic)

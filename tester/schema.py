@@ -70,6 +70,8 @@ GENAI_REQUEST_MAX_TOKENS = "gen_ai.request.max_tokens"
 GENAI_OUTPUT_MESSAGES = "gen_ai.output.messages"
 # one chat span per request (all its attempts); one llm.attempt event per HTTP request
 LLM_ATTEMPTS = "llm.attempts"
+LLM_CANCELLED = "llm.cancelled"  # the request was cancelled by a stop
+ERROR_CANCELLED = "cancelled"  # error.type of an attempt cut off by a stop
 EVENT_ATTEMPT = "llm.attempt"
 LLM_LATENCY_MS = "llm.latency_ms"
 ERROR_TYPE = "error.type"

@@ -41,12 +41,60 @@ def copy_tree(dest: Path) -> None:
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
 
 
-def apply(tree: Path, file: str, old: str, new: str) -> None:
+class PatchError(Exception):
+    """A seeded bug whose text is not where it should be (exactly once): fix mutations.py."""
+
+
+def locate(tree: Path, file: str, old: str) -> Path:
+    """The file to patch: ``file`` when it holds ``old`` once, else the one file under system/
+    that does.
+
+    Files move (packages split, modules renamed) while the bug stays the same
+    text: found by content, the text must occur exactly once in all of system/."""
     path = tree / file
+    if path.exists() and path.read_text(encoding="utf-8").count(old) == 1:
+        return path
+    hits = [
+        (p, n)
+        for p in sorted((tree / "system").rglob("*.py"))
+        if (n := p.read_text(encoding="utf-8").count(old))
+    ]
+    total = sum(n for _, n in hits)
+    if total != 1:
+        where = ", ".join(f"{p.relative_to(tree)} ({n})" for p, n in hits) or "nowhere"
+        raise PatchError(
+            f"{file} does not hold the patch's text once, and it occurs {total} times "
+            f"under system/, not once: {where}"
+        )
+    return hits[0][0]
+
+
+def patched(tree: Path, file: str, old: str, new: str) -> tuple[Path, str]:
+    """The file a seeded bug goes into and its mutated text (nothing written)."""
+    path = locate(tree, file, old)
     text = path.read_text(encoding="utf-8")
     if text.count(old) != 1:
-        raise SystemExit(f"{file}: the patch's text occurs {text.count(old)} times, not once")
-    path.write_text(text.replace(old, new), encoding="utf-8")
+        raise PatchError(f"{file}: the patch's text occurs {text.count(old)} times, not once")
+    if old == new:
+        raise PatchError(f"{file}: the patch changes nothing")
+    return path, text.replace(old, new)
+
+
+def apply(tree: Path, file: str, old: str, new: str) -> Path:
+    path, text = patched(tree, file, old, new)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def check(tree: Path) -> list[str]:
+    """Every seeded bug applies to ``tree`` (in memory): the problems, one per bug."""
+    problems = []
+    for ident, _area, file, old, new, _what in MUTATIONS:
+        try:
+            patched(tree, file, old, new)
+        except PatchError as exc:
+            problems.append(f"{ident}: {exc}")
+    return problems
 
 
 def run_one(mutation: tuple[str, str, str, str, str, str], scenarios: tuple[str, ...]) -> dict:
@@ -57,7 +105,13 @@ def run_one(mutation: tuple[str, str, str, str, str, str], scenarios: tuple[str,
         tree.mkdir()
         copy_tree(tree)
         if ident != "clean":
-            apply(tree, file, old, new)
+            try:
+                apply(tree, file, old, new)
+            except PatchError as exc:
+                return {
+                    "id": ident, "area": area, "what": what, "caught_by": None,
+                    "detail": str(exc)[:300], "seconds": 0.0, "applied": False,
+                }  # fmt: skip
         caught_by, detail = None, ""
         for scenario in scenarios:
             proc = subprocess.run(
@@ -69,16 +123,16 @@ def run_one(mutation: tuple[str, str, str, str, str, str], scenarios: tuple[str,
             if proc.returncode != 0:
                 caught_by = scenario
                 if KEEP is not None:  # the failing scenario's artifacts, to read the evidence
-                    shutil.copytree(Path(tmp) / "art" / scenario, KEEP / ident,
-                                    dirs_exist_ok=True)  # fmt: skip
-                    (KEEP / ident / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
+                    kept = KEEP / (ident if ident != "clean" else Path(tmp).name)  # one per run
+                    shutil.copytree(Path(tmp) / "art" / scenario, kept, dirs_exist_ok=True)
+                    (kept / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
                 output = proc.stderr.splitlines() + proc.stdout.splitlines()
                 lines = [x for x in output if "FAILED:" in x or "ERROR" in x or "Error:" in x]
                 detail = (lines[0] if lines else proc.stdout.strip().splitlines()[-1:] or [""])[0]
                 break
     return {
         "id": ident, "area": area, "what": what, "caught_by": caught_by,
-        "detail": detail[:200], "seconds": round(time.monotonic() - started, 1),
+        "detail": detail[:200], "seconds": round(time.monotonic() - started, 1), "applied": True,
     }  # fmt: skip
 
 
@@ -90,7 +144,12 @@ def main() -> int:
     p.add_argument("--clean", type=int, default=0, help="also N unmutated runs (false alarms)")
     p.add_argument("--json", type=Path, default=None)
     p.add_argument("--keep", type=Path, default=None, help="copy failing artifacts here")
+    p.add_argument("--check", action="store_true", help="only check that every patch applies")
     args = p.parse_args()
+    if args.check:
+        problems = check(ROOT)
+        print("\n".join(problems) or f"all {len(MUTATIONS)} seeded bugs apply")
+        return 1 if problems else 0
     global KEEP
     KEEP = args.keep
     chosen = [m for m in MUTATIONS if not args.only or m[0] in args.only.split(",")]
@@ -100,20 +159,27 @@ def main() -> int:
     with ThreadPoolExecutor(args.jobs) as pool:
         for result in pool.map(lambda m: run_one(m, scenarios), chosen):
             mark = f"caught by {result['caught_by']}" if result["caught_by"] else "MISSED"
+            if not result["applied"]:
+                mark = "NOT APPLIED"
+            elif result["id"] == "clean":
+                mark = f"FALSE ALARM in {result['caught_by']}" if result["caught_by"] else "passed"
             print(f"{result['id']:<36} {result['area']:<12} {mark:<32} {result['seconds']}s "
                   f"{result['detail']}", flush=True)  # fmt: skip
             results.append(result)
             if args.json:
                 args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    bugs = [r for r in results if r["id"] != "clean"]
+    broken = [r for r in results if not r["applied"]]
+    bugs = [r for r in results if r["id"] != "clean" and r["applied"]]
     caught = sum(1 for r in bugs if r["caught_by"])
     alarms = sum(1 for r in results if r["id"] == "clean" and r["caught_by"])
     if bugs:
         print(f"mutation score: {caught}/{len(bugs)} caught ({caught / len(bugs):.0%})")
     if args.clean:
         print(f"false alarms: {alarms}/{args.clean} clean runs")
+    if broken:
+        print(f"not applied (fix mutations.py): {', '.join(r['id'] for r in broken)}")
     shutil.rmtree(ROOT / "artifacts" / "mutation", ignore_errors=True)
-    return 0
+    return 1 if broken else 0
 
 
 if __name__ == "__main__":

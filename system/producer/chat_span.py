@@ -19,6 +19,7 @@ that answered), or the last attempt's when every attempt failed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from contextvars import Token
@@ -82,6 +83,8 @@ class ChatSpan:
         self._token: Token[otel_context.Context] | None = None
         self._started = 0.0
         self._provider: Provider | None = None
+        self._in_flight: Provider | None = None  # the provider of an attempt not ended yet
+        self._answered = False
         self.attempts = 0
 
     def _describe(self, provider: Provider) -> None:
@@ -98,6 +101,7 @@ class ChatSpan:
         if prompt is not None:
             self._prompt = prompt
         self.attempts += 1
+        self._in_flight = provider
         self._started = time.perf_counter()
         if self._span is None:
             attributes = _provider_attributes(provider, self.temperature_delta)
@@ -128,10 +132,13 @@ class ChatSpan:
         self._span.add_event(s.EVENT_ATTEMPT, attributes)
 
     def failed(self, provider: Provider, exc: BaseException) -> None:
+        self._in_flight = None
         error_type = exc.error_type if isinstance(exc, ProviderError) else type(exc).__qualname__
         self._attempt_event(provider, **{s.ERROR_TYPE: error_type})
 
     def succeeded(self, provider: Provider, completion: Completion) -> None:
+        self._in_flight = None
+        self._answered = True
         self._attempt_event(provider)
         assert self._span is not None
         self._describe(provider)
@@ -149,10 +156,34 @@ class ChatSpan:
             )
         self._span.set_attributes(attributes)
 
-    def end(self, error: BaseException | None = None, last: Provider | None = None) -> None:
-        """End the span: ERROR with the last failure when the request was given up."""
+    def cancelled(self) -> None:
+        """The request was cancelled (the producer is stopping) with an attempt in flight.
+
+        The server may still answer that attempt (or already has: the answer was
+        not read yet). Without a trace of it the span said nothing about the
+        attempt: no ``llm.attempt`` event, no outcome, as if it had never been
+        made. It gets an ``llm.attempt`` event with ``error.type`` ``cancelled``
+        and the span ``llm.cancelled``; the status stays unset (a requested stop
+        is not an error). Call before ``end``.
+        """
         if self._span is None:
             return
+        self._span.set_attribute(s.LLM_CANCELLED, True)
+        if self._in_flight is not None:  # after a failover: not the first provider
+            provider, self._in_flight = self._in_flight, None
+            self._attempt_event(provider, **{s.ERROR_TYPE: s.ERROR_CANCELLED})
+
+    def end(self, error: BaseException | None = None, last: Provider | None = None) -> None:
+        """End the span: ERROR with the last failure when the request was given up.
+
+        Ended with neither an answer nor an error (the router ends the span so
+        when its task is cancelled), or with a ``CancelledError``: cancelled.
+        """
+        if self._span is None:
+            return
+        if isinstance(error, asyncio.CancelledError) or (error is None and not self._answered):
+            self.cancelled()
+            error = None
         span, token = self._span, self._token
         self._span = self._token = None
         span.set_attribute(s.LLM_ATTEMPTS, self.attempts)

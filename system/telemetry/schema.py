@@ -88,6 +88,8 @@ GENAI_REQUEST_SEED = "gen_ai.request.seed"
 GENAI_RESPONSE_ID = "gen_ai.response.id"
 #: chat span: attempts of the request; its llm.attempt events, one per HTTP request
 LLM_ATTEMPTS = "llm.attempts"
+LLM_CANCELLED = "llm.cancelled"  # the request was cancelled by a stop
+ERROR_CANCELLED = "cancelled"  # error.type of an attempt cut off by a stop
 EVENT_ATTEMPT = "llm.attempt"
 LLM_LATENCY_MS = "llm.latency_ms"
 ERROR_TYPE = "error.type"

@@ -53,6 +53,9 @@ _SENTENCES = (
     "Many of these places are very popular with tourists in the summer months.",
     "These are some of the best known ones.",
     "Each of them is worth seeing at least once in your life if you can.",
+    # no closing stop and no is/are/was/were: only the 10-word rule says it is no item
+    "Most of them can be visited for free on the first Sunday",
+    "You can reach all of them easily by public transport from the centre",
 )
 _NUMBERS = ("2024", "1889 - 1901", "42", "3.5", "---- 12 ----")
 _RULES = ("---", "***", "* * *")

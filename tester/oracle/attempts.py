@@ -18,6 +18,8 @@ from tester.collector import Span
 
 #: error.type values meaning the client gave up or was told to stop, whatever the server did
 GAVE_UP = frozenset({"timeout", "CancelledError", "cancelled"})
+#: error.type of an attempt cut off by a stop (docs/tracing.md): it may never reach the server
+CANCELLED = "cancelled"
 
 
 @dataclass
@@ -73,8 +75,11 @@ def attempts(spans: list[Span]) -> list[Attempt]:
         pid = _int(span.resource.get(n.PRODUCER_ID, span.attr(n.PRODUCER_ID)))
         cycle = by_id.get(span.parent_span_id or "")
         is_cycle = cycle is not None and cycle.name == n.GENERATION_CYCLE
-        partition = cycle.attr("generation.partition") if is_cycle and cycle else None
-        avoid = int(cycle.attr("generation.avoid_items", 0) or 0) if is_cycle and cycle else None
+        # a cycle describes its prompt when it ends with an answer (generation.provider set);
+        # one cut off by a stop never said what it asked for: unknown, not "no avoid list"
+        described = is_cycle and cycle is not None and cycle.attr("generation.provider") is not None
+        partition = cycle.attr("generation.partition") if described and cycle else None
+        avoid = int(cycle.attr("generation.avoid_items", 0) or 0) if described and cycle else None
         arm = cycle.attr("generation.arm") if is_cycle and cycle else None
         model = span.attr(n.GENAI_RESPONSE_MODEL)
         tokens_in = _int(span.attr(n.GENAI_INPUT_TOKENS))

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tester.fake_llm.ledger import Entry, Ledger
-from tester.oracle.attempts import GAVE_UP, Attempt
+from tester.oracle.attempts import CANCELLED, GAVE_UP, Attempt
 
 TOLERANCE_S = 0.05
 ABANDONED_LAG_S = 2.0
@@ -42,7 +42,9 @@ def compatible(entry: Entry, attempt: Attempt) -> bool:
             return False
         if attempt.partition is not None and attempt.partition != entry.asked.get("partition"):
             return False
-    if attempt.abandoned:
+    if attempt.abandoned or attempt.error_type == CANCELLED:
+        # cut off by a stop: the server may have answered before the cancel (the answer
+        # was never read), after it, or never; only the time and the prompt are known
         return True
     if not attempt.ok and attempt.error_type in GAVE_UP:
         # the client stopped waiting: the server answered later, or not at all
@@ -87,6 +89,17 @@ def match(ledger: Ledger, attempts: list[Attempt]) -> Match:
         [j for j, a in enumerate(mine) if compatible(e, a)] for e in entries
     ]
     owner: dict[int, int] = {}  # attempt index -> entry index
+    # an answer and the span that reports its response id belong together: paired first, so
+    # an attempt that could be anything (cancelled by a stop) never takes an identified answer
+    by_response = {a.response_id: j for j, a in enumerate(mine) if a.response_id}
+    for i, entry in enumerate(entries):
+        j = by_response.get(entry.response_id) if entry.response_id else None
+        if j is not None and j in options[i] and j not in owner:
+            owner[j] = i
+    taken = set(owner)  # never handed on by an augmenting path
+    paired = set(owner.values())
+    options = [o if i in paired else [j for j in o if j not in taken]
+               for i, o in enumerate(options)]  # fmt: skip
 
     def augment(i: int, seen: set[int]) -> bool:
         for j in options[i]:
@@ -99,7 +112,8 @@ def match(ledger: Ledger, attempts: list[Attempt]) -> Match:
         return False
 
     for i in sorted(range(len(entries)), key=lambda k: len(options[k])):
-        augment(i, set())
+        if i not in paired:
+            augment(i, set(taken))
     result = Match(ledger, candidates=mine)
     matched_entries = set(owner.values())
     result.pairs = sorted(((entries[i], mine[j]) for j, i in owner.items()), key=lambda p: p[0].seq)

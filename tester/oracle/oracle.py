@@ -14,6 +14,7 @@ counters alone. A failure names the ledger lines and the spans around it.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from pathlib import Path
 from tester import schema as n
 from tester.collector import Span
 from tester.fake_llm.ledger import Entry, Ledger
-from tester.oracle.attempts import GAVE_UP, Attempt, attempts
+from tester.oracle.attempts import CANCELLED, GAVE_UP, Attempt, attempts
 from tester.oracle.keys import key
 from tester.oracle.matching import match
 from tester.topic import Topic
@@ -137,9 +138,11 @@ class Oracle:
                     lost,
                     near,
                 )
+            # a request cancelled by a stop may never have reached the server
             strays = [
                 a for a in m.unmatched_attempts
-                if not (a.abandoned and any(x <= a.end and a.start <= y for x, y in windows))
+                if a.error_type != CANCELLED
+                and not (a.abandoned and any(x <= a.end and a.start <= y for x, y in windows))
             ]  # fmt: skip
             if strays:
                 m.unmatched_attempts = strays
@@ -520,6 +523,58 @@ class Oracle:
             strangers = [x for x in entry.asked.get("avoid") or [] if key(x) not in keys]
             if strangers:
                 self._fail(f"avoid list names items never found: {strangers[:5]}", [entry])
+        return self
+
+    def assert_support(self, jsonl: Path, *, exact: bool = True) -> Oracle:
+        """attributes.jsonl's counts are the ledger's: ``sightings`` = answers that held the
+        item (once per answer, whatever line or spelling), ``producers`` and ``providers`` =
+        the distinct ones that were served it, over the answers whose batch the orchestrator
+        received (pre-filtered repeats included: the producer still saw them). ``exact``
+        False (a resumed file, where a crash loses the counts since the last rewrite; a
+        killed process, which takes its spans along): sightings and providers at most what
+        was served at all (a resumed ``producers`` is restored as that many low bits)."""
+        answers: dict[str, set[tuple[int, int]]] = defaultdict(set)
+        producers: dict[str, set[object]] = defaultdict(set)
+        providers: dict[str, set[str]] = defaultdict(set)
+        for m in self.matches:
+            name = str(m.ledger.config.get("name", m.ledger.port))
+            paired = {entry.seq: attempt for entry, attempt in m.pairs}
+            for entry in m.ledger.entries:
+                if not entry.served or entry.asked.get("kind") != "items":
+                    continue
+                attempt = paired.get(entry.seq)
+                cycle = self._cycle(attempt) if attempt is not None else None
+                if exact and (
+                    cycle is None
+                    or cycle.name != n.GENERATION_CYCLE
+                    or self._batch_of(cycle) is None
+                ):
+                    continue  # never reached the orchestrator
+                # not exact: every answer served may have counted (its spans may be lost)
+                producer = attempt.producer if attempt is not None else ("?", entry.seq)
+                for candidate in entry.candidates():
+                    k = key(candidate.display)
+                    answers[k].add((m.ledger.port, entry.seq))
+                    producers[k].add(producer)
+                    providers[k].add(name)
+        if not Path(jsonl).exists():
+            self._fail(f"{jsonl} does not exist (attributes.jsonl is written beside the file)")
+        wrong = []
+        for raw in Path(jsonl).read_text(encoding="utf-8").splitlines():
+            record = json.loads(raw)
+            k = key(str(record["display"]))
+            truth = (len(answers[k]), len(producers[k]), len(providers[k]))
+            said = (record["sightings"], record["producers"], record["providers"])
+            # a resumed count of producers is restored as that many low bits (any ids)
+            above = said[0] > truth[0] or said[2] > truth[2]
+            if (said != truth) if exact else above:
+                wrong.append(f"{record['display']!r} says {said}, the ledger {truth}")
+        if wrong:
+            self._fail(
+                f"{len(wrong)} attributes.jsonl record(s) disagree with the ledger on (sightings, "
+                f"producers, providers){'' if exact else ' (more than served)'}: "
+                + "; ".join(wrong[:5])
+            )
         return self
 
     def shares(self) -> dict[str, float]:

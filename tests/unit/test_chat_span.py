@@ -118,3 +118,67 @@ def test_no_span_when_no_attempt_was_made():
     with pytest.raises(ProviderError):
         asyncio.run(router.complete("prompt", 1))
     assert exporter.get_finished_spans() == ()
+
+
+class HangingProvider(FakeProvider):
+    """Answers only after the test gave up on it: the request is in flight when cancelled."""
+
+    def __init__(self, key):
+        super().__init__(key, [])
+        self.called = asyncio.Event()
+
+    async def complete(self, prompt, *, seed, temperature_delta=0.0):
+        self.called.set()
+        await asyncio.sleep(60)
+        raise AssertionError("not reached")
+
+
+def test_a_request_cancelled_in_flight_still_ends_its_span_with_a_cancelled_attempt():
+    # a producer told to stop cancels its generation task with a request in flight; the
+    # server may answer it anyway, so the span must say an attempt was made and cut off
+    provider = HangingProvider("a")
+    router, exporter = build([provider], {"a": 1.0})
+
+    async def scenario():
+        task = asyncio.create_task(router.complete("prompt", 1))
+        await provider.called.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    (span,) = exporter.get_finished_spans()
+    assert span.attributes["llm.cancelled"] is True
+    assert span.attributes["llm.attempts"] == 1
+    assert span.status.status_code == StatusCode.UNSET  # a requested stop is not an error
+    (event,) = attempts(span)
+    assert event.attributes["error.type"] == "cancelled"
+    assert event.attributes["llm.provider"] == "a"
+    assert "gen_ai.response.model" not in span.attributes
+
+
+def test_an_answered_request_is_not_marked_cancelled():
+    router, exporter = build([FakeProvider("a", [])], {"a": 1.0})
+    asyncio.run(router.complete("prompt", 1))
+    (span,) = exporter.get_finished_spans()
+    assert "llm.cancelled" not in span.attributes
+    assert [e.attributes.get("error.type") for e in attempts(span)] == [None]
+
+
+def test_a_request_cancelled_after_a_failover_names_the_provider_in_flight():
+    a, b = FakeProvider("a", [fail("500")]), HangingProvider("b")
+    router, exporter = build([a, b], {"a": 1.0, "b": 0.0})
+
+    async def scenario():
+        task = asyncio.create_task(router.complete("prompt", 1))
+        await b.called.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    (span,) = exporter.get_finished_spans()
+    assert [(e.attributes["llm.provider"], e.attributes["error.type"]) for e in attempts(span)] == [
+        ("a", "500"),
+        ("b", "cancelled"),
+    ]

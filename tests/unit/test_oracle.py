@@ -181,3 +181,77 @@ def test_shared_state_means_avoid_lists_name_other_producers_finds():
     _shared_run(foreign=True).assert_prompts(shared_state=True)
     with pytest.raises(OracleFailure, match="another producer found"):
         _shared_run(foreign=False).assert_prompts(shared_state=True)
+
+
+def _cancelled_cycle(start, end):
+    """A cycle cut off by a stop: no generation.* claims, a chat span with a cancelled attempt."""
+    from tester.collector.spans import SpanEvent
+
+    cycle = span("generation.cycle", start - 0.01, end)
+    chat = span("chat m", start, end, cycle.span_id, "UNSET", **{"llm.cancelled": True})
+    event = SpanEvent("llm.attempt", int(end * 1e9),
+                      {"llm.provider": "fake", "error.type": "cancelled"})  # fmt: skip
+    return [cycle, Span(**{**chat.__dict__, "events": (event,)})]
+
+
+def test_a_request_cancelled_by_a_stop_matches_whatever_the_server_did():
+    # answered after the cancel, answered before it (unread), never seen: all fine
+    for arrival in (1.195, 1.0):  # answered at 1.205 (after the cancel at 1.2), at 1.01
+        ledger = ledger_with((arrival, "ok", 200, ["Old Tower"], None))
+        ledger.config["name"] = "fake"
+        ledger.entries[0].asked["avoid"] = ["Blue Canal"]  # the cycle never said what it asked
+        Oracle(None, [ledger], spans=_cancelled_cycle(1.0, 1.2)).assert_matched()
+    unseen = ledger_with()
+    unseen.config["name"] = "fake"
+    Oracle(None, [unseen], spans=_cancelled_cycle(1.0, 1.2)).assert_matched()
+
+
+def test_attributes_jsonl_counts_are_the_ledgers(tmp_path):
+    import json
+
+    ledger = ledger_with(
+        (1.0, "ok", 200, ["Old Tower", "Blue Canal"], None),
+        (2.0, "ok", 200, ["Old Tower"], None),
+    )
+    ledger.config["name"] = "fake"
+    spans = cycle_with_chat(1.0) + cycle_with_chat(2.0, producer=2, candidates=1)
+    oracle = Oracle(None, [ledger], spans=spans)
+    jsonl = tmp_path / "attributes.jsonl"
+
+    def write(old_tower, blue_canal):
+        rows = [("Old Tower", *old_tower), ("Blue Canal", *blue_canal)]
+        jsonl.write_text("".join(json.dumps({"display": d, "key": "0", "sightings": s,
+                                             "producers": p, "providers": v}) + "\n"
+                                 for d, s, p, v in rows))  # fmt: skip
+
+    write((2, 2, 1), (1, 1, 1))
+    oracle.assert_support(jsonl)
+    write((1, 1, 1), (1, 1, 1))  # a repeat not counted
+    said = r"'Old Tower' says \(1, 1, 1\), the ledger \(2, 2, 1\)"
+    with pytest.raises(OracleFailure, match=said):
+        oracle.assert_support(jsonl)
+    oracle.assert_support(jsonl, exact=False)  # fewer is fine after a crash
+    write((3, 2, 1), (1, 1, 1))
+    with pytest.raises(OracleFailure, match="more than served"):
+        oracle.assert_support(jsonl, exact=False)
+
+
+def test_an_answer_goes_to_the_span_with_its_response_id_not_to_a_cancelled_one():
+    # a cancelled attempt may match any request in its time; the answer whose response id a
+    # span reports is that span's, whatever order the matching tries them in
+    from tester.collector.spans import SpanEvent
+
+    ledger = ledger_with((1.0, "ok", 200, ["Old Tower"], None))
+    ledger.config["name"] = "fake"
+    ledger.entries[0].response_id = "chatcmpl-1"
+    cancelled = _cancelled_cycle(0.9, 1.2)
+    cycle = span("generation.cycle", 0.95, 1.3, **{"generation.candidates": 1,
+                                                  "generation.provider": "fake"})  # fmt: skip
+    attrs = {"gen_ai.response.model": "m-2026", "gen_ai.usage.input_tokens": 10,
+             "gen_ai.usage.output_tokens": 5, "gen_ai.response.id": "chatcmpl-1"}  # fmt: skip
+    chat = span("chat m", 0.96, 1.1, cycle.span_id, **attrs)
+    event = SpanEvent("llm.attempt", int(1.1e9), {"llm.provider": "fake"})
+    chat = Span(**{**chat.__dict__, "events": (event,)})
+    for spans in ([*cancelled, cycle, chat], [cycle, chat, *cancelled]):
+        oracle = Oracle(None, [ledger], spans=spans).assert_matched()
+        assert [a.response_id for _, a in oracle.pairs()] == ["chatcmpl-1"]

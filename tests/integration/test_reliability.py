@@ -255,19 +255,26 @@ def _start_producer(port: int, log_path, env: dict[str, str] | None = None):
     return proc
 
 
-@pytest.mark.parametrize("stage", ["connecting", "handshake"])
-@pytest.mark.parametrize("how", ["stdin EOF", "SIGTERM"])
-def test_producer_exits_fast_when_its_parent_goes_during_start_up(tmp_path, stage, how):
-    """Item 9: while still connecting (nothing listens yet) or waiting for the
-    handshake's answer (a port that accepts and never answers), a producer exits
-    within about a second of losing its parent (stdin EOF) or of SIGTERM."""
+def _start_up_peer(stage: str) -> tuple[socket.socket, int]:
+    """What a starting producer meets: a port that accepts and never answers
+    ("handshake"), or a closed one it keeps retrying ("connecting")."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     if stage == "handshake":
         listener.listen(8)
     else:
-        listener.close()  # a closed port: the producer keeps retrying the connection
+        listener.close()
+    return listener, port
+
+
+@pytest.mark.parametrize("stage", ["connecting", "handshake"])
+@pytest.mark.parametrize("how", ["stdin EOF", "SIGTERM"])
+def test_producer_exits_fast_when_its_parent_goes_during_start_up(tmp_path, stage, how):
+    """Item 9: while still connecting (nothing listens yet) or waiting for the
+    handshake's answer (a port that accepts and never answers), a producer exits
+    within about a second of losing its parent (stdin EOF) or of SIGTERM."""
+    listener, port = _start_up_peer(stage)
     log_path = tmp_path / "producer.log"
     proc = _start_producer(port, log_path)
     try:
@@ -307,13 +314,7 @@ def test_a_producer_stopped_during_start_up_still_delivers_producer_run(tmp_path
     from tester.collector import Collector
 
     trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    if stage == "handshake":
-        listener.listen(8)
-    else:
-        listener.close()
+    listener, port = _start_up_peer(stage)
     with Collector() as collector:
         env = {
             "OTEL_EXPORTER_OTLP_ENDPOINT": collector.http_endpoint,

@@ -24,7 +24,7 @@ from tester.collector import Span
 from tester.fake_llm.ledger import Entry, Ledger
 from tester.oracle.attempts import CANCELLED, GAVE_UP, Attempt, attempts
 from tester.oracle.keys import key
-from tester.oracle.matching import match
+from tester.oracle.matching import compatible, match
 from tester.topic import Topic
 from tester.topic.evidence import span_tree
 
@@ -174,9 +174,16 @@ class Oracle:
         waits it out; after ``breaker_failures`` consecutive failures the next waits the
         cooldown; no request arrives after the producer's run or the topic run ended."""
         by_route: dict[tuple[int | None, int], list[tuple[Entry, Attempt]]] = defaultdict(list)
+        #: the latest arrival an attempt may have had: requests without a response id
+        #: (a dropped connection, an error page) pair by time, and two producers'
+        #: failures a few ms apart can be paired either way; a request is "too early"
+        #: only if every server entry it could be was
+        latest: dict[int, float] = {}
         for m in self.matches:
             for entry, attempt in m.pairs:
                 by_route[(attempt.producer, m.ledger.port)].append((entry, attempt))
+                candidates = [e.arrival for e in m.ledger.entries if compatible(e, attempt)]
+                latest[id(attempt)] = max(candidates, default=entry.arrival)
         for (producer, port), pairs in by_route.items():
             pairs.sort(key=lambda p: p[0].arrival)
             failures = 0
@@ -187,13 +194,14 @@ class Oracle:
                     failures = 0
                     continue
                 failures += 1
+                arrival = max(nxt.arrival, latest[id(nxt_attempt)])
                 if (
                     prev.retry_after is not None
-                    and nxt.arrival < failed_at + prev.retry_after - SLACK_S
+                    and arrival < failed_at + prev.retry_after - SLACK_S
                 ):
                     self._fail(
                         f"producer {producer} called port {port} again "
-                        f"{nxt.arrival - failed_at:.3f}s after a Retry-After of "
+                        f"{arrival - failed_at:.3f}s after a Retry-After of "
                         f"{prev.retry_after:g}s (server clock)",
                         [prev, nxt],
                         [prev_attempt.span, nxt_attempt.span],
@@ -202,10 +210,10 @@ class Oracle:
                     breaker_failures is not None
                     and breaker_cooldown is not None
                     and failures >= breaker_failures
-                    and nxt.arrival < failed_at + breaker_cooldown - SLACK_S
+                    and arrival < failed_at + breaker_cooldown - SLACK_S
                 ):
                     self._fail(
-                        f"producer {producer} called port {port} {nxt.arrival - failed_at:.3f}s "
+                        f"producer {producer} called port {port} {arrival - failed_at:.3f}s "
                         f"after its {failures}th consecutive failure: its circuit breaker "
                         f"(breaker_failures={breaker_failures}) should have kept it out for "
                         f"{breaker_cooldown:g}s",

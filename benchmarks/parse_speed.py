@@ -22,13 +22,9 @@ results/parse_speed.json.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -38,23 +34,9 @@ ROOT = RESULTS_DIR.parent.parent
 sys.path.insert(0, str(ROOT))
 
 import system.producer.parse as current  # noqa: E402
+from scripts.corpus_stats import parse_module_at  # noqa: E402
 from system.producer.prompt import build_prompt  # noqa: E402
 from system.providers.simulated import SimulatedModel  # noqa: E402
-
-
-def module_at(rev: str) -> ModuleType:
-    source = subprocess.run(
-        ["git", "show", f"{rev}:system/producer/parse.py"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    path = Path(tempfile.mkdtemp()) / "parse_at_rev.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
 
 
 def clear_memo(module: ModuleType) -> None:
@@ -135,7 +117,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     rounds = 1 if args.quick else args.rounds
-    baseline = module_at(args.rev)
+    baseline = parse_module_at(args.rev)
     results: dict[str, Any] = {"machine": machine(), "rev": args.rev, "rows": []}
     rows = []
     for name, answers in workloads(args.quick).items():

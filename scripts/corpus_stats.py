@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import inspect
 import json
 import re
 import subprocess
@@ -25,6 +26,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -163,9 +165,8 @@ def current_parser(text: str, record: dict) -> list[str]:
     return parse_response(text, context=context_of(record))
 
 
-def parser_at(rev: str) -> Callable[[str, dict], list[str]]:
-    """``parse_response`` of ``system/producer/parse.py`` at a git revision (no context there
-    if that revision's parser takes none)."""
+def parse_module_at(rev: str) -> ModuleType:
+    """``system/producer/parse.py`` of a git revision, imported as a module of its own."""
     source = subprocess.run(
         ["git", "show", f"{rev}:system/producer/parse.py"],
         cwd=ROOT, capture_output=True, text=True, check=True,
@@ -178,7 +179,14 @@ def parser_at(rev: str) -> Callable[[str, dict], list[str]]:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
-    takes_context = "context" in source
+    return module
+
+
+def parser_at(rev: str) -> Callable[[str, dict], list[str]]:
+    """``parse_response`` of ``system/producer/parse.py`` at a git revision (no context there
+    if that revision's parser takes none)."""
+    module = parse_module_at(rev)
+    takes_context = "context" in inspect.signature(module.parse_response).parameters
 
     def parse(text: str, record: dict) -> list[str]:
         if takes_context:

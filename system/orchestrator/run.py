@@ -296,6 +296,8 @@ class TopicRun:
         self.fleet.reported(producer_id, status)
         if status.state in ("degraded", "error"):
             log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
+        if status.state == "error":  # the producer cannot go on (every provider refused)
+            self.state.fail(f"producer {producer_id}: {status.detail}")
         if status.state in ("degraded", "running"):
             self._degraded.mark(producer_id, status.state == "degraded", status.detail)
             self._degraded.check(self.server, self.state)

@@ -7,7 +7,7 @@ Sources, in order:
 * otherwise the well-known providers whose key is set in the environment or
   in the ``.env`` file: ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
   ``GEMINI_API_KEY``, each with optional ``<P>_BASE_URL``, ``<P>_MODEL``,
-  ``<P>_WEIGHT``, ``<P>_RPM``, ``<P>_TPM``, ``<P>_TIMEOUT`` and the sampling
+  ``<P>_WEIGHT``, ``<P>_RPM``, ``<P>_TPM``, ``<P>_TIMEOUT``, ``<P>_DEADLINE`` and the sampling
   settings ``<P>_TEMPERATURE``, ``<P>_TOP_P``, ``<P>_SEED``, ``<P>_MAX_TOKENS``
   (see example.env).
 
@@ -71,6 +71,7 @@ _FLOATS = {
     "weight", "rpm", "tpm", "timeout", "timeout_s", "breaker_cooldown", "breaker_cooldown_s",
     "temperature", "top_p",
 }  # fmt: skip
+_FLOATS |= {"deadline", "deadline_s"}  # whole request, seconds (ProviderSpec.deadline_s)
 _INTS = {"max_tokens", "breaker_failures", "seed"}
 #: sampling settings: allowed ranges (inclusive unless noted), checked after parsing
 SAMPLING_RANGES: dict[str, tuple[float, float, str]] = {
@@ -80,6 +81,7 @@ SAMPLING_RANGES: dict[str, tuple[float, float, str]] = {
     "max_tokens": (1, 1_000_000, "an integer from 1 to 1000000"),
 }
 _ALIASES = {"timeout": "timeout_s", "breaker_cooldown": "breaker_cooldown_s", "url": "base_url"}
+_ALIASES["deadline"] = "deadline_s"
 _LLM_KEYS = {
     "name", "base_url", "url", "model", "key_env", "system", *_FLOATS, *_INTS,
 }  # fmt: skip
@@ -172,7 +174,8 @@ def _well_known(values: Mapping[str, str]) -> list[ProviderSpec]:
         where = f"{p}_* settings"
         extra: dict[str, Any] = {}
         for suffix, key in (("WEIGHT", "weight"), ("RPM", "rpm"), ("TPM", "tpm"),
-                            ("TIMEOUT", "timeout_s"), ("TEMPERATURE", "temperature"),
+                            ("TIMEOUT", "timeout_s"), ("DEADLINE", "deadline_s"),
+                            ("TEMPERATURE", "temperature"),
                             ("TOP_P", "top_p"), ("SEED", "seed"),
                             ("MAX_TOKENS", "max_tokens")):  # fmt: skip
             if values.get(f"{p}_{suffix}"):

@@ -184,7 +184,7 @@ class CappedClient(httpx2.AsyncClient):
         super().__init__(follow_redirects=True, **kwargs)
         self.limit = limit
 
-    async def send(  # type: ignore[override]
+    async def send(
         self, request: httpx2.Request, *, stream: bool = False, **kwargs: Any
     ) -> httpx2.Response:
         response = await super().send(request, stream=True, **kwargs)

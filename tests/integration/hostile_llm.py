@@ -29,7 +29,10 @@ HUGE_BYTES = 100 * 1024 * 1024
 HOSTILE_ITEMS = ("Hostile Alpha Hall", "Hostile Beta Hall", "Hostile Gamma Hall")
 
 
-def _answer(content: Any = "\n".join(HOSTILE_ITEMS), **changes: Any) -> bytes:
+HOSTILE_TEXT = "\n".join(HOSTILE_ITEMS)
+
+
+def _answer(content: Any = HOSTILE_TEXT, **changes: Any) -> bytes:
     """A chat-completions answer with ``changes`` applied to its top level or usage."""
     body: dict[str, Any] = {
         "id": "hostile-1",
@@ -66,7 +69,10 @@ BODIES: dict[str, bytes] = {
     "not_an_object": b"[1, 2, 3]",
     "deep": b"[" * 100_000,
     "content_parts": _answer(
-        [{"type": "text", "text": "Parted Amber Hall\n"}, {"type": "text", "text": "Parted Cobalt Hall"}]
+        [
+            {"type": "text", "text": "Parted Amber Hall\n"},
+            {"type": "text", "text": "Parted Cobalt Hall"},
+        ]
     ),
     "invalid_utf8": _answer("Amber Vault Hall\nBroken QQQ Hall\nCobalt Vault Hall").replace(
         b"QQQ", b"\xff\xfe"

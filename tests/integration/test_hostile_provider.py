@@ -58,7 +58,8 @@ def run(
     timeout: float = 90,
 ) -> Run:
     out, logs = tmp_path / "out", tmp_path / "logs"
-    llm = f"name=hostile,base_url={hostile.base_url},model=m,weight=1,timeout=30,deadline={DEADLINE_S}"
+    llm = f"name=hostile,base_url={hostile.base_url},model=m,weight=1,timeout=30"
+    llm += f",deadline={DEADLINE_S}"
     args = ["--topic", "Harbour museums", "--producers", "1", "--iterations", str(ITERATIONS)]
     args += ["--request-size", "5", "--provider", "env", "--llm", llm]
     if healthy is not None:

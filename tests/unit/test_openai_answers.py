@@ -12,7 +12,9 @@ def body(content="A\nB", **top) -> bytes:
     data = {
         "id": "r1",
         "model": "m",
-        "choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [
+            {"message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
         "usage": {"prompt_tokens": 3, "completion_tokens": 2},
     }
     data.update(top)
@@ -33,7 +35,8 @@ def test_content_parts_are_joined_and_other_parts_ignored():
 def test_missing_optional_fields_take_defaults():
     raw = json.dumps({"choices": [{"message": {"content": None}}]}).encode()
     completion = read_completion(raw, "fallback", 1.0)
-    assert (completion.text, completion.model, completion.finish_reason) == ("", "fallback", "unknown")
+    assert (completion.text, completion.model) == ("", "fallback")
+    assert completion.finish_reason == "unknown"
     assert completion.input_tokens == completion.output_tokens == 0
 
 

@@ -161,3 +161,18 @@ def test_a_provider_without_max_tokens_gets_a_cap_sized_to_the_request():
     assert default_max_tokens(30) == 64 + 16 * 30
     specs, _ = read_producer_config(producer_environment(ProviderSetup([unset]), 1))
     assert specs[0].max_tokens is None  # no request size given: left to the server
+
+
+def test_deadline_field_and_its_default():
+    """Issue 21 item 1: a total deadline per request, documented default twice the timeout."""
+    spec = parse_llm_option("name=a,base_url=http://h/v1,model=m,timeout=5,deadline=7.5")
+    assert (spec.timeout_s, spec.deadline_s, spec.request_deadline_s) == (5, 7.5, 7.5)
+    assert parse_llm_option("name=a,base_url=http://h/v1,model=m").request_deadline_s == 120
+    assert ProviderSpec.from_dict(spec.to_dict()).request_deadline_s == 7.5
+    (known,) = resolve_providers(
+        [], environ={"OPENAI_API_KEY": "k", "OPENAI_DEADLINE": "30"}, env_file=None
+    ).specs
+    assert known.request_deadline_s == 30
+    for bad in ("0", "-1", "nan", "x"):
+        with pytest.raises(CatalogError, match="deadline"):
+            parse_llm_option(f"name=a,base_url=http://h/v1,model=m,deadline={bad}")

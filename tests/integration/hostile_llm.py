@@ -7,8 +7,11 @@ test can check from the server's side that the producer bounded its wait
 and its read. Modes:
 
 * ``trickle``: headers and then one byte every ``TRICKLE_EVERY_S``, for ever;
-* ``huge``: a valid-looking answer of ``HUGE_BYTES``, written as fast as the
-  client reads;
+* ``huge``: a valid answer of ``HUGE_BYTES``, written as fast as the client
+  reads, its length declared (``huge``) or not (``huge_undeclared``: the end
+  of the body is the end of the connection), or gzipped in spite of the
+  client's ``Accept-Encoding: identity`` (``gzip_bomb``: about 150 KB that
+  inflate to ``BOMB_BYTES``);
 * ``retry_after``: 429 with ``Retry-After: 1000000000``;
 * ``status:N``: an empty error answer with HTTP status N (401, 403...);
 * ``body:NAME``: status 200 and the raw body ``BODIES[NAME]``.
@@ -16,6 +19,8 @@ and its read. Modes:
 
 from __future__ import annotations
 
+import functools
+import gzip
 import json
 import threading
 import time
@@ -25,6 +30,7 @@ from typing import Any
 
 TRICKLE_EVERY_S = 0.2
 HUGE_BYTES = 100 * 1024 * 1024
+BOMB_BYTES = 32 * 1024 * 1024  # what the gzip bomb inflates to (8 times the cap)
 #: items of the hostile answers: never in the output when the answer is refused
 HOSTILE_ITEMS = ("Hostile Alpha Hall", "Hostile Beta Hall", "Hostile Gamma Hall")
 
@@ -80,6 +86,12 @@ BODIES: dict[str, bytes] = {
 }
 
 
+@functools.cache
+def _gzip_bomb() -> bytes:
+    head, tail = _answer("QQQ").split(b"QQQ")
+    return gzip.compress(head + b"a" * (BOMB_BYTES - len(head) - len(tail)) + tail, 1)
+
+
 @dataclass
 class Seen:
     started: float
@@ -96,6 +108,8 @@ class HostileLLM:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        if mode == "gzip_bomb":
+            _gzip_bomb()  # made before the first request, not while the client waits
 
     @property
     def base_url(self) -> str:
@@ -136,10 +150,11 @@ class HostileLLM:
                 self.wfile.flush()
                 seen.sent += len(data)
 
-            def _start(self, status: int, length: int, **headers: str) -> None:
+            def _start(self, status: int, length: int | None, **headers: str) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(length))
+                if length is not None:
+                    self.send_header("Content-Length", str(length))
                 for name, value in headers.items():
                     self.send_header(name.replace("_", "-"), value)
                 self.end_headers()
@@ -150,9 +165,13 @@ class HostileLLM:
                     self._start(200, 1_000_000)
                     while not owner._closing.wait(TRICKLE_EVERY_S):
                         self._write(seen, b" ")
-                elif mode == "huge":
+                elif mode == "gzip_bomb":
+                    body = _gzip_bomb()
+                    self._start(200, len(body), Content_Encoding="gzip")
+                    self._write(seen, body)
+                elif mode in ("huge", "huge_undeclared"):
                     head, tail = _answer("QQQ").split(b"QQQ")
-                    self._start(200, HUGE_BYTES)
+                    self._start(200, HUGE_BYTES if mode == "huge" else None)
                     self._write(seen, head)
                     left = HUGE_BYTES - len(head) - len(tail)
                     while left > 0 and not owner._closing.is_set():

@@ -97,9 +97,10 @@ def test_trickle(tmp_path, healthy):
     assert "(deadline)" in result.log
 
 
-def test_huge_answer(tmp_path, healthy):
-    """Item 2: a 100 MB answer is abandoned at the cap, not read whole."""
-    with HostileLLM("huge") as hostile:
+@pytest.mark.parametrize("mode", ["huge", "huge_undeclared", "gzip_bomb"])
+def test_huge_answer(tmp_path, healthy, mode):
+    """Item 2: a 100 MB answer (declared, undeclared, gzipped) is abandoned at the cap."""
+    with HostileLLM(mode) as hostile:
         result = run(tmp_path, hostile, healthy)
         seen = hostile.seen()
     completed_on_healthy(result)

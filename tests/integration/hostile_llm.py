@@ -15,6 +15,8 @@ and its read. Modes:
 * ``retry_after``: 429 with ``Retry-After: 1000000000``;
 * ``status:N``: an empty error answer with HTTP status N (401, 403...);
 * ``body:NAME``: status 200 and the raw body ``BODIES[NAME]``.
+
+Modes joined by ``|`` take turns: request i gets mode i modulo their number.
 """
 
 from __future__ import annotations
@@ -95,6 +97,7 @@ def _gzip_bomb() -> bytes:
 @dataclass
 class Seen:
     started: float
+    mode: str
     gave_up: float | None = None  # the client closed the connection before the end
     sent: int = 0  # body bytes written
 
@@ -108,7 +111,7 @@ class HostileLLM:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        if mode == "gzip_bomb":
+        if "gzip_bomb" in mode.split("|"):
             _gzip_bomb()  # made before the first request, not while the client waits
 
     @property
@@ -137,8 +140,9 @@ class HostileLLM:
 
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                seen = Seen(time.monotonic())
+                modes = owner.mode.split("|")
                 with owner._lock:
+                    seen = Seen(time.monotonic(), modes[len(owner.requests) % len(modes)])
                     owner.requests.append(seen)
                 try:
                     self._serve(seen)
@@ -160,7 +164,7 @@ class HostileLLM:
                 self.end_headers()
 
             def _serve(self, seen: Seen) -> None:
-                mode = owner.mode
+                mode = seen.mode
                 if mode == "trickle":
                     self._start(200, 1_000_000)
                     while not owner._closing.wait(TRICKLE_EVERY_S):

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 ITERATIONS = 2
 DEADLINE_S = 1.0  # the hostile provider's deadline= in these runs
-SLACK_S = 3.0  # process scheduling on a loaded machine
+SLACK_S = 10.0  # process scheduling on a loaded machine
 ANSWER_CAP = 4 * 1024 * 1024  # MAX_ANSWER_BYTES, documented
 
 
@@ -54,13 +54,15 @@ def run(
     hostile: HostileLLM,
     healthy: FakeLLMServer | None,
     *,
+    iterations: int = ITERATIONS,
+    hostile_fields: str = "",
     extra: list[str] | None = None,
-    timeout: float = 90,
+    timeout: float = 120,
 ) -> Run:
     out, logs = tmp_path / "out", tmp_path / "logs"
     llm = f"name=hostile,base_url={hostile.base_url},model=m,weight=1,timeout=30"
-    llm += f",deadline={DEADLINE_S}"
-    args = ["--topic", "Harbour museums", "--producers", "1", "--iterations", str(ITERATIONS)]
+    llm += f",deadline={DEADLINE_S}{hostile_fields}"
+    args = ["--topic", "Harbour museums", "--producers", "1", "--iterations", str(iterations)]
     args += ["--request-size", "5", "--provider", "env", "--llm", llm]
     if healthy is not None:
         args += ["--llm", f"name=healthy,base_url={healthy.base_url},model=m,weight=0"]
@@ -97,18 +99,18 @@ def test_trickle(tmp_path, healthy):
     assert "(deadline)" in result.log
 
 
-@pytest.mark.parametrize("mode", ["huge", "huge_undeclared", "gzip_bomb"])
-def test_huge_answer(tmp_path, healthy, mode):
+def test_huge_answer(tmp_path, healthy):
     """Item 2: a 100 MB answer (declared, undeclared, gzipped) is abandoned at the cap."""
-    with HostileLLM(mode) as hostile:
-        result = run(tmp_path, hostile, healthy)
+    modes = ["huge", "huge_undeclared", "gzip_bomb"]
+    with HostileLLM("|".join(modes)) as hostile:
+        result = run(tmp_path, hostile, healthy, iterations=len(modes))
         seen = hostile.seen()
     completed_on_healthy(result)
-    assert seen
+    assert {request.mode for request in seen} == set(modes)
     for request in seen:
         # the cap plus what the kernel's socket buffers held when the client gave up
         assert request.sent < 8 * ANSWER_CAP < HUGE_BYTES, request
-    assert "(answer_too_large)" in result.log
+    assert result.log.count("(answer_too_large)") >= len(modes)
 
 
 def test_long_retry_after_with_a_healthy_provider(tmp_path, healthy):
@@ -124,46 +126,51 @@ def test_long_retry_after_with_a_healthy_provider(tmp_path, healthy):
 def test_long_retry_after_alone_counts_as_degraded(tmp_path):
     """Item 3: with no other provider, the wait is degraded time: --max-degraded-s fires."""
     with HostileLLM("retry_after") as hostile:
-        result = run(tmp_path, hostile, None, extra=["--max-degraded-s", "2"], timeout=60)
+        result = run(tmp_path, hostile, None, extra=["--max-degraded-s", "2"])
     assert result.code == 1, result.log[-4000:]
-    assert result.elapsed < 30
+    assert result.elapsed < 60  # not the 300 s Retry-After
     reason = read_run_json(result.out)["reason"]
     assert "no LLM provider reachable for 2s" in reason and "Retry-After" in reason, reason
     assert "reports degraded" in result.log
 
 
-@pytest.mark.parametrize("shape", sorted(set(BODIES) - {"content_parts", "invalid_utf8"}))
-def test_malformed(tmp_path, healthy, shape):
-    """Item 6: a malformed answer is a failed attempt (failover), never a crash."""
-    with HostileLLM(f"body:{shape}") as hostile:
-        result = run(tmp_path, hostile, healthy)
-        assert hostile.seen()
+MALFORMED = sorted(set(BODIES) - {"content_parts", "invalid_utf8"})
+
+
+def test_malformed(tmp_path, healthy):
+    """Item 6: each malformed answer is a failed attempt (failover), never a crash.
+
+    One run: request i gets shape i (the breaker is kept closed to let them all in).
+    """
+    with HostileLLM("|".join(f"body:{shape}" for shape in MALFORMED)) as hostile:
+        result = run(
+            tmp_path,
+            hostile,
+            healthy,
+            iterations=len(MALFORMED),
+            hostile_fields=",breaker_failures=100",
+        )
+        seen = hostile.seen()
     completed_on_healthy(result)
-    assert "(invalid_response)" in result.log
+    assert {request.mode for request in seen} == {f"body:{shape}" for shape in MALFORMED}
+    assert result.log.count("(invalid_response)") >= len(MALFORMED)
 
 
-def test_content_parts_are_read(tmp_path, healthy):
-    """Item 6: content as a list of text parts is valid: its text is the answer."""
-    with HostileLLM("body:content_parts") as hostile:
-        result = run(tmp_path, hostile, healthy)
-    assert result.code == 0, result.log[-4000:]
-    assert {"Parted Amber Hall", "Parted Cobalt Hall"} <= set(result.items())
-
-
-def test_invalid_utf8(tmp_path, healthy):
-    """Item 7: an invalid byte drops the line holding it, not the answer."""
-    with HostileLLM("body:invalid_utf8") as hostile:
+def test_content_parts_and_invalid_utf8(tmp_path, healthy):
+    """Items 6 and 7: content as a list of text parts is read; an invalid byte drops
+    only the line holding it."""
+    with HostileLLM("body:content_parts|body:invalid_utf8") as hostile:
         result = run(tmp_path, hostile, healthy)
     assert result.code == 0, result.log[-4000:]
     items = result.items()
+    assert {"Parted Amber Hall", "Parted Cobalt Hall"} <= set(items), items
     assert {"Amber Vault Hall", "Cobalt Vault Hall"} <= set(items), items
     assert not [item for item in items if "Broken" in item or "\ufffd" in item]
 
 
-@pytest.mark.parametrize("status", [401, 403])
-def test_wrong_key_disables_the_provider(tmp_path, healthy, status):
+def test_wrong_key_disables_the_provider(tmp_path, healthy):
     """Item 8: a refused key takes the provider out at once; the run goes on."""
-    with HostileLLM(f"status:{status}") as hostile:
+    with HostileLLM("status:401") as hostile:
         result = run(tmp_path, hostile, healthy)
         requests = len(hostile.seen())
     completed_on_healthy(result)
@@ -175,9 +182,9 @@ def test_wrong_key_disables_the_provider(tmp_path, healthy, status):
 def test_wrong_key_alone_fails_the_run_at_once(tmp_path):
     """Item 8: with no provider left the run fails (exit 1) with the reason, at once."""
     with HostileLLM("status:401") as hostile:
-        result = run(tmp_path, hostile, None, timeout=60)
+        result = run(tmp_path, hostile, None)
     assert result.code == 1, result.log[-4000:]
-    assert result.elapsed < 30
+    assert result.elapsed < 60  # not --max-degraded-s (300 s)
     reason = read_run_json(result.out)["reason"]
     assert "every provider is disabled" in reason and "hostile" in reason, reason
     assert "HTTP 401" in reason

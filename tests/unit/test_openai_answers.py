@@ -1,11 +1,20 @@
 """Issue 21 items 6-7: what an OpenAI-compatible answer body may be (read_completion)."""
 
+import asyncio
+import gzip
 import json
 
+import httpx2
+import openai
 import pytest
 
 from system.providers.base import ProviderError
-from system.providers.openai_compat import MAX_TOKEN_COUNT, read_completion
+from system.providers.openai_compat import (
+    MAX_TOKEN_COUNT,
+    CappedClient,
+    classify,
+    read_completion,
+)
 
 
 def body(content="A\nB", **top) -> bytes:
@@ -89,3 +98,57 @@ def test_lone_surrogates_outside_the_text_are_replaced():
 
 def test_lone_surrogates_in_the_text_are_left_to_the_parser():
     assert read_completion(body("A\ud800B"), "m", 1.0).text == "A\ud800B"
+
+
+def classified(status: int) -> ProviderError:
+    request = httpx2.Request("POST", "http://h/v1/chat/completions")
+    response = httpx2.Response(status, request=request, headers={"retry-after": "7"})
+    return classify(openai.APIStatusError("refused", response=response, body=None))
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_is_permanent(status):
+    """Issue 21 item 8: 401/403 disable the provider (the router), never retried."""
+    error = classified(status)
+    assert error.permanent and not error.retryable and error.error_type == str(status)
+
+
+def test_other_statuses_are_not_permanent():
+    error = classified(503)
+    assert error.retryable and not error.permanent and error.retry_after == 7
+
+
+def fetch(limit: int, handler) -> bytes:
+    async def go() -> bytes:
+        async with CappedClient(limit, transport=httpx2.MockTransport(handler)) as client:
+            response = await client.send(client.build_request("POST", "http://h/x"))
+            return response.content
+
+    return asyncio.run(go())
+
+
+async def _chunks(size: int):
+    for _ in range(size // 1000):
+        yield b"a" * 1000
+
+
+@pytest.mark.parametrize("status", [200, 500])
+def test_the_client_reads_at_most_its_limit(status):
+    """Issue 21 item 2: a body over the cap fails as answer_too_large (error bodies too)."""
+    assert fetch(5000, lambda request: httpx2.Response(status, content=b"a" * 5000)) == b"a" * 5000
+    for handler in (
+        lambda request: httpx2.Response(status, content=b"a" * 5001),  # declared length
+        lambda request: httpx2.Response(status, content=_chunks(50_000)),  # streamed
+    ):
+        with pytest.raises(ProviderError) as info:
+            fetch(5000, handler)
+        assert info.value.error_type == "answer_too_large"
+
+
+def test_the_limit_counts_decoded_bytes():
+    bomb = gzip.compress(b"a" * 100_000)
+    headers = {"content-encoding": "gzip"}
+    with pytest.raises(ProviderError):
+        fetch(50_000, lambda request: httpx2.Response(200, content=bomb, headers=headers))
+    body = fetch(200_000, lambda request: httpx2.Response(200, content=bomb, headers=headers))
+    assert body == b"a" * 100_000

@@ -138,7 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SPEC",
         help="an OpenAI-compatible endpoint: name=N,base_url=URL,model=M[,key_env=VAR]"
-        "[,weight=W][,rpm=R][,tpm=T][,timeout=S][,breaker_failures=K][,breaker_cooldown=S];"
+        "[,weight=W][,rpm=R][,tpm=T][,timeout=S][,deadline=S][,breaker_failures=K]"
+        "[,breaker_cooldown=S];"
         " repeatable; replaces the OPENAI/ANTHROPIC/GEMINI defaults",
     )
     llm.add_argument(

@@ -70,8 +70,11 @@ def parse_retry_after(headers: Any) -> float | None:
     return min(MAX_RETRY_AFTER_S, max(0.0, when.timestamp() - time.time()))
 
 
-def classify(exc: BaseException) -> ProviderError:
-    """An openai/transport exception as a ProviderError (error.type, retryable, Retry-After)."""
+def classify(exc: BaseException, key_env: str | None = None) -> ProviderError:
+    """An openai/transport exception as a ProviderError (error.type, retryable, Retry-After).
+
+    ``key_env``: the variable that holds the key, named in a 401/403's message.
+    """
     import openai
 
     if isinstance(exc, ProviderError):
@@ -85,7 +88,9 @@ def classify(exc: BaseException) -> ProviderError:
         retry_after = parse_retry_after(exc.response.headers if exc.response else None)
         if status in AUTH_STATUS:
             return ProviderError(
-                f"HTTP {status}: the provider refused the API key", str(status),
+                f"HTTP {status}: the provider refused the API key "
+                + (f"in {key_env}" if key_env else "(none is configured: key_env=)"),
+                str(status),
                 status_code=status, permanent=True,
             )  # fmt: skip
         return ProviderError(
@@ -119,7 +124,8 @@ class OpenAICompatProvider:
             base_url=spec.base_url,
             max_retries=0,
             timeout=spec.timeout_s,
-            # uncompressed answers: the size cap then bounds what a gzip bomb could inflate to
+            # uncompressed answers: the cap counts decoded bytes, and one compressed
+            # network read could inflate past it before it is counted
             default_headers={"Accept-Encoding": "identity"},
             http_client=CappedClient(MAX_ANSWER_BYTES, timeout=spec.timeout_s),
         )
@@ -165,7 +171,8 @@ class OpenAICompatProvider:
                 retryable=True,
             ) from None  # fmt: skip
         except Exception as exc:
-            raise classify(exc) from None  # no chained exception: it may hold request data
+            # no chained exception: it may hold request data
+            raise classify(exc, self.spec.key_env) from None
         return read_completion(body, self.model, (time.perf_counter() - started) * 1000)
 
     async def close(self) -> None:

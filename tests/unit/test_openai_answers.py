@@ -100,17 +100,19 @@ def test_lone_surrogates_in_the_text_are_left_to_the_parser():
     assert read_completion(body("A\ud800B"), "m", 1.0).text == "A\ud800B"
 
 
-def classified(status: int) -> ProviderError:
+def classified(status: int, key_env: str | None = None) -> ProviderError:
     request = httpx2.Request("POST", "http://h/v1/chat/completions")
     response = httpx2.Response(status, request=request, headers={"retry-after": "7"})
-    return classify(openai.APIStatusError("refused", response=response, body=None))
+    return classify(openai.APIStatusError("refused", response=response, body=None), key_env)
 
 
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_refused_key_is_permanent(status):
     """Issue 21 item 8: 401/403 disable the provider (the router), never retried."""
-    error = classified(status)
+    error = classified(status, "MY_KEY")
     assert error.permanent and not error.retryable and error.error_type == str(status)
+    assert str(error) == f"HTTP {status}: the provider refused the API key in MY_KEY"
+    assert "none is configured" in str(classified(status))
 
 
 def test_other_statuses_are_not_permanent():

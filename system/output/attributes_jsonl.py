@@ -32,7 +32,7 @@ from system.dedup.index import DedupIndex
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
 
-__all__ = ["RECENT", "SupportFile", "line_key", "read_records", "support_of"]
+__all__ = ["RECENT", "SupportFile", "line_key", "parse_record", "read_records", "support_of"]
 
 RECENT = 50  # newest attributes whose support the live views show
 MIN_COMPACT_INTERVAL_S = 5.0
@@ -61,18 +61,48 @@ def support_of(index: DedupIndex, lines: Iterable[str]) -> list[int]:
     return out
 
 
+_COUNTS = ("sightings", "producers", "providers")
+_HEX = frozenset("0123456789abcdef")
+
+
+def parse_record(raw: bytes | str) -> dict[str, Any] | None:
+    """One line of the file as a record, or None when it is not one we could have
+    written: not JSON (a torn line, invalid UTF-8, nesting too deep), or a
+    ``display`` that is not one line of text (null, a newline, a lone surrogate),
+    a ``key`` that is not 16 hex digits, or a count that is not an integer >= 0
+    (``true`` included)."""
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(record, dict):
+        return None
+    display, key = record.get("display"), record.get("key")
+    if not isinstance(display, str) or not display or _one_line(display) != display:
+        return None
+    if not isinstance(key, str) or len(key) != 16 or not _HEX.issuperset(key):
+        return None
+    for name in _COUNTS:  # sightings is required, the others may be absent
+        value = record.get(name, None if name == "sightings" else 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return None
+    try:
+        display.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: not text any file can hold
+        return None
+    return record
+
+
 def read_records(path: Path) -> list[dict[str, Any]]:
-    """The file's records; lines that are not a JSON object with a key are skipped."""
+    """The file's records; lines that are not a valid record (parse_record) are skipped."""
     records: list[dict[str, Any]] = []
     if not path.exists():
         return records
-    for raw in path.read_bytes().decode("utf-8", errors="replace").splitlines():
-        try:
-            record = json.loads(raw)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("key"), str):
-            records.append(record)
+    with path.open("rb") as fh:
+        for raw in fh:
+            record = parse_record(raw)
+            if record is not None:
+                records.append(record)
     return records
 
 

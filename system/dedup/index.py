@@ -51,6 +51,7 @@ def bloom_hash(key: int) -> int:
 #: cleaning + normalizing is most of the cost of a candidate. Bounded: cleared when full.
 MEMO_SIZE = 20_000
 
+
 @dataclass
 class BatchResult:
     #: display forms (``clean_display``) of newly accepted attributes, first-seen order
@@ -201,13 +202,20 @@ class DedupIndex:
         is already the run's truth). Returns how many distinct new keys were
         added.
         """
+        return self.load_keys(
+            attribute_key(normalize(display))
+            for display in (clean_display(line) for line in lines)
+            if display
+        )
+
+    def load_keys(self, keys: Iterable[int]) -> int:
+        """Seed with the keys of resumed items (computed by the caller, or read back
+        from attributes.jsonl). Returns how many distinct new keys were added."""
         before = len(self._keys)
-        for line in lines:
-            display = clean_display(line)
-            if display:
-                key = attribute_key(normalize(display))
-                self._keys.add_known(key)
-                self._bloom.add(key)
+        add_known, bloom_add = self._keys.add_known, self._bloom.add
+        for key in keys:
+            add_known(key)
+            bloom_add(key)
         if len(self._keys) > self._capacity:
             self._grow()
         return len(self._keys) - before

@@ -34,10 +34,10 @@ import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import urlsplit
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from system.providers.spec import ProviderSpec
 

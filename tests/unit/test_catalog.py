@@ -181,7 +181,7 @@ def test_base_url_needs_a_host_and_a_valid_port(url, message):
 
 
 def test_base_url_of_a_well_known_provider_is_checked():
-    with pytest.raises(CatalogError, match="OPENAI_BASE_URL: base_url .* has no host"):
+    with pytest.raises(CatalogError, match=r"OPENAI_BASE_URL: base_url .* has no host"):
         resolve_providers(
             [], environ={"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "https:///v1"}, env_file=None
         )

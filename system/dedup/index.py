@@ -209,16 +209,27 @@ class DedupIndex:
         )
 
     def load_keys(self, keys: Iterable[int]) -> int:
-        """Seed with the keys of resumed items (computed by the caller, or read back
-        from attributes.jsonl). Returns how many distinct new keys were added."""
-        before = len(self._keys)
-        add_known, bloom_add = self._keys.add_known, self._bloom.add
-        for key in keys:
-            add_known(key)
-            bloom_add(key)
+        """Seed with the keys of resumed items, no counts known."""
+        keys = list(keys)
+        zeros = array("B", bytes(len(keys)))
+        return self.load_resumed(keys, zeros, zeros, zeros)
+
+    def load_resumed(
+        self,
+        keys: Sequence[int],
+        sightings: Sequence[int],
+        producers: Sequence[int],
+        providers: Sequence[int],
+    ) -> int:
+        """Resume: the keys of attributes.txt's lines (read back from attributes.jsonl
+        or computed) with the counts attributes.jsonl recorded for them. Returns how
+        many distinct new keys were added."""
+        added = self._keys.load(keys, sightings, producers, providers)
         if len(self._keys) > self._capacity:
-            self._grow()
-        return len(self._keys) - before
+            self._grow()  # the filter is rebuilt from the whole set: no need to add
+        else:
+            self._bloom.update(keys)
+        return added
 
     def _grow(self) -> None:
         """Rebuild the filter from the exact set, doubling capacity until it fits."""

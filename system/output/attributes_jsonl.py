@@ -102,6 +102,28 @@ def parse_record(raw: bytes | str) -> dict[str, Any] | None:
     return record
 
 
+_decode = json.JSONDecoder().raw_decode
+
+
+def _fields_of(raw: bytes, display: str) -> tuple[int, int, int, int] | None:
+    """(key, sightings, producers, providers) of a record whose display is ``display``
+    (a line of attributes.txt, so one-line text already), else None: the checks of
+    ``parse_record`` that resume needs, at half its cost."""
+    try:
+        record = _decode(raw.decode("utf-8"))[0]
+    except (ValueError, RecursionError):
+        return None
+    if type(record) is not dict or record.get("display") != display:
+        return None
+    key = record.get("key")
+    s, p, v = record.get("sightings"), record.get("producers", 0), record.get("providers", 0)
+    if type(key) is not str or len(key) != 16 or not _HEX.issuperset(key):
+        return None
+    if type(s) is not int or type(p) is not int or type(v) is not int or min(s, p, v) < 0:
+        return None
+    return int(key, 16), s, p, v
+
+
 def read_records(path: Path) -> list[dict[str, Any]]:
     """The file's records; lines that are not a valid record (parse_record) are skipped."""
     records: list[dict[str, Any]] = []
@@ -160,82 +182,50 @@ class SupportFile:
         counts recorded here, align the file with them and open it for appending.
         Returns how many distinct keys the index got."""
         started = time.monotonic()
-        keys: list[int] = []
-        rows: list[tuple[int, dict[str, Any]] | None] = []  # per line: its record, if found
-        others: dict[int, dict[str, Any]] = {}  # records out of step, by key
-        aligned, good_end = True, 0
+        keys, seen, producers, providers = (array("Q") for _ in range(4))
+        firsts: dict[int, str] = {}  # only when the file is rebuilt: the records' first_seen
         fd = os.open(self.path, _FLAGS, 0o644)
         try:
-            with open(fd, "rb", closefd=False) as fh:
-                offset = 0
-                for raw in fh:
-                    offset += len(raw)
-                    if not raw.endswith(b"\n"):
-                        break  # a torn last line (a crash mid-write): cut off below
-                    record = parse_record(raw)
-                    n = len(rows)
-                    if (
-                        record is not None
-                        and aligned
-                        and n < len(existing)
-                        and record["display"] == existing[n]
-                    ):
-                        key = int(record["key"], 16)
-                        if n % VERIFY_EVERY == 0 and key != line_key(existing[n]):
-                            aligned = False  # keys of another version: recompute them all
-                            others[key] = record
-                            continue
-                        rows.append((key, record))
-                        good_end = offset
-                        continue
-                    aligned = False
-                    if record is not None:
-                        others.setdefault(int(record["key"], 16), record)
-            if not aligned:
-                by_key = {k: r for k, r in (row for row in rows if row is not None)}
-                others = {**by_key, **others}
-                rows = []
+            good_end, others = self._read_aligned(fd, existing, keys, seen, producers, providers)
+            if others is not None:  # out of step: match every line by its key instead
+                for i in range(len(keys)):
+                    others.setdefault(keys[i], (seen[i], producers[i], providers[i], None))
+                keys, seen, producers, providers = (array("Q") for _ in range(4))
                 for line in existing:
                     key = line_key(line)
-                    found = others.get(key)
-                    rows.append((key, found) if found is not None else None)
+                    found = others.get(key, (0, 0, 0, None))
                     keys.append(key)
-            else:
-                keys = [row[0] for row in rows if row is not None]
-                keys += [line_key(line) for line in existing[len(rows) :]]
-            loaded = index.load_keys(keys)
-            for row in rows:
-                if row is not None:
-                    key, record = row
-                    index.load_counts(
-                        key,
-                        record["sightings"],
-                        _int(record.get("producers")),
-                        _int(record.get("providers")),
-                    )
-            if aligned:
-                os.ftruncate(fd, good_end)
-                self._keys = array("Q", keys[: len(rows)])
-                self._written = array("Q", (row[1]["sightings"] for row in rows if row))
-                tail = [
+                    seen.append(found[0])
+                    producers.append(found[1])
+                    providers.append(found[2])
+                    if found[3] is not None:
+                        firsts[key] = found[3]
+            matched = len(keys)
+            tail = existing[matched:]  # lines without a record: appended below
+            keys.extend(line_key(line) for line in tail)
+            zeros = array("Q", bytes(8 * len(tail)))
+            seen.extend(zeros)
+            producers.extend(zeros)
+            providers.extend(zeros)
+            loaded = index.load_resumed(keys, seen, producers, providers)
+            if others is None:
+                os.ftruncate(fd, good_end)  # a torn last record (a crash mid-write) goes
+                self._keys, self._written = keys[:matched], seen[:matched]
+                data = b"".join(
                     self._line(line, key, index)
-                    for line, key in zip(existing[len(rows) :], keys[len(rows) :], strict=True)
-                ]
-                self._size = good_end
-                if tail:
-                    data = b"".join(tail)
-                    append_whole(fd, data, good_end)
-                    self._size += len(data)
+                    for line, key in zip(tail, keys[matched:], strict=True)
+                )
+                append_whole(fd, data, good_end)
+                self._size = good_end + len(data)
             else:
                 self.rebuilt = True
                 os.close(fd)
                 fd = -1
-                self._keys, self._written = array("Q"), array("Q")
                 replace_atomically(
                     self.path,
                     (
-                        self._render_resumed(line, key, row, index)
-                        for line, key, row in zip(existing, keys, rows, strict=True)
+                        self._line(line, key, index, firsts.get(key))
+                        for line, key in zip(existing, keys, strict=True)
                     ),
                 )
                 fd = os.open(self.path, _FLAGS, 0o644)
@@ -249,11 +239,48 @@ class SupportFile:
         self._next_compact = time.monotonic() + max(MIN_COMPACT_INTERVAL_S, 20 * took)
         return loaded
 
-    def _render_resumed(
-        self, line: str, key: int, row: tuple[int, dict[str, Any]] | None, index: DedupIndex
-    ) -> bytes:
-        first = row[1].get("first_seen") if row is not None else None
-        return self._line(line, key, index, first if isinstance(first, str) else None)
+    @staticmethod
+    def _read_aligned(
+        fd: int,
+        existing: list[str],
+        keys: array[int],
+        seen: array[int],
+        producers: array[int],
+        providers: array[int],
+    ) -> tuple[int, dict[int, tuple[int, int, int, str | None]] | None]:
+        """Read the file's records in step with ``existing`` into the arrays.
+
+        Returns (the end of the last whole record, None) when record N is line N's
+        for every record (the common case: the file the last run left, maybe with a
+        torn last record or fewer records than lines); else (0, every valid record
+        by key, as (sightings, producers, providers, first_seen))."""
+        others: dict[int, tuple[int, int, int, str | None]] = {}
+        aligned, good_end, offset = True, 0, 0
+        with open(fd, "rb", closefd=False) as fh:
+            for raw in fh:
+                offset += len(raw)
+                if not raw.endswith(b"\n"):
+                    break  # a torn last line (a crash mid-write)
+                n = len(keys)
+                if aligned and n < len(existing):
+                    fields = _fields_of(raw, existing[n])
+                    # the keys are taken as written; a sample proves they are this version's
+                    if fields is not None and (
+                        n % VERIFY_EVERY != 0 or fields[0] == line_key(existing[n])
+                    ):
+                        keys.append(fields[0])
+                        seen.append(fields[1])
+                        producers.append(fields[2])
+                        providers.append(fields[3])
+                        good_end = offset
+                        continue
+                aligned = False
+                record = parse_record(raw)
+                if record is not None:
+                    others.setdefault(int(record["key"], 16), _counts(record))
+        if aligned:
+            return good_end, None
+        return 0, others
 
     # ------------------------------------------------------------------ append
     def append(self, displays: Iterable[str], index: DedupIndex) -> None:
@@ -339,5 +366,11 @@ class SupportFile:
                 self._fd = None
 
 
-def _int(value: object) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _counts(record: dict[str, Any]) -> tuple[int, int, int, str | None]:
+    first = record.get("first_seen")
+    return (
+        record["sightings"],
+        record.get("producers", 0),
+        record.get("providers", 0),
+        first if isinstance(first, str) else None,
+    )

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -68,6 +69,28 @@ def replace_atomically(path: Path, chunks: Iterable[bytes]) -> None:
         raise
 
 
+#: what a file of one-line, non-blank lines never holds: whitespace other than a
+#: space, two spaces, a space at a line's start or end, an empty line
+_NOT_ONE_LINE = re.compile(r"[^\S \n]|  |^ | $|^$", re.MULTILINE)
+
+
+def _lines_of(data: bytes) -> tuple[list[str], bytes | None]:
+    """The lines of ``data`` (whole lines only), and, when they are not all in
+    one-line form, the bytes of the repaired file (None: nothing to repair)."""
+    try:
+        text, repair = data.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, repair = data.decode("utf-8", errors="replace"), True
+    del data
+    body = text[:-1]  # without the last newline: every line, none after it
+    if not text:
+        return [], None
+    if repair or _NOT_ONE_LINE.search(body):
+        existing = [line for line in map(one_line, body.split("\n")) if line]
+        return existing, "".join(line + "\n" for line in existing).encode("utf-8")
+    return body.split("\n"), None
+
+
 class AttributesFile:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -101,15 +124,12 @@ class AttributesFile:
                 os.ftruncate(fd, cut)
                 data = data[:cut]
                 self.torn_dropped = 1
-            text = data.decode("utf-8", errors="replace")
-            raw_lines = text.split("\n")[:-1]
-            existing = [line for line in map(one_line, raw_lines) if line]
-            whole = "".join(line + "\n" for line in existing).encode("utf-8")
-            if whole != data:  # a hand edit: repair it before anything is appended
+            existing, whole = _lines_of(data)
+            if whole is not None:  # a hand edit: repair it before anything is appended
                 self.repaired = sum(
                     1
                     for raw in data.split(b"\n")[:-1]
-                    if one_line(raw.decode("utf-8", errors="replace")).encode("utf-8") != raw
+                    if not raw or one_line(raw.decode("utf-8", errors="replace")).encode() != raw
                 )
                 replace_atomically(self.path, [whole])
                 os.close(fd)

@@ -25,7 +25,6 @@ from system.levers.prefilter import unpack_keys
 from system.orchestrator.stats import BatchCounts, RunStats
 from system.output import AttributesFile, OutputError
 from system.output.attributes_jsonl import SupportFile
-from system.output.claim import describe_os_error
 from system.protocol import AttributeBatch
 from system.telemetry import context_from
 from system.telemetry import schema as s
@@ -96,13 +95,13 @@ class BatchIngest:
         try:
             existing = self.file.open()
         except OSError as exc:
-            raise OutputError(describe_os_error("open", self.file.path, exc)) from exc
+            raise OutputError.from_os("open", self.file.path, exc) from exc
         self._stats.torn_dropped = self.file.torn_dropped
         try:
             self._stats.resumed = self.support.open(existing, self.index)
         except OSError as exc:
             self.file.close()
-            raise OutputError(describe_os_error("open", self.support.path, exc)) from exc
+            raise OutputError.from_os("open", self.support.path, exc) from exc
         return existing
 
     def close(self) -> None:

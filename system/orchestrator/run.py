@@ -237,7 +237,11 @@ class TopicRun:
 
     async def _run_producers(self, on_listening: Any, root_ctx: Context) -> None:
         self._root_ctx = root_ctx
-        self.address = await self.server.start()
+        try:
+            self.address = await self.server.start()
+        except OSError as exc:  # the port was taken after the command line was checked
+            self.state.fail(f"cannot listen for producers: {exc.strerror or exc}")
+            return
         announce(log, "listening on %s:%d", *self.address)
         if on_listening is not None:
             on_listening(self)

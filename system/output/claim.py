@@ -32,8 +32,22 @@ FILES = (
 )
 
 
+#: errors that mean "no room to write": the disk, a quota, the file size limit
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
 class OutputError(Exception):
     """The output folder cannot be used for this run; the message says why."""
+
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        #: the cause is a full disk (web mode answers 507 Insufficient Storage)
+        self.disk_full = disk_full
+
+    @classmethod
+    def from_os(cls, what: str, path: Path, exc: OSError) -> OutputError:
+        """``cannot <what> <path>: <reason>; <fix>`` for a failed file operation."""
+        return cls(describe_os_error(what, path, exc), disk_full=exc.errno in DISK_FULL)
 
 
 _FIXES = {
@@ -88,7 +102,7 @@ class OutputLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise OutputError(describe_os_error("create the lock file", self.path, exc)) from exc
+            raise OutputError.from_os("create the lock file", self.path, exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -100,10 +114,12 @@ class OutputLock:
             ) from None
         try:  # the pid is for the message above; a full disk must not keep the lock
             os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            data, offset = f"{os.getpid()}\n".encode(), 0
+            while offset < len(data):  # a short write at the file size limit: EFBIG next
+                offset += os.pwrite(fd, data[offset:], offset)
         except OSError as exc:
             os.close(fd)  # drops the flock
-            raise OutputError(describe_os_error("write", self.path, exc)) from exc
+            raise OutputError.from_os("write", self.path, exc) from exc
         self._fd = fd
         return self
 

@@ -187,7 +187,13 @@ def load_env_file(path: str | Path | None) -> dict[str, str]:
         return {}
     from dotenv import dotenv_values
 
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    try:
+        values = dotenv_values(path)
+    except UnicodeDecodeError:
+        raise CatalogError(f"--env-file {path} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise CatalogError(f"cannot read --env-file {path}: {exc.strerror or exc}") from None
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _well_known(values: Mapping[str, str]) -> list[ProviderSpec]:

@@ -126,18 +126,22 @@ class RunService:
             )
         try:  # another process (a CLI run) may be writing to the same folder
             lock = OutputLock(config.output_dir).acquire()
-        except OutputError as exc:
-            raise ServiceError(409, str(exc)) from exc
-        run = TopicRun(
-            config,
-            self._telemetry,
-            host=self._settings.host,
-            log_dir=self._settings.log_dir,
-            log_level=self._settings.log_level,
-            # provider specs and .env keys reach producers only through their environment
-            env={**(os.environ if self._env is None else self._env), **provider_env},
-            parent_context=parent,
-        )
+        except OutputError as exc:  # a full disk: 507, and no lock is kept
+            raise ServiceError(507 if exc.disk_full else 409, str(exc)) from exc
+        try:
+            run = TopicRun(
+                config,
+                self._telemetry,
+                host=self._settings.host,
+                log_dir=self._settings.log_dir,
+                log_level=self._settings.log_level,
+                # provider specs and .env keys reach producers only through their environment
+                env={**(os.environ if self._env is None else self._env), **provider_env},
+                parent_context=parent,
+            )
+        except BaseException:
+            lock.release()  # whatever failed, the folder is free for the next request
+            raise
         managed = ManagedRun(run, pager=AttributesPager(config.attributes_path), lock=lock)
         run.on_append = lambda start, lines: self._on_append(managed, start, lines)
         self.runs[run.run_id] = managed

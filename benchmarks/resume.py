@@ -18,6 +18,7 @@ batch). Results go to results/resume.json with the load average.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -28,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -88,9 +91,15 @@ def resume_once(out: Path, work: Path) -> dict[str, Any]:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
         listening_s = None
         replaced_at_start = None
+        cpu_at_listening = rss_at_listening = float("nan")
         while proc.poll() is None or listening_s is None:
             if listening_s is None and _LISTENING.search(log_path.read_bytes()):
                 listening_s = time.perf_counter() - started
+                with contextlib.suppress(psutil.Error):
+                    me = psutil.Process(proc.pid)  # the probe runs the orchestrator in-process
+                    cpu = me.cpu_times()
+                    cpu_at_listening = cpu.user + cpu.system
+                    rss_at_listening = me.memory_info().rss / 2**20
                 now = jsonl.stat().st_ino if jsonl.exists() else None
                 replaced_at_start = inode is not None and now != inode
             if proc.poll() is not None and listening_s is None:
@@ -105,6 +114,8 @@ def resume_once(out: Path, work: Path) -> dict[str, Any]:
     return {
         "resumed": summary["counts"]["resumed"],
         "until_listening_s": round(listening_s, 2),
+        "cpu_until_listening_s": round(cpu_at_listening, 2),
+        "rss_at_listening_mib": round(rss_at_listening, 1),
         "wall_s": round(wall, 2),
         "orch_cpu_s": round(probe["self_user_s"] + probe["self_system_s"], 2),
         "orch_maxrss_mib": round(probe["self_maxrss_kb"] / 1024, 1),
@@ -134,13 +145,15 @@ def main() -> None:
             if result["resumed"] != size:
                 raise RuntimeError(f"resumed {result['resumed']} of {size} lines")
             rows.append({"lines": size, **result})
-    headers = ["lines", "until listening (s)", "resume (s, minus empty)", "whole run (s)"]
-    headers += ["orchestrator CPU (s)", "peak RSS (MiB)", "jsonl replaced at start"]
+    headers = ["lines", "until listening (s)", "resume (s, minus empty)", "CPU until listening (s)"]
+    headers += ["whole run (s)", "orchestrator CPU, whole run (s)", "peak RSS (MiB)"]
+    headers += ["jsonl replaced at start"]
     table = [
         [
             f"{r['lines']:,}",
             r["until_listening_s"],
             round(r["until_listening_s"] - empty["until_listening_s"], 2),
+            r["cpu_until_listening_s"],
             r["wall_s"],
             r["orch_cpu_s"],
             r["orch_maxrss_mib"],

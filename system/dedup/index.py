@@ -24,7 +24,7 @@ from rbloom import Bloom
 
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
-from system.dedup.sightings import SightingTable
+from system.dedup.sightings import Resumed, SightingTable
 
 __all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash"]
 
@@ -212,23 +212,17 @@ class DedupIndex:
         """Seed with the keys of resumed items, no counts known."""
         keys = list(keys)
         zeros = array("B", bytes(len(keys)))
-        return self.load_resumed(keys, zeros, zeros, zeros)
+        return self.load_resumed(Resumed(keys, zeros, zeros, zeros))
 
-    def load_resumed(
-        self,
-        keys: Sequence[int],
-        sightings: Sequence[int],
-        producers: Sequence[int],
-        providers: Sequence[int],
-    ) -> int:
+    def load_resumed(self, resumed: Resumed) -> int:
         """Resume: the keys of attributes.txt's lines (read back from attributes.jsonl
         or computed) with the counts attributes.jsonl recorded for them. Returns how
         many distinct new keys were added."""
-        added = self._keys.load(keys, sightings, producers, providers)
+        added = self._keys.load(resumed)
         if len(self._keys) > self._capacity:
             self._grow()  # the filter is rebuilt from the whole set: no need to add
         else:
-            self._bloom.update(keys)
+            self._bloom.update(resumed.keys)
         return added
 
     def _grow(self) -> None:

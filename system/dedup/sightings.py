@@ -23,8 +23,9 @@ from __future__ import annotations
 import time
 from array import array
 from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
-__all__ = ["Sighting", "SightingTable"]
+__all__ = ["Resumed", "Sighting", "SightingTable"]
 
 #: key 0 marks an empty slot; a real key 0 (chance 2**-64) is stored as this instead
 _ZERO_KEY = (1 << 64) - 1
@@ -40,6 +41,15 @@ class Sighting(tuple[int, int, int, int, float, float]):
     @property
     def sightings(self) -> int:
         return self[1]
+
+
+class Resumed(NamedTuple):
+    """Items resumed from the files, index for index: their keys and recorded counts."""
+
+    keys: Sequence[int]
+    sightings: Sequence[int]
+    producers: Sequence[int]
+    providers: Sequence[int]
 
 
 class SightingTable:
@@ -196,17 +206,12 @@ class SightingTable:
         if 2 * len(self.keys) > self._mask + 1:
             self._grow()
 
-    def load(
-        self,
-        keys: Sequence[int],
-        sightings: Sequence[int],
-        producers: Sequence[int],
-        providers: Sequence[int],
-    ) -> int:
+    def load(self, resumed: Resumed) -> int:
         """Resume in bulk: items resumed from the file (serial 0) with the counts
         attributes.jsonl recorded (``add_known`` + ``restore`` for each, in one
         pass and with the table grown once). A key already held is skipped.
         Returns how many keys were added."""
+        keys, sightings, producers, providers = resumed
         slots = self._mask + 1
         while 2 * (len(self.keys) + len(keys)) > slots:
             slots *= 2

@@ -40,6 +40,7 @@ from typing import Any
 from system.dedup.index import DedupIndex
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
+from system.dedup.sightings import Resumed
 from system.output.attributes_file import append_whole, one_line, replace_atomically
 
 __all__ = ["RECENT", "SupportFile", "line_key", "parse_record", "read_records", "support_of"]
@@ -207,7 +208,7 @@ class SupportFile:
             seen.extend(zeros)
             producers.extend(zeros)
             providers.extend(zeros)
-            loaded = index.load_resumed(keys, seen, producers, providers)
+            loaded = index.load_resumed(Resumed(keys, seen, producers, providers))
             if others is None:
                 os.ftruncate(fd, good_end)  # a torn last record (a crash mid-write) goes
                 self._keys, self._written = keys[:matched], seen[:matched]

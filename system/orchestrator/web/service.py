@@ -25,6 +25,7 @@ from system.orchestrator.run import RunStatus, TopicRun
 from system.orchestrator.web.settings import WebSettings
 from system.output import AttributesPager, OutputError, OutputLock
 from system.output.attributes_jsonl import support_of
+from system.output.claim import DISK_FULL
 from system.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,10 @@ class RunService:
                 **fields,
             )
             provider_env = provider_environment(config, env_file=options.env_file)
-        except ConfigError as exc:
-            raise ServiceError(400, str(exc)) from exc
+        except ConfigError as exc:  # the output folder cannot be made on a full disk: 507
+            cause = exc.__cause__
+            disk_full = isinstance(cause, OSError) and cause.errno in DISK_FULL
+            raise ServiceError(507 if disk_full else 400, str(exc)) from exc
         active = [m for m in self.runs.values() if m.active]
         if any(m.run.config.output_dir == config.output_dir for m in active):
             raise ServiceError(409, f"a run on topic {config.topic!r} is already active")

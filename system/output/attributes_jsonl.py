@@ -188,13 +188,20 @@ class SupportFile:
         fd = os.open(self.path, _FLAGS, 0o644)
         try:
             good_end, others = self._read_aligned(fd, existing, keys, seen, producers, providers)
-            if others is not None:  # out of step: match every line by its key instead
+            if others is not None:  # out of step: match every line by its key or display
                 for i in range(len(keys)):
-                    others.setdefault(keys[i], (seen[i], producers[i], providers[i], None))
+                    was: tuple[int, int, int, str | None] = (
+                        seen[i],
+                        producers[i],
+                        providers[i],
+                        None,
+                    )
+                    others.setdefault(keys[i], was)
+                    others.setdefault(existing[i], was)
                 keys, seen, producers, providers = (array("Q") for _ in range(4))
                 for line in existing:
                     key = line_key(line)
-                    found = others.get(key, (0, 0, 0, None))
+                    found = others.get(key) or others.get(line) or (0, 0, 0, None)
                     keys.append(key)
                     seen.append(found[0])
                     producers.append(found[1])
@@ -248,14 +255,14 @@ class SupportFile:
         seen: array[int],
         producers: array[int],
         providers: array[int],
-    ) -> tuple[int, dict[int, tuple[int, int, int, str | None]] | None]:
+    ) -> tuple[int, dict[int | str, tuple[int, int, int, str | None]] | None]:
         """Read the file's records in step with ``existing`` into the arrays.
 
         Returns (the end of the last whole record, None) when record N is line N's
         for every record (the common case: the file the last run left, maybe with a
         torn last record or fewer records than lines); else (0, every valid record
-        by key, as (sightings, producers, providers, first_seen))."""
-        others: dict[int, tuple[int, int, int, str | None]] = {}
+        by key and by display, as (sightings, producers, providers, first_seen))."""
+        others: dict[int | str, tuple[int, int, int, str | None]] = {}
         aligned, good_end, offset = True, 0, 0
         with open(fd, "rb", closefd=False) as fh:
             for raw in fh:
@@ -278,7 +285,9 @@ class SupportFile:
                 aligned = False
                 record = parse_record(raw)
                 if record is not None:
-                    others.setdefault(int(record["key"], 16), _counts(record))
+                    counts = _counts(record)
+                    others.setdefault(int(record["key"], 16), counts)
+                    others.setdefault(record["display"], counts)
         if aligned:
             return good_end, None
         return 0, others

@@ -93,6 +93,9 @@ def test_keys_of_another_version_are_recomputed(tmp_path: Path) -> None:
     assert support.rebuilt
     assert index.sightings.get(12345) is None and index.sightings.get(678) is None
     assert "Louvre" in index and "Orsay" in index
+    # the counts follow their display
+    assert _sightings(index, "Louvre") == 2 and _sightings(index, "Orsay") == 3
+    assert _displays(tmp_path) == ["Louvre", "Orsay"]
 
 
 def test_a_blank_line_of_a_hand_edit_keeps_the_files_line_for_line(tmp_path: Path) -> None:

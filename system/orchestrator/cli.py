@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -316,6 +318,31 @@ def web_settings_from(args: argparse.Namespace) -> WebSettings:
     )
 
 
+def check_listen_address(host: str, port: int, host_option: str, port_option: str) -> None:
+    """ConfigError unless ``host`` is an address of this machine and ``port`` is free
+    on it (a run would otherwise start and fail with a traceback)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigError(f"{host_option} {host}: not a usable address ({reason})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"{port_option} {port} is already in use on {host}; "
+                    f"choose another port (0: any free one)"
+                ) from None
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                f"check {host_option} and {port_option}"
+            ) from None
+
+
 def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig | None]:
     parser = build_parser()
     parser.__class__ = _Parser
@@ -328,7 +355,11 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
     check_log_dir(args.log_dir)
+    check_listen_address(args.host, args.port, "--host", "--port")
     if args.topic is None:
+        check_listen_address(
+            args.control_host, args.control_port, "--control-host", "--control-port"
+        )
         validate_levers(levers_from(args))  # web mode: every run uses them
         given = [
             f"--{name.replace('_', '-')}"

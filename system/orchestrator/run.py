@@ -48,6 +48,7 @@ from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.steering import Steering, adaptive_weights
 from system.orchestrator.summary import final_attributes, run_summary, start_attributes
 from system.orchestrator.supervisor import ProducerProcess
+from system.output import OutputError
 from system.output.attributes_jsonl import SupportFile
 from system.output.summary_refresher import SummaryRefresher
 from system.protocol import (
@@ -201,13 +202,12 @@ class TopicRun:
     async def execute(self, on_listening: Any = None) -> RunOutcome:
         try:
             existing = self.ingest.open()
-        except OSError as exc:
-            self.state.fail(f"cannot open {self.ingest.file.path}: {exc.strerror or exc}")
+        except OutputError as exc:
+            self.state.fail(str(exc))
             self._summary_writer.write()
             return RunOutcome(self.status, self.reason, self.stats, None)
         self.discovery.seed(existing)
         self._summary_writer.write()  # status "running": a crash leaves a truthful run.json
-        self.ingest.open_support(existing)
         if self.stats.resumed:
             log.info(
                 "resuming: %d attributes already in %s", self.stats.resumed, self.ingest.file.path
@@ -237,7 +237,11 @@ class TopicRun:
 
     async def _run_producers(self, on_listening: Any, root_ctx: Context) -> None:
         self._root_ctx = root_ctx
-        self.address = await self.server.start()
+        try:
+            self.address = await self.server.start()
+        except OSError as exc:  # the port was taken after the command line was checked
+            self.state.fail(f"cannot listen for producers: {exc.strerror or exc}")
+            return
         announce(log, "listening on %s:%d", *self.address)
         if on_listening is not None:
             on_listening(self)

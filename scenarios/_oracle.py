@@ -118,7 +118,14 @@ def judge(
 def scan_secrets(ctx: ScenarioContext, secrets: Sequence[str]) -> None:
     """Secret truth: none of ``secrets`` in any span, log, output or ledger of the run."""
     read = assert_no_secrets(secrets, ctx.store.all(), [ctx.workdir])
-    ctx.note(f"secret scan: {len(secrets)} secret(s), {read} span values and files read")
+    ctx.note(
+        f"secret scan: no leak; {_plural(len(secrets), 'secret value')} (API keys) searched for "
+        f"in {read} span values and files, found in none"
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def set_env(constellation: ServiceConstellation, **values: str) -> None:

@@ -224,7 +224,7 @@ def _script_json(data: Any) -> str:
 
 
 def verdict(results: list[ScenarioResult]) -> str:
-    """"13 passed, 1 skipped": each outcome counted apart (a skip is not a failure)."""
+    """ "13 passed, 1 skipped": each outcome counted apart (a skip is not a failure)."""
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1

@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--iterations",
         type=int,
         default=None,
-        help="generation cycles per producer (default: run until stopped)",
+        help="LLM requests per producer (default: none; the run stops when the topic is "
+        "saturated, see --saturation, or on Ctrl-C or SIGTERM)",
     )
     p.add_argument(
         "--provider",
@@ -386,7 +387,10 @@ async def _run(args: argparse.Namespace, config: RunConfig) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig)
     progress = ProgressReporter(
-        config.topic, run.stats, live=None if not args.no_progress else False
+        config.topic,
+        run.stats,
+        live=None if not args.no_progress else False,
+        total_requests=config.producers * config.iterations if config.iterations else None,
     )
     log.info(
         "topic %r: %d producers, iterations %s, provider %s, output %s",

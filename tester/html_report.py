@@ -117,8 +117,8 @@ def provider_split(spans: Iterable[Span]) -> list[dict[str, Any]]:
                 key = str(attempt.get(n.LLM_PROVIDER, ""))
                 row(names.get(key, key or calls["provider"]))["errors"] += 1
     total = sum(r["calls"] for r in split.values())
-    for row in split.values():
-        row["share"] = round(row["calls"] / total, 4) if total else 0.0
+    for provider in split.values():
+        provider["share"] = round(provider["calls"] / total, 4) if total else 0.0
     return sorted(split.values(), key=lambda r: -r["calls"])
 
 

@@ -24,6 +24,7 @@ from system.orchestrator.config import (
     DEFAULT_MAX_DEGRADED_S,
     DEFAULT_MAX_RESTARTS,
     DEFAULT_PARTITION_BY,
+    DEFAULT_PATIENCE_REQUESTS,
     DEFAULT_PATIENCE_S,
     DEFAULT_PRODUCERS,
     DEFAULT_REQUEST_SIZE,
@@ -215,6 +216,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seconds the rate must stay below the threshold (default {DEFAULT_PATIENCE_S:g})",
     )
     lv.add_argument(
+        "--saturation-patience-requests",
+        type=int,
+        default=DEFAULT_PATIENCE_REQUESTS,
+        metavar="N",
+        help="requests the rate must stay below the threshold, as well as the seconds "
+        f"(default {DEFAULT_PATIENCE_REQUESTS})",
+    )
+    lv.add_argument(
         "--target-coverage",
         type=float,
         default=0.0,
@@ -283,6 +292,7 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
         saturation=args.saturation,
         saturation_window=args.saturation_window,
         saturation_patience_s=args.saturation_patience,
+        saturation_patience_requests=args.saturation_patience_requests,
         adaptive=not args.no_adaptive,
         near_duplicates=args.near_duplicates,
         target_coverage=args.target_coverage,

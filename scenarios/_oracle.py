@@ -128,5 +128,17 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def readable(value: object) -> str:
+    """A note's value for people: ``{'a': {'ok': 3}, 'b': 1}`` -> ``a (ok 3), b 1``."""
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{k} ({readable(v)})" if isinstance(v, dict) else f"{k} {readable(v)}"
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(v) for v in value)
+    return "none" if value is None else str(value)
+
+
 def set_env(constellation: ServiceConstellation, **values: str) -> None:
     constellation.env.update(values)

@@ -66,7 +66,7 @@ function renderRuns() {
       select(run.run_id);
     });
     list.append(item);
-    if (run.run_id === focused) item.focus();
+    if (run.run_id === focused) item.focus({ preventScroll: true });
   }
 }
 

@@ -110,7 +110,7 @@ def judge(
     served = sum(1 for e in oracle.served_entries())
     ctx.note(
         f"oracle {topic.name!r}: {len(oracle.pairs())} requests matched to chat spans "
-        f"({counts}), {served} answers, {len(oracle.served_keys())} distinct items served"
+        f"({readable(counts)}), {served} answers, {len(oracle.served_keys())} distinct items served"
     )
     return oracle
 

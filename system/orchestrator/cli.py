@@ -26,6 +26,7 @@ from system.orchestrator.config import (
     DEFAULT_MAX_DEGRADED_S,
     DEFAULT_MAX_RESTARTS,
     DEFAULT_PARTITION_BY,
+    DEFAULT_PATIENCE_REQUESTS,
     DEFAULT_PATIENCE_S,
     DEFAULT_PRODUCERS,
     DEFAULT_REQUEST_SIZE,
@@ -84,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--iterations",
         type=int,
         default=None,
-        help="generation cycles per producer (default: run until stopped)",
+        help="LLM requests per producer (default: none; the run stops when the topic is "
+        "saturated, see --saturation, or on Ctrl-C or SIGTERM)",
     )
     p.add_argument(
         "--provider",
@@ -217,6 +219,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seconds the rate must stay below the threshold (default {DEFAULT_PATIENCE_S:g})",
     )
     lv.add_argument(
+        "--saturation-patience-requests",
+        type=int,
+        default=DEFAULT_PATIENCE_REQUESTS,
+        metavar="N",
+        help="requests the rate must stay below the threshold, as well as the seconds "
+        f"(default {DEFAULT_PATIENCE_REQUESTS})",
+    )
+    lv.add_argument(
         "--target-coverage",
         type=float,
         default=0.0,
@@ -285,6 +295,7 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
         saturation=args.saturation,
         saturation_window=args.saturation_window,
         saturation_patience_s=args.saturation_patience,
+        saturation_patience_requests=args.saturation_patience_requests,
         adaptive=not args.no_adaptive,
         near_duplicates=args.near_duplicates,
         target_coverage=args.target_coverage,
@@ -418,7 +429,10 @@ async def _run(args: argparse.Namespace, config: RunConfig) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal, sig)
     progress = ProgressReporter(
-        config.topic, run.stats, live=None if not args.no_progress else False
+        config.topic,
+        run.stats,
+        live=None if not args.no_progress else False,
+        total_requests=config.producers * config.iterations if config.iterations else None,
     )
     log.info(
         "topic %r: %d producers, iterations %s, provider %s, output %s",

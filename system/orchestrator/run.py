@@ -171,6 +171,11 @@ class TopicRun:
         self.ingest.on_append = callback
 
     @property
+    def traced(self) -> bool:
+        """The root span has started (``trace_id`` is final), or the run ended before it."""
+        return self._root_span is not None
+
+    @property
     def trace_id(self) -> str | None:
         if self._root_span is None:
             return None

@@ -161,6 +161,8 @@ STRATEGY_YIELDS = "strategy.yields"  # JSON: per strategy requests, new/request,
 EVENT_SATURATED = "run.saturated"
 SATURATION_RATE = "saturation.novelty"
 SATURATION_WINDOW = "saturation.window_candidates"
+SATURATION_REQUESTS_BELOW = "saturation.requests_below"
+SATURATION_SECONDS_BELOW = "saturation.seconds_below"
 
 # --adaptive-weights: an event on topic.run each time the weights move
 EVENT_PROVIDERS_REWEIGHT = "providers.reweight"

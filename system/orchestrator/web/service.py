@@ -37,6 +37,8 @@ MAX_FINISHED_RUNS = 100
 SNAPSHOT_INTERVAL_S = 0.5
 ATTRIBUTE_EVENT_ITEMS = 50
 MAX_PAGE = 5000
+#: how long a start's answer waits for the run's trace id
+TRACE_ID_WAIT_S = 2.0
 START_FIELDS = {"topic", "producers", "iterations", "provider", "request_size"}
 
 
@@ -153,6 +155,16 @@ class RunService:
         self._ensure_ticker()
         log.info("run %s started: topic %r", run.run_id, config.topic)
         return self.snapshot(run.run_id)
+
+    async def trace_id_of(self, run_id: str) -> str | None:
+        """A just-started run's trace id, once its root span exists (the span starts at
+        the run task's first step; without tracing, or if the run ends first: None)."""
+        managed = self._get(run_id)
+        deadline = time.monotonic() + TRACE_ID_WAIT_S
+        await asyncio.sleep(0)  # the run's task takes its first step
+        while not managed.run.traced and managed.active and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return managed.run.trace_id
 
     def stop(self, run_id: str, reason: str = "stop requested over the API") -> dict[str, Any]:
         managed = self._get(run_id)

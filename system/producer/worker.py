@@ -34,6 +34,7 @@ from system.producer.connect import (
     handshake,
 )
 from system.producer.cycles import Assignment, GenerationLoop
+from system.producer.preload import Preload
 from system.producer.resilience.build import build_router
 from system.producer.resilience.router import Router
 from system.protocol import (
@@ -51,6 +52,7 @@ from system.protocol import (
     read_message,
     write_message,
 )
+from system.providers.catalog import PROVIDERS_ENV
 from system.providers.registry import UnknownProviderError
 from system.telemetry import Telemetry, context_from
 from system.telemetry import schema as s
@@ -87,6 +89,7 @@ class Producer:
         self._levers = ProducerLevers()
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._reported = False  # producer.run delivered (or being recorded)
+        self._preload: Preload | None = None
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -105,6 +108,8 @@ class Producer:
         # stdin EOF and SIGTERM stop the producer at every stage, start-up included:
         # the watcher runs from the first moment, and start-up races the stop event.
         stdin_task = asyncio.create_task(self._watch_stdin(self._stdin)) if self._stdin else None
+        if PROVIDERS_ENV in os.environ:  # --provider env: import its client during start-up
+            self._preload = Preload()
         try:
             started = await self._until_stopped(self._start())
             if started is None:
@@ -183,6 +188,14 @@ class Producer:
                 span.set_status(Status(StatusCode.ERROR, reason[:500]))
 
     async def _work(self, start: StartTopic, frames: FrameReader) -> int:
+        if start.provider == "env":
+            # never import the OpenAI client on the loop: it would block SIGTERM and stdin EOF
+            self._preload = self._preload or Preload()
+            await self._preload.wait(self._stop)
+        if self._stop.is_set():  # told to stop meanwhile: start no LLM request
+            log.info("stopped during start-up: %s", self.stop_reason)
+            self._record_unstarted(f"stopped during start-up: {self.stop_reason}")
+            return EXIT_NO_ORCHESTRATOR
         try:
             router, _record_content = build_router(
                 start.provider, start.settings, os.environ, self._tracer

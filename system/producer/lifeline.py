@@ -26,7 +26,12 @@ _PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent() -> None:
-    """Linux: SIGTERM when the orchestrator dies; exit at once if it already has."""
+    """Linux: SIGTERM when the orchestrator dies; exit at once if it already has.
+
+    SIGHUP (a closed terminal, sent to the whole foreground group) is ignored:
+    the orchestrator stops its producers, as it does on SIGINT.
+    """
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     if sys.platform.startswith("linux"):
         try:
             libc = ctypes.CDLL(None, use_errno=True)

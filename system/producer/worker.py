@@ -62,6 +62,9 @@ log = logging.getLogger("system.producer")
 
 __all__ = ["EXIT_ERROR", "Producer", "ProducerExit", "install_signal_handlers"]
 
+#: how often a producer says it is alive when StartTopic does not say
+DEFAULT_HEARTBEAT_S = 5.0
+
 
 class Producer:
     def __init__(
@@ -228,9 +231,11 @@ class Producer:
                 s.PROCESS_PID: os.getpid(),
             },
         ) as span:
+            heartbeat_s = float(start.settings.get("heartbeat_s") or DEFAULT_HEARTBEAT_S)
             tasks = [
                 asyncio.create_task(self._receive(frames), name="receive"),
                 asyncio.create_task(self._loop.run(router), name="generation"),
+                asyncio.create_task(self._heartbeat(heartbeat_s), name="heartbeat"),
             ]
             for task in tasks:
                 task.add_done_callback(self._on_task_done)
@@ -303,6 +308,16 @@ class Producer:
                     task.add_done_callback(self._side_tasks.discard)
         except (ConnectionError, FrameError, ProtocolError) as exc:
             self.request_stop(f"connection to orchestrator lost: {exc}")
+
+    async def _heartbeat(self, every_s: float) -> None:
+        """Tell the orchestrator this producer is alive, whatever its LLM request is doing:
+        a producer it does not hear from is reported, then killed and restarted
+        (system/orchestrator/silence.py)."""
+        while True:
+            await asyncio.sleep(max(0.1, every_s))
+            status = ProducerStatus(self.producer_id, "heartbeat", self.iterations_done)
+            with contextlib.suppress(ConnectionError):
+                await self._send(status)
 
     async def _answer_subtopics(self, request: ProposeSubtopics) -> None:
         """Have the LLM propose sub-topics and answer the orchestrator (never raises)."""

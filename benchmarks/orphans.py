@@ -26,8 +26,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import psutil
-
 from benchmarks._common import (
     ROOT,
     machine,
@@ -37,17 +35,9 @@ from benchmarks._common import (
     write_result,
 )
 from tester.fake_llm import FakeLLMServer
+from tests.integration.orchestrator_proc import session_alive
 
 _LISTENING = re.compile(rb"listening on [\d.]+:\d+")
-
-
-def _session(sid: int) -> list[psutil.Process]:
-    alive = []
-    for proc in psutil.process_iter(["pid"]):
-        with contextlib.suppress(psutil.Error, ProcessLookupError):
-            if os.getsid(proc.pid) == sid and proc.status() != psutil.STATUS_ZOMBIE:
-                alive.append(proc)
-    return alive
 
 
 def one_kill(server: FakeLLMServer, producers: int, delay_s: float, tmp: Path) -> float:
@@ -76,7 +66,7 @@ def one_kill(server: FakeLLMServer, producers: int, delay_s: float, tmp: Path) -
         os.kill(orch.pid, signal.SIGKILL)
         killed = time.monotonic()
         orch.wait(10)
-        while _session(orch.pid):
+        while session_alive(orch.pid):
             if time.monotonic() - killed > 60:
                 break
             time.sleep(0.01)

@@ -44,6 +44,7 @@ from system.orchestrator.config import (
 )
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
+from system.orchestrator.signals import install_stop_handlers
 from system.orchestrator.web.mode import serve
 from system.orchestrator.web.settings import DEFAULT_CONTROL_PORT, WebSettings
 from system.output import OutputError, OutputLock
@@ -426,8 +427,7 @@ async def _run(args: argparse.Namespace, config: RunConfig) -> int:
             for process in run.processes.values():
                 process.signal(signal.SIGKILL)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig)
+    install_stop_handlers(loop, on_signal)  # SIGINT, SIGTERM, SIGHUP (terminal closed)
     progress = ProgressReporter(
         config.topic,
         run.stats,

@@ -138,9 +138,15 @@ class StderrRelay:
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
-                    self._emit(line.decode(errors="replace").rstrip("\r"))
+                    self._relay_line(line.decode(errors="replace").rstrip("\r"))
             if pending:
-                self._emit(pending.decode(errors="replace"))
+                self._relay_line(pending.decode(errors="replace"))
+
+    def _relay_line(self, line: str) -> None:
+        # a closed terminal (EIO until SIGHUP is handled) must not end the relay:
+        # producers writing to a pipe nobody reads would block once it is full
+        with contextlib.suppress(OSError):
+            self._emit(line)
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Restore descriptor 2; the reader ends once no process holds the pipe any more."""

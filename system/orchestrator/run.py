@@ -265,6 +265,7 @@ class TopicRun:
 
     def on_connected(self, producer_id: int) -> Message:
         slot = self.stats.producers[producer_id]
+        self.fleet.silence.heard(producer_id)
         if self.fleet.stopping or self.status != "running":
             return Stop(reason=self.status, trace_context=current_context_carrier())
         slot.state = "running"
@@ -287,11 +288,13 @@ class TopicRun:
                 "sim_latency_ms": self.config.sim_latency_ms,
                 "sim_profile": self.config.sim_profile,
                 "levers": levers,
+                "heartbeat_s": self.fleet.silence.heartbeat_s,
             },
             trace_context=current_context_carrier(),
         )
 
     def on_batch(self, producer_id: int, batch: AttributeBatch) -> None:
+        self.fleet.silence.heard(producer_id)
         self.ingest.receive(
             producer_id,
             batch,
@@ -302,6 +305,9 @@ class TopicRun:
         self.fleet.counted(producer_id)
 
     def on_status(self, producer_id: int, status: ProducerStatus) -> None:
+        self.fleet.silence.heard(producer_id)
+        if status.state == "heartbeat":  # alive, nothing else to say
+            return
         self.fleet.reported(producer_id, status)
         if status.state in ("degraded", "error"):
             log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
@@ -312,6 +318,7 @@ class TopicRun:
             self._degraded.check(self.server, self.state)
 
     def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> None:
+        self.fleet.silence.heard(producer_id)
         if proposal.error:
             log.warning("producer %d could not propose sub-topics: %s", producer_id, proposal.error)
         else:

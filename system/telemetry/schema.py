@@ -53,6 +53,10 @@ RUN_RESTARTS = "run.restart_count"
 PRODUCER_ID = "producer.id"
 PRODUCER_RESTART = "producer.restart"  # spawn number of this slot, 0 = first
 PROCESS_PID = "process.pid"
+#: topic.run event: a producer not heard from (heartbeats, batches) for too long
+EVENT_PRODUCER_SILENT = "producer.silent"
+PRODUCER_SILENT_S = "producer.silent_s"
+PRODUCER_ACTION = "producer.action"  # reported | killed
 PROCESS_EXIT_CODE = "process.exit.code"
 PRODUCER_STOP_REASON = "producer.stop_reason"
 PRODUCER_ITERATIONS = "producer.iterations"

@@ -40,6 +40,9 @@ MAX_PAGE = 5000
 #: how long a start's answer waits for the run's trace id
 TRACE_ID_WAIT_S = 2.0
 START_FIELDS = {"topic", "producers", "iterations", "provider", "request_size"}
+#: a start request's client-supplied key (HTTP ``Idempotency-Key``): one run per key
+IDEMPOTENCY_KEY = "idempotency_key"
+MAX_IDEMPOTENCY_KEY = 200
 
 
 class ServiceError(Exception):
@@ -85,6 +88,7 @@ class RunService:
         self.runs: dict[str, ManagedRun] = {}
         self._sinks: list[EventSink] = []
         self._ticker: asyncio.Task[None] | None = None
+        self._by_key: dict[str, str] = {}  # idempotency key -> the run it started
 
     # ------------------------------------------------------------- listeners
     def subscribe(self, sink: EventSink) -> Callable[[], None]:
@@ -100,6 +104,17 @@ class RunService:
 
     # ------------------------------------------------------------- requests
     def start(self, args: Mapping[str, Any], parent: Context | None) -> dict[str, Any]:
+        """Start a run; a start with the key of a run already started answers that run."""
+        key = args.get(IDEMPOTENCY_KEY)
+        if key is not None:
+            if not isinstance(key, str) or not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+                raise ServiceError(
+                    400, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+                )
+            started = self._by_key.get(key)
+            if started is not None and started in self.runs:
+                return self.snapshot(started)
+            args = {k: v for k, v in args.items() if k != IDEMPOTENCY_KEY}
         unknown = set(args) - START_FIELDS
         if unknown:
             raise ServiceError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -150,6 +165,8 @@ class RunService:
         managed = ManagedRun(run, pager=AttributesPager(config.attributes_path), lock=lock)
         run.on_append = lambda start, lines: self._on_append(managed, start, lines)
         self.runs[run.run_id] = managed
+        if key is not None:
+            self._by_key[key] = run.run_id
         managed.task = asyncio.create_task(self._execute(managed))
         self._forget_old_runs()
         self._ensure_ticker()
@@ -316,6 +333,7 @@ class RunService:
         finished = [run_id for run_id, m in self.runs.items() if not m.active]
         for run_id in finished[: max(0, len(finished) - MAX_FINISHED_RUNS)]:
             del self.runs[run_id]
+        self._by_key = {k: r for k, r in self._by_key.items() if r in self.runs}
 
     async def shutdown(self, reason: str) -> None:
         """Stop every active run and wait for them to finish."""

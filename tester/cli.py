@@ -11,8 +11,10 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import time
 import traceback
 import urllib.parse
@@ -410,8 +412,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tester: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.list:
+        width = max(shutil.get_terminal_size().columns, 60)
         for name, module in SCENARIOS.items():  # basic first, as discovered
-            print(f"{name:<22} {describe(module)}")
+            line = f"{name:<22} {describe(module)}"
+            print(textwrap.fill(line, width, subsequent_indent=" " * 23))
         return EXIT_PASS
     if args.replay is not None:
         try:

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from tester.discovery import describe, discover
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.integration
@@ -65,6 +66,11 @@ def test_list_scenarios():
     result = run_cli("tester", "--list", timeout=60)
     assert result.returncode == 0 and result.stdout.startswith("basic")
     assert "producer-kill" in result.stdout and "orchestrator-restart" in result.stdout
+    # each description whole (the docstring's first paragraph), wrapped, not cut mid-sentence
+    listed = " ".join(result.stdout.split())
+    for name, module in discover().items():
+        assert f"{name} {describe(module)}" in listed
+        assert describe(module).endswith((".", ")")), name
 
 
 def test_fault_scenarios_with_junit_json_and_jaeger_artifacts(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 
 from tester.constellation import OrchestratorConfig
 from tester.topic import Topic
+from tests.integration.orchestrator_proc import still_running
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +66,7 @@ def test_sigkill_of_the_orchestrator_takes_every_producer_down(collector, conste
     orchestrator.signal(signal.SIGKILL)
     # the outcome, not the producers' last log lines (a dying process may not flush
     # them): each exits by itself (stdin EOF / parent death) well within the deadline
-    _gone, alive = psutil.wait_procs(producers, timeout=90)
+    alive = still_running(producers, timeout=90)
     assert not alive, f"producers still alive 90s after the orchestrator died: {alive}"
     assert not _producer_pids(constellation)
 

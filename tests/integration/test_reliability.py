@@ -16,7 +16,12 @@ import psutil
 import pytest
 
 from system.producer.connect import CONNECT_TIMEOUT_S
-from tests.integration.orchestrator_proc import Orchestrator, read_run_json, wait_for
+from tests.integration.orchestrator_proc import (
+    Orchestrator,
+    read_run_json,
+    still_running,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -369,7 +374,7 @@ def test_orchestrator_killed_while_producers_start_leaves_no_orphan(tmp_path):
         children = [psutil.Process(pid) for pid in orch.producer_pids()]
         psutil.Process(orch.pid).kill()
         orch.proc.wait(10)
-        _gone, alive = psutil.wait_procs(children, timeout=10)
+        alive = still_running(children, timeout=10)
         assert not alive, [p.pid for p in alive]
 
 

@@ -115,6 +115,8 @@ EVENT_FAILOVER = "llm.failover"
 EVENT_RATE_LIMIT_WAIT = "rate_limit.wait"
 EVENT_BREAKER_CHANGE = "breaker.state_change"
 EVENT_UNAVAILABLE = "providers.unavailable"
+EVENT_PROVIDER_DISABLED = "llm.provider_disabled"  # a refused key: out for the whole run
+LLM_RETRY_AFTER_S = "llm.retry_after_s"  # on a failed llm.attempt: the Retry-After honoured
 LLM_PROVIDER = "llm.provider"
 LLM_ATTEMPT = "llm.attempt"
 LLM_DELAY_S = "llm.delay_s"
@@ -159,6 +161,8 @@ STRATEGY_YIELDS = "strategy.yields"  # JSON: per strategy requests, new/request,
 EVENT_SATURATED = "run.saturated"
 SATURATION_RATE = "saturation.novelty"
 SATURATION_WINDOW = "saturation.window_candidates"
+SATURATION_REQUESTS_BELOW = "saturation.requests_below"
+SATURATION_SECONDS_BELOW = "saturation.seconds_below"
 
 # --adaptive-weights: an event on topic.run each time the weights move
 EVENT_PROVIDERS_REWEIGHT = "providers.reweight"

@@ -63,7 +63,8 @@ class StartRun(BaseModel):
     producers: int = Field(5, description="producer processes, 1..64", ge=INT_MIN, le=INT_MAX)
     iterations: int | None = Field(
         None,
-        description="LLM requests per producer; null = until stopped",
+        description="LLM requests per producer; null = until saturated (the orchestrator's "
+        "--saturation settings) or stopped",
         ge=INT_MIN,
         le=INT_MAX,
     )

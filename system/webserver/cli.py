@@ -131,6 +131,10 @@ def _access_token(args: argparse.Namespace) -> str | None:
             token = args.access_token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise UsageError(f"cannot read {args.access_token_file}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"{args.access_token_file} is not UTF-8 text; write the token in it as plain text"
+            ) from None
     token = token or os.environ.get(ACCESS_TOKEN_ENV, "").strip() or None
     if token is not None and len(token) < 16:
         raise UsageError("the access token must be at least 16 characters long")

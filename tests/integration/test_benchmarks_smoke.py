@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("tracing_overhead.py", "tracing_overhead.quick.json"),
         ("scale.py", "scale.quick.json"),
         ("simulated_speed.py", "simulated_speed.quick.json"),
+        ("resume.py", "resume.quick.json"),
     ],
 )
 def test_benchmark_quick(script: str, result: str) -> None:

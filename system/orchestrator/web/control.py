@@ -77,7 +77,12 @@ class ControlConnection:
 
     async def handle(self, message: ControlMessage) -> None:
         if isinstance(message, ControlRequest):
-            self.push(self._server.answer(message))
+            reply = self._server.answer(message)
+            if message.op == "start" and reply.ok:
+                # the answer names the run's trace, which exists once its root span does
+                trace_id = await self._server.service.trace_id_of(reply.body["run_id"])
+                reply = ControlReply(reply.id, reply.status, {**reply.body, "trace_id": trace_id})
+            self.push(reply)
         if self._pump is not None and self._pump.done():
             raise Closed("writing to the peer failed")
 

@@ -60,6 +60,14 @@ SLOW_FIRST = (
 )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # xdist's load scheduler hands each worker a first chunk of ~1/32 of the suite in
+    # collection order: the slow tests put first would all land on the first worker,
+    # one after another. One test at a time (each worker keeps two queued) spreads them.
+    if getattr(config.option, "maxschedchunk", 0) is None:
+        config.option.maxschedchunk = 1
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):

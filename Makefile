@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)  ## run the basic scenario on the embedded defaults
 	$(PY) -m tester --scenario basic
 
-test: $(STAMP)  ## run the whole test suite in parallel
+test: $(STAMP)  ## run the whole test suite in parallel (-n auto: 4 workers a core, tests/conftest.py)
 	$(PY) -m pytest -n auto
 
 lint: $(STAMP)  ## ruff, then mypy (as in .ci/run)

@@ -1,21 +1,27 @@
 #!/usr/bin/env bash
 # Start the orchestrator (web mode) and the webserver in the background.
-#   scripts/start.sh [--log-level LEVEL] [--port PORT] [--trace-ep URL]
+#   scripts/start.sh [--log-level LEVEL] [--port PORT] [--control-port PORT] [--trace-ep URL]
+#                    [ORCHESTRATOR OPTION ...]
+# Every other option goes to the orchestrator as is (--llm, --env-file, --provider, the
+# levers: `python -m system.orchestrator --help`); it applies to each run the web UI starts.
 # Then open http://localhost:8080 (or the port given). scripts/stop.sh stops both.
 # Logs: logs/orchestrator.log, logs/webserver.log; state: .run/ (pids, control token).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pidfile.sh
 
-LOG_LEVEL=info PORT=8080 CONTROL_PORT=7600 TRACE=()
+LOG_LEVEL=info PORT=8080 CONTROL_PORT=7600 TRACE=() ORCHESTRATOR=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --log-level) LOG_LEVEL="$2"; shift 2 ;;
         --port) PORT="$2"; shift 2 ;;  # 0: any free port (printed)
         --control-port) CONTROL_PORT="$2"; shift 2 ;;
         --trace-ep) TRACE=(--trace-ep "$2"); shift 2 ;;
-        -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
-        *) echo "start.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        --topic|--topic=*|--log-dir|--log-dir=*|--control-token-file|--control-token-file=*)
+            echo "start.sh: ${1%%=*} is not for web mode (start.sh sets it; runs get their topic in the UI)" >&2
+            exit 2 ;;
+        *) ORCHESTRATOR+=("$1"); shift ;;
     esac
 done
 
@@ -39,7 +45,7 @@ wait_for() {  # wait_for NAME PATTERN PID
 }
 
 .venv/bin/python -m system.orchestrator --log-level "$LOG_LEVEL" --control-port "$CONTROL_PORT" \
-    --control-token-file .run/control.token --log-dir logs "${TRACE[@]}" \
+    --control-token-file .run/control.token --log-dir logs "${TRACE[@]}" "${ORCHESTRATOR[@]}" \
     > logs/orchestrator.log 2>&1 < /dev/null &
 pid=$!
 record_pid orchestrator "$pid"

@@ -11,13 +11,15 @@ import contextlib
 import functools
 import json
 import os
+import shutil
 import signal
 import sys
+import textwrap
 import time
 import traceback
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -93,7 +95,8 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
         default=None,
         metavar="URL",
         help="also send every span received to this OTLP/HTTP endpoint "
-        "(e.g. http://localhost:4318, the collector in front of Jaeger)",
+        "(e.g. http://localhost:4318, the collector in front of Jaeger; "
+        "default: OTEL_EXPORTER_OTLP_ENDPOINT, if set)",
     )
     p.add_argument(
         "--trace-source",
@@ -138,6 +141,33 @@ def _positive_mib(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of MiB >= 1, got {text!r}")
     return value
+
+
+def forward_target(forward_to: str | None, environ: Mapping[str, str]) -> str | None:
+    """``--forward-to``, else the tester's own ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` /
+    ``OTEL_EXPORTER_OTLP_ENDPOINT`` (the system under test never sees them: it traces
+    to the embedded collector, which forwards). The forwarder speaks OTLP/HTTP only."""
+    if forward_to:
+        return forward_to
+    variable = next(
+        (v for v in ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+         if environ.get(v)),
+        None,
+    )  # fmt: skip
+    if variable is None:
+        return None
+    endpoint = environ[variable].strip()
+    protocol = (
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    ).strip()
+    if protocol != "http/protobuf" or not endpoint.startswith(("http://", "https://")):
+        raise ValueError(
+            f"{variable}={endpoint!r} (protocol {protocol}): the tester forwards over "
+            "OTLP/HTTP only (http/protobuf, an http(s):// URL); give --forward-to URL"
+        )
+    return endpoint
 
 
 def jaeger_ui_url(args: argparse.Namespace) -> str:
@@ -435,8 +465,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tester: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.list:
+        width = max(shutil.get_terminal_size().columns, 60)
         for name, module in SCENARIOS.items():  # basic first, as discovered
-            print(f"{name:<22} {describe(module)}")
+            line = f"{name:<22} {describe(module)}"
+            print(textwrap.fill(line, width, subsequent_indent=" " * 23))
         return EXIT_PASS
     if args.replay is not None:
         try:
@@ -463,6 +495,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     if args.keep_running and len(names) > 1:
         print("tester: error: --keep-running takes a single scenario", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        args.forward_to = forward_target(args.forward_to, os.environ)
+    except ValueError as exc:
+        print(f"tester: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     root = (args.workdir or Path("artifacts") / datetime.now().strftime("%Y%m%d-%H%M%S")).resolve()
     signal.signal(signal.SIGTERM, _raise_interrupt)

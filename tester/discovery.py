@@ -39,6 +39,7 @@ def discover(package: str = SCENARIO_PACKAGE) -> dict[str, ModuleType]:
 
 
 def describe(module: ModuleType) -> str:
-    """The first line of the scenario's docstring."""
-    lines = (module.__doc__ or "").strip().splitlines()
-    return lines[0] if lines else ""
+    """The first paragraph of the scenario's docstring, on one line (whole sentences:
+    a docstring's first line often stops mid-sentence)."""
+    first = (module.__doc__ or "").strip().split("\n\n", 1)[0]
+    return " ".join(first.split())

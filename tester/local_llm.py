@@ -75,15 +75,22 @@ def find_model(model_path: str | Path | None = None) -> Path:
     raise LocalLLMUnavailable(f"{MODEL_PACKAGE} is installed but holds no .gguf file")
 
 
+def server_missing() -> str | None:
+    """None when the llama.cpp server's modules are installed, else one line saying
+    which are not (checked before the model file: without them nothing can run)."""
+    missing = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is None]
+    if not missing:
+        return None
+    if "llama_cpp" in missing:
+        return f"llama-cpp-python[server] not installed: {EXTRA_HINT}"
+    return f"local LLM not installed (no {', '.join(missing)}): {EXTRA_HINT}"
+
+
 def unavailable_reason(model_path: str | Path | None = None) -> str | None:
     """None when the local LLM can run here, else one line saying why not."""
-    missing = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is None]
+    missing = server_missing()
     if missing:
-        return (
-            f"local LLM not installed (no {', '.join(missing)}): {EXTRA_HINT}"
-            if "llama_cpp" not in missing
-            else f"llama-cpp-python[server] not installed: {EXTRA_HINT}"
-        )
+        return missing
     try:
         find_model(model_path)
     except LocalLLMUnavailable as exc:

@@ -363,7 +363,7 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
         if not 0 <= getattr(args, name) <= 65535:
             raise ConfigError(f"--{name.replace('_', '-')} must be between 0 and 65535")
     try:
-        check_tracing_environment(args.trace_ep, os.environ)
+        check_tracing_environment(args.trace_ep, os.environ, s.SERVICE_ORCHESTRATOR)
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
     check_log_dir(args.log_dir)

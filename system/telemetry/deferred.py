@@ -22,8 +22,12 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 
 class DeferredExporter(SpanExporter):
-    def __init__(self, factory: Callable[[], SpanExporter]) -> None:
+    def __init__(
+        self, factory: Callable[[], SpanExporter], *, gate: Callable[[], bool] | None = None
+    ) -> None:
         self._factory = factory
+        #: asked before each export: False drops the batch without the real exporter
+        self._gate = gate
         self._exporter: SpanExporter | None = None
         self._lock = threading.Lock()
         self._shut_down = False
@@ -35,7 +39,7 @@ class DeferredExporter(SpanExporter):
             return self._exporter
 
     def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
-        if self._shut_down:
+        if self._shut_down or (self._gate is not None and not self._gate()):
             return SpanExportResult.FAILURE
         return self._real().export(spans)
 

@@ -2,10 +2,17 @@
 
 Resolution order for the endpoint: the ``--trace-ep`` argument, then
 ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` (used as is), then
-``OTEL_EXPORTER_OTLP_ENDPOINT`` (``/v1/traces`` appended for HTTP).  With no
-endpoint, or ``OTEL_SDK_DISABLED=true``, no SDK is installed and tracing
-costs nothing.  The protocol comes from ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL``
-or ``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf`` (default) or ``grpc``.
+``OTEL_EXPORTER_OTLP_ENDPOINT`` (``/v1/traces`` appended for HTTP), then,
+only when ``OTEL_TRACES_EXPORTER`` names ``otlp`` explicitly, the spec's
+default (``http://localhost:4318/v1/traces``, gRPC ``http://localhost:4317``;
+one warning when nothing listens there, then batches are dropped quietly
+until something does).  With no endpoint and no ``OTEL_TRACES_EXPORTER``, or
+``OTEL_SDK_DISABLED=true``, no SDK is installed and tracing costs nothing.
+The protocol comes from ``OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`` or
+``OTEL_EXPORTER_OTLP_PROTOCOL``: ``http/protobuf`` (default) or ``grpc``;
+the spec's third value, ``http/json``, is refused (the Python SDK has no
+exporter for it).  ``OTEL_SERVICE_NAME`` is refused unless it names the
+process's own role: ``service.name`` is part of the span contract.
 A gRPC endpoint may omit the scheme (``127.0.0.1:4317``), as the SDK allows:
 it then uses TLS unless ``OTEL_EXPORTER_OTLP_TRACES_INSECURE`` or
 ``OTEL_EXPORTER_OTLP_INSECURE`` is ``true``.
@@ -25,7 +32,7 @@ import socket
 import sys
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +43,12 @@ from system.telemetry import schema as s
 log = logging.getLogger(__name__)
 
 _SUPPORTED_PROTOCOLS = ("http/protobuf", "grpc")
+#: the OTLP spec's default endpoints, used when OTEL_TRACES_EXPORTER asks for otlp
+#: and no endpoint is configured (every OTel SDK does the same)
+DEFAULT_ENDPOINTS = {"http/protobuf": "http://localhost:4318/v1/traces",
+                     "grpc": "http://localhost:4317"}  # fmt: skip
+#: service.name of each process: the span contract (docs/tracing.md "Resource")
+SERVICE_ROLES = (s.SERVICE_ORCHESTRATOR, s.SERVICE_PRODUCER, s.SERVICE_WEBSERVER)
 _SUPPORTED_EXPORTERS = ("otlp", "console", "none")
 DEFAULT_NAMESPACE = "topic-enumerator"
 
@@ -54,6 +67,8 @@ class Telemetry:
     instance_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _provider: Any = None
     _exporter: Any = None
+    #: the endpoint is the spec's default (its gate already warned when unreachable)
+    _defaulted: bool = False
 
     @property
     def enabled(self) -> bool:
@@ -89,10 +104,11 @@ class Telemetry:
             and self._exporter is not None
             and not accepts_connections(self.endpoint)
         ):
-            log.warning(
-                "trace endpoint %s is unreachable: spans not exported yet are dropped",
-                endpoint_address(self.endpoint),
-            )
+            if not self._defaulted:
+                log.warning(
+                    "trace endpoint %s is unreachable: spans not exported yet are dropped",
+                    endpoint_address(self.endpoint),
+                )
             self._exporter.shutdown()
         provider.shutdown()
 
@@ -137,14 +153,16 @@ def _check_url(endpoint: str) -> None:
 
 def resolve_endpoint(trace_ep: str | None, environ: Mapping[str, str]) -> tuple[str | None, str]:
     """Return (exporter endpoint URL or None, protocol)."""
-    protocol = (
-        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
-        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
-        or "http/protobuf"
-    ).strip()
+    variable = next(
+        (v for v in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+         if environ.get(v)),
+        None,
+    )  # fmt: skip
+    protocol = (environ.get(variable, "") if variable else "http/protobuf").strip()
     if protocol not in _SUPPORTED_PROTOCOLS:
         raise TracingConfigError(
-            f"unsupported OTLP protocol {protocol!r}; use one of {', '.join(_SUPPORTED_PROTOCOLS)}"
+            f"{variable}={protocol!r} is not supported: use {' or '.join(_SUPPORTED_PROTOCOLS)}"
+            + (" (no OTLP/JSON exporter in the Python SDK)" if protocol == "http/json" else "")
         )
     signal_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     base = trace_ep or (None if signal_endpoint else environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"))
@@ -197,6 +215,25 @@ def resolve_exporters(environ: Mapping[str, str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def otlp_requested(environ: Mapping[str, str]) -> bool:
+    """Whether ``OTEL_TRACES_EXPORTER`` names ``otlp`` (unset: otlp only with an endpoint)."""
+    names = (environ.get("OTEL_TRACES_EXPORTER") or "").split(",")
+    return "otlp" in (n.strip().lower() for n in names)
+
+
+def check_service_name(role: str, environ: Mapping[str, str]) -> None:
+    """``OTEL_SERVICE_NAME`` would rename the process's service, which the span contract
+    fixes to its role: refused unless it is that role. (The orchestrator does not pass
+    it on to its producers.)"""
+    name = (environ.get("OTEL_SERVICE_NAME") or "").strip()
+    if name and name != role:
+        raise TracingConfigError(
+            f"OTEL_SERVICE_NAME={name!r} is not supported: service.name is each process's "
+            f"role ({', '.join(SERVICE_ROLES)}), part of the span contract; to tell "
+            f"deployments apart set OTEL_RESOURCE_ATTRIBUTES=service.namespace={name}"
+        )
+
+
 def resource_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
     """``OTEL_RESOURCE_ATTRIBUTES`` (``k=v,k2=v2``, values percent-encoded) as a dict."""
     attributes: dict[str, str] = {}
@@ -207,10 +244,14 @@ def resource_from_environment(environ: Mapping[str, str]) -> dict[str, str]:
     return attributes
 
 
-def check_tracing_environment(trace_ep: str | None, environ: Mapping[str, str]) -> None:
+def check_tracing_environment(
+    trace_ep: str | None, environ: Mapping[str, str], role: str | None = None
+) -> None:
     """Raise TracingConfigError for any tracing setting that cannot be used (exit 2)."""
     resolve_exporters(environ)
     resolve_endpoint(trace_ep, environ)
+    if role is not None:
+        check_service_name(role, environ)
 
 
 def child_environment(trace_ep: str | None) -> dict[str, str] | None:
@@ -237,6 +278,13 @@ def configure_tracing(
         return telemetry
     exporters = resolve_exporters(env)
     endpoint, protocol = resolve_endpoint(trace_ep, env)
+    gate: Callable[[], bool] | None = None
+    if "otlp" in exporters and endpoint is None and otlp_requested(env):
+        endpoint = DEFAULT_ENDPOINTS[protocol]
+        # a process started with its parent's trace context (a producer) is quiet:
+        # the parent resolved the same default and said so
+        gate = _Reachable(endpoint, warn="TRACEPARENT" not in env)
+        gate()  # the warning, if any, at start-up rather than at the first export
     if "otlp" in exporters and endpoint is None:
         exporters = tuple(e for e in exporters if e != "otlp")
     if not exporters:
@@ -256,10 +304,11 @@ def configure_tracing(
     )
     if "otlp" in exporters:
         assert endpoint is not None
-        exporter = DeferredExporter(lambda: _otlp_exporter(endpoint, protocol))
+        exporter = DeferredExporter(lambda: _otlp_exporter(endpoint, protocol), gate=gate)
         provider.add_span_processor(BatchSpanProcessor(exporter))
         telemetry.endpoint, telemetry.protocol = endpoint, protocol
         telemetry._exporter = exporter
+        telemetry._defaulted = gate is not None
         log.debug("tracing to %s over %s", endpoint_address(endpoint), protocol)
     if "console" in exporters:
         from opentelemetry.sdk.trace.export import ConsoleSpanExporter, SimpleSpanProcessor
@@ -268,6 +317,30 @@ def configure_tracing(
     trace.set_tracer_provider(provider)
     telemetry._provider = provider
     return telemetry
+
+
+class _Reachable:
+    """The export gate for the spec's default endpoint, which nobody configured: a TCP
+    connect before each batch (on the export thread; a refused connect to localhost
+    costs well under a millisecond). Nothing listening: the batch is dropped without
+    the exporter's retries and their log line per batch; the first time, one warning."""
+
+    def __init__(self, endpoint: str, *, warn: bool) -> None:
+        self.endpoint = endpoint
+        self._warned = not warn
+
+    def __call__(self) -> bool:
+        if accepts_connections(self.endpoint, timeout_s=0.5):
+            return True
+        if not self._warned:
+            self._warned = True
+            log.warning(
+                "OTEL_TRACES_EXPORTER=otlp without an endpoint: nothing listens at the "
+                "default %s; spans are dropped until something does (set "
+                "OTEL_EXPORTER_OTLP_ENDPOINT or --trace-ep)",
+                endpoint_address(self.endpoint),
+            )
+        return False
 
 
 def _resource(

@@ -233,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         _address(args.orchestrator)
         access = _access_token(args)
         control_token = read_token(args.control_token_file)
-        check_tracing_environment(args.trace_ep, os.environ)
+        check_tracing_environment(args.trace_ep, os.environ, s.SERVICE_WEBSERVER)
     except (UsageError, TokenFileError, TracingConfigError) as exc:
         print(f"webserver: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

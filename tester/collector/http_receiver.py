@@ -346,6 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    #: the listen backlog: socketserver's default of 5 drops the connections of a
+    #: burst of exporters (every producer flushing at once) while the accept loop
+    #: is slow on a loaded machine, and their exports wait out connect retries
+    request_queue_size = 128
 
     def __init__(
         self,

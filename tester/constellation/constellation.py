@@ -70,6 +70,9 @@ class OrchestratorConfig:
         return args + list(self.extra_args)
 
 
+_NOT_INHERITED = ("TRACEPARENT", "TRACESTATE", "OTEL_SERVICE_NAME")
+
+
 class ServiceConstellation:
     def __init__(
         self,
@@ -85,7 +88,9 @@ class ServiceConstellation:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         base = dict(os.environ if env is None else env)
         for key in list(base):
-            if key.startswith("OTEL_EXPORTER_OTLP") or key in ("TRACEPARENT", "TRACESTATE"):
+            # the tester's own trace settings (OTEL_SERVICE_NAME: the contract's
+            # service names are the processes' roles, the system refuses another)
+            if key.startswith("OTEL_EXPORTER_OTLP") or key in _NOT_INHERITED:
                 del base[key]
         base.setdefault("OTEL_BSP_SCHEDULE_DELAY", str(bsp_delay_ms))
         base["PYTHONUNBUFFERED"] = "1"

@@ -106,3 +106,22 @@ def session_alive(pid: int) -> list[psutil.Process]:
             if os.getsid(proc.pid) == pid and proc.status() != psutil.STATUS_ZOMBIE:
                 alive.append(proc)
     return alive
+
+
+def _running(proc: psutil.Process) -> bool:
+    try:
+        return proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def still_running(procs: list[psutil.Process], timeout: float) -> list[psutil.Process]:
+    """Wait up to ``timeout`` for every process to exit; those still running. A zombie
+    has exited: an orphan is reaped by PID 1, which may lag on a loaded machine
+    (psutil.wait_procs counts it as alive until then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        running = [p for p in procs if _running(p)]
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.05)

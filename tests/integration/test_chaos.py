@@ -21,7 +21,12 @@ import psutil
 import pytest
 
 from tester.topic.normalize import normalize
-from tests.integration.orchestrator_proc import Orchestrator, read_run_json, wait_for
+from tests.integration.orchestrator_proc import (
+    Orchestrator,
+    read_run_json,
+    still_running,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +98,7 @@ def test_orchestrator_sigkilled_ten_times_and_resumed(tmp_path):
             children = [psutil.Process(p) for p in orch.producer_pids()]
             os.kill(orch.pid, signal.SIGKILL)  # the orchestrator only: producers must follow
             orch.proc.wait(10)
-            _, alive = psutil.wait_procs(children, timeout=15)
+            alive = still_running(children, timeout=15)
             assert not alive, f"{where}: producers outlived the orchestrator"
             kept = _whole_lines((out / "attributes.txt").read_bytes())
             _valid_run_json(out, where)  # the kill leaves a whole run.json behind

@@ -86,14 +86,17 @@ def test_the_queue_is_bounded_and_close_does_not_hang():
         silent.close()
 
 
-def test_tester_run_forwards_to_an_upstream(tmp_path):
+def test_tester_run_forwards_to_the_otlp_endpoint_of_its_environment(tmp_path):
+    """The standard OTEL_EXPORTER_OTLP_ENDPOINT is where the tester forwards (as
+    --forward-to, which test_keep_running_... uses); the system under test still traces
+    to the embedded collector, and the tester's OTEL_SERVICE_NAME does not reach it
+    (the system would refuse it: service names are the contract's roles)."""
     with Collector() as upstream:
         result = run_cli(
             "tester",
             "--workdir",
             str(tmp_path / "run"),
-            "--forward-to",
-            upstream.http_endpoint,
+            env={"OTEL_EXPORTER_OTLP_ENDPOINT": upstream.http_endpoint, "OTEL_SERVICE_NAME": "me"},
             timeout=300,
         )
         assert result.returncode == 0, result.stdout + result.stderr
@@ -209,3 +212,18 @@ def test_checks_can_read_the_traces_back_from_jaeger(tmp_path, fake_jaeger):
     assert "Topic 'Paris attractions': completed" in result.stdout
     saved = json.loads((tmp_path / "run" / "traces.otlp.json").read_text())
     assert saved["resourceSpans"]  # the artifacts hold what Jaeger returned
+
+
+def test_the_forward_target_from_the_environment() -> None:
+    from tester.cli import forward_target
+
+    env = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://h:4318"}
+    assert forward_target(None, {}) is None
+    assert forward_target("http://cli:4318", env) == "http://cli:4318"
+    assert forward_target(None, env) == "http://h:4318"
+    full = {**env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://t:4318/v1/traces"}
+    assert forward_target(None, full) == "http://t:4318/v1/traces"
+    with pytest.raises(ValueError, match="forwards over OTLP/HTTP only"):
+        forward_target(None, {**env, "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"})
+    with pytest.raises(ValueError, match="give --forward-to URL"):
+        forward_target(None, {"OTEL_EXPORTER_OTLP_ENDPOINT": "h:4317"})

@@ -4,6 +4,7 @@ received by the embedded collector."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from importlib import metadata
@@ -69,14 +70,54 @@ def test_traces_exporter_console_prints_instead_of_exporting(tmp_path: Path) -> 
     assert '"name": "topic.run"' in stderr and '"name": "producer.run"' in stderr
 
 
-def test_an_unknown_traces_exporter_is_exit_2(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER"),
+        ("OTEL_SERVICE_NAME", "my-enumerator", "service.namespace=my-enumerator"),
+        ("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", "use http/protobuf or grpc"),
+    ],
+)
+@pytest.mark.parametrize("module", ["system.orchestrator", "system.webserver"])
+def test_an_unusable_otel_setting_is_exit_2(tmp_path: Path, module, variable, value, message):
+    args = ["--topic", "Rivers"]
+    if module == "system.webserver":
+        token = tmp_path / "control.token"
+        token.write_text("t" * 40)
+        token.chmod(0o600)
+        args = ["--port", "0", "--control-token-file", str(token)]
     done = subprocess.run(
-        [sys.executable, "-m", "system.orchestrator", "--topic", "Rivers"],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
-        env={**os.environ, "OTEL_TRACES_EXPORTER": "zipkin"},
+        env={**os.environ, variable: value},
         cwd=tmp_path,
     )
-    assert done.returncode == 2 and "OTEL_TRACES_EXPORTER" in done.stderr
+    assert done.returncode == 2 and message in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not (tmp_path / "output").exists()
+
+
+def test_otlp_without_an_endpoint_warns_once_for_the_whole_run(tmp_path: Path) -> None:
+    """OTEL_TRACES_EXPORTER=otlp and no endpoint: the spec's default, localhost:4318
+    (resolution: tests/unit/test_otel_conventions.py). Nothing listens there on a
+    test machine: one warning from the orchestrator, none from its producers, none
+    per batch, and the run is as fast and as complete as without tracing."""
+    with socket.socket() as probe:
+        if probe.connect_ex(("localhost", 4318)) == 0:
+            pytest.skip("something listens at localhost:4318 on this machine")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "system.orchestrator", "--topic", "Rivers", "--producers", "2",
+         "--iterations", "3", "--output", str(tmp_path / "out"), "--no-progress"],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+        env={**env, "OTEL_TRACES_EXPORTER": "otlp", "OTEL_BSP_SCHEDULE_DELAY": "50"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    warnings = [line for line in done.stderr.splitlines() if " WARNING " in line]
+    assert len(warnings) == 1, warnings
+    assert "nothing listens at the default http://localhost:4318" in warnings[0]
+    assert " orchestrator " in warnings[0]
+    assert (tmp_path / "out" / "attributes.txt").read_text().strip()

@@ -16,7 +16,13 @@ import time
 import psutil
 import pytest
 
-from tests.integration.orchestrator_proc import Orchestrator, read_run_json, wait_for
+from system.producer.connect import CONNECT_TIMEOUT_S
+from tests.integration.orchestrator_proc import (
+    Orchestrator,
+    read_run_json,
+    still_running,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -298,7 +304,9 @@ def test_producer_exits_fast_when_its_parent_goes_during_start_up(tmp_path, stag
             proc.terminate()
         code = proc.wait(timeout=20)
         elapsed = time.monotonic() - t0
-        assert elapsed < 3.0, f"exited after {elapsed:.1f}s (code {code})"  # ~0.1 s unloaded
+        # ~0.1 s unloaded; waiting out the connect or handshake timeout (10 s) is the
+        # bug, so the bound is half of it: room for a loaded machine, no speed target
+        assert elapsed < CONNECT_TIMEOUT_S / 2, f"exited after {elapsed:.1f}s (code {code})"
         assert code != 0
     finally:
         if proc.poll() is None:
@@ -371,7 +379,7 @@ def test_orchestrator_killed_while_producers_start_leaves_no_orphan(tmp_path):
         children = [psutil.Process(pid) for pid in orch.producer_pids()]
         psutil.Process(orch.pid).kill()
         orch.proc.wait(10)
-        _gone, alive = psutil.wait_procs(children, timeout=10)
+        alive = still_running(children, timeout=10)
         assert not alive, [p.pid for p in alive]
 
 

@@ -43,6 +43,7 @@ from tester.collector import (
     spans_from_otlp_json,
     spans_to_otlp_json,
 )
+from tester.collector.http_receiver import HttpReceiver
 
 TIMEOUT = 60.0  # generous: only ever reached when something is broken
 SMALL_LIMIT = 64 * 1024
@@ -764,3 +765,22 @@ def test_a_predicate_may_read_the_store() -> None:
     store.add(_spans(2))
     found = store.wait_for(lambda s: len(store.by_trace(s.trace_id)) == 2, timeout=TIMEOUT)
     assert len(found) == 2
+
+
+def test_a_burst_of_connections_is_queued_not_dropped() -> None:
+    """32 exporters connecting at once before the accept loop runs (a loaded machine):
+    each connection is queued in the listen backlog. With socketserver's default
+    backlog of 5, all but ~6 of them timed out (test_concurrent_exports_all_arrive lost
+    spans under load)."""
+    receiver = HttpReceiver(lambda spans: None)  # bound and listening, not accepting yet
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(32):
+            sock = socket.socket()
+            sockets.append(sock)
+            sock.settimeout(3)
+            sock.connect(("127.0.0.1", receiver.port))
+    finally:
+        for sock in sockets:
+            sock.close()
+        receiver.stop()

@@ -1,13 +1,18 @@
 """OTEL_* conventions, checked against the embedded collector: OTEL_TRACES_EXPORTER,
-OTEL_RESOURCE_ATTRIBUTES' namespace, service.version, scheme-less gRPC endpoints."""
+OTEL_RESOURCE_ATTRIBUTES' namespace, service.version, scheme-less gRPC endpoints, the
+spec's default endpoint, OTEL_SERVICE_NAME and the protocols refused."""
 
 from __future__ import annotations
 
 import json
+import logging
+import socket
 
 import pytest
 
+from system.telemetry import setup
 from system.telemetry.setup import (
+    DEFAULT_ENDPOINTS,
     TracingConfigError,
     check_tracing_environment,
     configure_tracing,
@@ -105,3 +110,97 @@ def test_scheme_less_grpc_endpoint_reaches_the_collector() -> None:
         _one_span(env, hostport, "over-grpc")
         (span,) = collector.store.wait_for(lambda s: s.name == "over-grpc", timeout=60)
     assert span.resource["service.name"] == "unit"
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("protocol", "default"),
+    [("http/protobuf", "http://localhost:4318/v1/traces"), ("grpc", "http://localhost:4317")],
+)
+def test_otlp_asked_for_without_an_endpoint_uses_the_specs_default(protocol, default) -> None:
+    env = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": protocol}
+    telemetry = configure_tracing("unit", environ={**env, "TRACEPARENT": "quiet"})
+    try:
+        assert telemetry.enabled and (telemetry.endpoint, telemetry.protocol) == (default, protocol)
+    finally:
+        telemetry.shutdown()
+    assert DEFAULT_ENDPOINTS[protocol] == default
+
+
+def test_no_endpoint_and_no_traces_exporter_is_no_tracing_at_all() -> None:
+    telemetry = configure_tracing("unit", environ={})
+    assert not telemetry.enabled and telemetry.endpoint is None
+    assert not configure_tracing("unit", environ={"OTEL_TRACES_EXPORTER": "console"}).endpoint
+
+
+def test_the_default_endpoint_receives_when_something_listens_there(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    with Collector() as collector:
+        default = f"{collector.http_endpoint}/v1/traces"
+        monkeypatch.setitem(DEFAULT_ENDPOINTS, "http/protobuf", default)
+        with caplog.at_level(logging.WARNING):
+            _one_span({"OTEL_TRACES_EXPORTER": "otlp"}, None, "to-the-default")
+        (span,) = collector.store.wait_for(lambda s: s.name == "to-the-default", timeout=60)
+    assert span.resource["service.name"] == "unit"
+    assert not [m for m in _warnings(caplog) if "Overriding of current TracerProvider" not in m]
+
+
+def test_an_unreachable_default_endpoint_is_one_warning_not_one_per_batch(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _closed_port()
+    monkeypatch.setitem(DEFAULT_ENDPOINTS, "http/protobuf", f"http://127.0.0.1:{port}/v1/traces")
+    with caplog.at_level(logging.DEBUG):
+        telemetry = configure_tracing("unit", environ={"OTEL_TRACES_EXPORTER": "otlp"})
+        assert telemetry.enabled
+        for n in range(3):
+            with telemetry.tracer().start_as_current_span(f"batch-{n}"):
+                pass
+            telemetry.flush()
+        telemetry.shutdown()
+        quiet = configure_tracing(
+            "unit", environ={"OTEL_TRACES_EXPORTER": "otlp", "TRACEPARENT": "from-a-parent"}
+        )
+        with quiet.tracer().start_as_current_span("child"):
+            pass
+        quiet.shutdown()
+    warnings = [m for m in _warnings(caplog) if "Overriding of current TracerProvider" not in m]
+    assert len(warnings) == 1, warnings
+    assert f"nothing listens at the default http://127.0.0.1:{port}" in warnings[0]
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in warnings[0]
+    assert telemetry._exporter._exporter is None  # the SDK exporter never tried
+
+
+def test_otel_service_name_is_refused_unless_it_is_the_processs_role() -> None:
+    env = {"OTEL_SERVICE_NAME": "my-enumerator"}
+    with pytest.raises(TracingConfigError) as refused:
+        check_tracing_environment(None, env, "orchestrator")
+    message = str(refused.value)
+    assert "OTEL_SERVICE_NAME='my-enumerator' is not supported" in message
+    assert "orchestrator, producer, webserver" in message
+    assert "OTEL_RESOURCE_ATTRIBUTES=service.namespace=my-enumerator" in message
+    check_tracing_environment(None, {"OTEL_SERVICE_NAME": "webserver"}, "webserver")
+    check_tracing_environment(None, {"OTEL_SERVICE_NAME": ""}, "orchestrator")
+    assert setup.SERVICE_ROLES == ("orchestrator", "producer", "webserver")
+
+
+@pytest.mark.parametrize(
+    "variable", ["OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"]
+)
+def test_http_json_is_refused_naming_the_variable_and_the_supported_values(variable) -> None:
+    with pytest.raises(TracingConfigError) as refused:
+        check_tracing_environment("http://127.0.0.1:4318", {variable: "http/json"})
+    assert str(refused.value) == (
+        f"{variable}='http/json' is not supported: use http/protobuf or grpc "
+        "(no OTLP/JSON exporter in the Python SDK)"
+    )

@@ -92,8 +92,6 @@ class LocalFakeLLM(LocalEndpoint):
             self._server.server_close()
             self._server = None
 
-
-
     def set_plan(self, plan: str, **options: float) -> dict[str, Any]:
         for key, value in options.items():
             setattr(self.state, key, float(value))

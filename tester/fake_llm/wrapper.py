@@ -30,7 +30,6 @@ from tester.fake_llm import seeding
 _LISTENING = re.compile(r"fake-llm listening on (\S+):(\d+)")
 
 
-
 class FakeLLMServer(LocalEndpoint):
     def __init__(
         self,
@@ -123,7 +122,6 @@ class FakeLLMServer(LocalEndpoint):
         if popen.stdout is not None:
             popen.stdout.close()
         self.popen = None
-
 
     # ------------------------------------------------------------ use
 

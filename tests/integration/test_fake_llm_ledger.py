@@ -51,7 +51,9 @@ def test_subprocess_server_serves_its_ledger(tmp_path):
 
 
 def _answers(seed: int | None, n: int = 4) -> list[str]:
-    with LocalFakeLLM(model="m", universe=200, noise=NoiseConfig.parse("all", 0.5), seed=seed) as llm:
+    with LocalFakeLLM(
+        model="m", universe=200, noise=NoiseConfig.parse("all", 0.5), seed=seed
+    ) as llm:
         return [_chat(llm.base_url)["choices"][0]["message"]["content"] for _ in range(n)]
 
 

@@ -125,10 +125,36 @@ def stop_lows(m: int, counts: np.ndarray[Any, Any]) -> tuple[float, float, float
     return old.stop_low, new.stop_low, new.coverage_low, new.coverage_high
 
 
+def rng_for(shape: Shape, seed: int) -> np.random.Generator:
+    return np.random.default_rng([seed, shape.size, int(shape.zipf * 100), shape.request])
+
+
+def draw(
+    shape: Shape,
+    rng: np.random.Generator,
+    counts: np.ndarray[Any, Any],
+    inverse: np.ndarray[Any, Any],
+) -> np.ndarray[Any, Any]:
+    """One answer: the items' indices (``inverse`` = 1 / the Zipf weights)."""
+    n, k = shape.size, min(shape.request, shape.size)
+    keys = rng.exponential(size=n) * inverse
+    if shape.obedience > 0:
+        seen = np.flatnonzero(counts)
+        named = seen if seen.size <= AVOID_ITEMS else seen[
+            np.argpartition(-counts[seen], AVOID_ITEMS - 1)[:AVOID_ITEMS]
+        ]  # fmt: skip
+        keys[named[rng.random(named.size) < shape.obedience]] = np.inf
+    if shape.model == "fake" or shape.obedience == 0:
+        answer = np.argpartition(keys, k - 1)[:k]
+        return answer[np.isfinite(keys[answer])]
+    take = min(k, int(np.isfinite(keys).sum()))
+    return np.argpartition(keys, take - 1)[:take] if take else np.empty(0, np.int64)
+
+
 def one_run(shape: Shape, seed: int, max_factor: float = 4.0) -> dict[str, Any]:
     """One seeded run: per rule and target the stop's request and true coverage."""
-    rng = np.random.default_rng([seed, shape.size, int(shape.zipf * 100), shape.request])
-    n, k = shape.size, min(shape.request, shape.size)
+    rng = rng_for(shape, seed)
+    n = shape.size
     inverse = (np.arange(n) + 1.0) ** shape.zipf
     counts = np.zeros(n, np.int64)
     need: dict[float, int] = {}
@@ -138,21 +164,7 @@ def one_run(shape: Shape, seed: int, max_factor: float = 4.0) -> dict[str, Any]:
     next_look = 1
     rule_new = StopRule()
     while True:
-        keys = rng.exponential(size=n) * inverse
-        if shape.obedience > 0 and found:
-            seen = np.flatnonzero(counts)
-            named = seen if seen.size <= AVOID_ITEMS else seen[
-                np.argpartition(-counts[seen], AVOID_ITEMS - 1)[:AVOID_ITEMS]
-            ]  # fmt: skip
-            keys[named[rng.random(named.size) < shape.obedience]] = np.inf
-        if shape.model == "fake" or shape.obedience == 0:
-            answer = np.argpartition(keys, k - 1)[:k]
-            answer = answer[np.isfinite(keys[answer])]
-        else:
-            finite = int(np.isfinite(keys).sum())
-            take = min(k, finite)
-            answer = np.argpartition(keys, take - 1)[:take] if take else np.empty(0, np.int64)
-        counts[answer] += 1
+        counts[draw(shape, rng, counts, inverse)] += 1
         m += 1
         found = int(np.count_nonzero(counts))
         true = found / n

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             "checkpoints_below": {str(n): float((cps < n).mean()) for n in (2, 3, 4, 6)},
             "hit_share_below": {
                 f"{x:.2f}": float((share < x - 1e-12).mean())
-                for x in (0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8)
+                for x in (0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8)
             },
             "final_estimate_below_target": float(np.mean([r["final"][0] < target for r in runs])),
             "final_low_below_target_0.1": float(

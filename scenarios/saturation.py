@@ -19,9 +19,9 @@ PRODUCERS, REQUEST_SIZE = 3, 30
 #: correct system, measured by in-process replay (benchmarks/completeness/scenario_checks.py,
 #: 1000 seeded runs of the fake model's draws with the avoid list on every prompt through the
 #: system's estimator and stop rule; partitions not modelled): the coverage variant found
-#: less than MIN_TRUE_COVERAGE: STATS_SATCOV; the saturation variant less than its 85%:
-#: STATS_SAT (patience not modelled: it only adds requests); more than 200 requests to the
-#: stop: STATS_REQ. The fake model's draws come from the tester's --seed
+#: less than MIN_TRUE_COVERAGE: 0.0% (0 of 1000); the saturation variant less than its 85%:
+#: 0.0% (patience not modelled: it only adds requests); more than 200 requests to the
+#: stop: 0.0% (at most 31). The fake model's draws come from the tester's --seed
 TARGET_COVERAGE = 0.9
 MIN_TRUE_COVERAGE = 0.8
 #: (group, topic, options, how the run must end, request bound, least share found)

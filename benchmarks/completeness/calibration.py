@@ -64,6 +64,8 @@ TARGETS = (0.8, 0.9, 0.95)
 AVOID_ITEMS = 76
 DENSE_LOOKS = 200
 TODAY = {"Z_STOP": 1.281552, "MIN_UNSEEN": 0.0}
+#: --new-z / --new-window: a variant of the new rule to weigh (default: the system's)
+VARIANT: dict[str, float] = {}
 RULES = ("today", "new")
 
 
@@ -119,7 +121,8 @@ def stop_lows(m: int, counts: np.ndarray[Any, Any]) -> tuple[float, float, float
     }
     with settings(TODAY):
         old = completeness.estimate(**args)
-    new = completeness.estimate(**args)
+    with settings({k: v for k, v in VARIANT.items() if k != "window"}):
+        new = completeness.estimate(**args)
     if old is None or new is None:
         return None
     return old.stop_low, new.stop_low, new.coverage_low, new.coverage_high
@@ -162,7 +165,7 @@ def one_run(shape: Shape, seed: int, max_factor: float = 4.0) -> dict[str, Any]:
     hits = checks = 0
     m = found = 0
     next_look = 1
-    rule_new = StopRule()
+    rule_new = StopRule(VARIANT["window"]) if "window" in VARIANT else StopRule()
     while True:
         counts[draw(shape, rng, counts, inverse)] += 1
         m += 1
@@ -189,8 +192,9 @@ def one_run(shape: Shape, seed: int, max_factor: float = 4.0) -> dict[str, Any]:
     return {"need": need, "stops": stops, "hits": hits, "checks": checks}
 
 
-def _runs(args: tuple[Shape, int, int]) -> list[dict[str, Any]]:
-    shape, first, count = args
+def _runs(args: tuple[Shape, int, int, dict[str, float]]) -> list[dict[str, Any]]:
+    shape, first, count, variant = args
+    VARIANT.update(variant)
     return [one_run(shape, seed) for seed in range(first, first + count)]
 
 
@@ -280,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     p.add_argument("--shapes", default="", help="comma-separated shape names (default all)")
     p.add_argument("--tag", default="calibration", help="results/<tag>.json, .md and .png")
+    p.add_argument("--new-z", type=float, default=None, help="a variant: the new rule's z")
+    p.add_argument(
+        "--new-window", type=float, default=None, help="a variant: the new rule's window"
+    )
     args = p.parse_args(argv)
     wanted = {s for s in args.shapes.split(",") if s}
     unknown = wanted - {s.name for s in SHAPES}
@@ -287,13 +295,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"calibration: error: unknown shape(s) {sorted(unknown)}", file=sys.stderr)
         return 2
     shapes = [s for s in SHAPES if not wanted or s.name in wanted]
+    variant: dict[str, float] = {}
+    if args.new_z is not None:
+        variant["Z_STOP"] = args.new_z
+    if args.new_window is not None:
+        variant["window"] = args.new_window
     started, load = time.time(), os.getloadavg()
     results = []
     chunk = max(1, math.ceil(args.runs / (4 * args.jobs)))
     with ProcessPoolExecutor(args.jobs) as pool:
         for shape in shapes:
             t = time.time()
-            jobs = [(shape, first, min(chunk, args.runs - first))
+            jobs = [(shape, first, min(chunk, args.runs - first), variant)
                     for first in range(0, args.runs, chunk)]  # fmt: skip
             runs = [r for part in pool.map(_runs, jobs) for r in part]
             results.append(summarize(shape, runs))

@@ -14,12 +14,17 @@ TOPIC = "Harbour lighthouses"
 COVERAGE_TOPIC = "Harbour beacons"
 UNIVERSE = 120
 PRODUCERS, REQUEST_SIZE = 3, 30
-#: the coverage rule stops on a one-sided 90% lower bound of an estimate of the *reachable*
-#: universe; on the model's Zipf tail (and with avoid lists making repeats rarer) the truth can
-#: fall below the bound: at target 0.8 one run in ~12 stopped at a true 78%. The rule gets
-#: target 0.9 and the truth must be at least MIN_TRUE_COVERAGE
+#: the coverage rule stops once the 95% interval's low end of an estimate of the *reachable*
+#: universe has held over the last 10% of the requests. False-alarm rates of the checks on a
+#: correct system, measured by in-process replay (benchmarks/completeness/scenario_checks.py,
+#: 1000 seeded runs of the fake model's draws with the avoid list on every prompt through the
+#: system's estimator and stop rule; partitions and the answers' noise not modelled: the real
+#: runs stop later, ~57 requests against the replay's ~9): the coverage variant found less
+#: than MIN_TRUE_COVERAGE (TARGET - 0.05): 0.0% (0 of 1000; below 0.9: 0.0%); the saturation
+#: variant less than its 85%: 0.0% (patience not modelled: it only adds requests); more than
+#: 200 requests to the stop: 0.0% (at most 31). The fake model's draws come from --seed
 TARGET_COVERAGE = 0.9
-MIN_TRUE_COVERAGE = 0.8
+MIN_TRUE_COVERAGE = TARGET_COVERAGE - 0.05
 #: (group, topic, options, how the run must end, request bound, least share found)
 VARIANTS: list[tuple[str, str, list[str], str, int, float]] = [
     # ~50 answers hold every item 10 times over; the stop rule must fire by then

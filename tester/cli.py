@@ -31,6 +31,7 @@ from tester.collector.jaeger_query import DEFAULT_JAEGER_URL, JaegerPoller, Jaeg
 from tester.collector.store import DEFAULT_MAX_BYTES
 from tester.constellation import StartupError
 from tester.discovery import describe, discover
+from tester.fake_llm import seeding
 from tester.html_report import write_html_report
 from tester.query import IncompleteTrace, NoTelemetry
 from tester.replay import ReplayError, load_context, replay_dirs
@@ -80,6 +81,14 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout", type=float, default=180.0, help="seconds to wait for a topic run (default 180)"
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="run seed of the fake models' answers: the same N draws the same answers "
+        "(default: a random seed, printed with the scenario and with every failure)",
     )
     p.add_argument("--junit", type=Path, default=None, help="write a JUnit XML report here")
     p.add_argument("--json", type=Path, default=None, help="write a JSON summary here")
@@ -281,7 +290,9 @@ def run_scenario(
         ).start()
     if args.verbose:
         ctx.store.subscribe(_print_span)
+    seeding.set_run_seed(args.seed if args.seed is not None else seeding.new_run_seed())
     print(f"== scenario {name}: {describe}")
+    print(f"   seed {seeding.run_seed()} (rerun with --seed {seeding.run_seed()})")
     print(f"   collector on {collector.http_endpoint} (HTTP) and {collector.grpc_endpoint} (gRPC)")
     if collector.forwarder is not None:
         print(f"   forwarding to {collector.forwarder.url}; Jaeger UI {jaeger_url}")
@@ -332,6 +343,11 @@ def run_scenario(
     if leftovers:
         status = FAILED
         detail += "\nLEFTOVER PROCESSES after teardown:\n" + "\n".join(f"  {p}" for p in leftovers)
+    if status == FAILED:
+        detail += (
+            f"\nseed {seeding.run_seed()}: python -m tester --scenario {name} "
+            f"--seed {seeding.run_seed()} draws the same answers"
+        )
     passed = status == PASSED
     result = ScenarioResult(
         name,

@@ -134,7 +134,7 @@ MUTATIONS: list[tuple[str, str, str, str, str, str]] = [
      "        if not managed.active:",
      "a second stop of a run that is still stopping is accepted (202) instead of 409"),
     ("coverage-stop-upper", "levers", "system/orchestrator/coverage.py",
-     "        if self.target > 0 and self.stopped_by is None and e.stop_low >= self.target:",
+     "        if self.target > 0 and self.stopped_by is None and low >= self.target:",
      "        if self.target > 0 and self.stopped_by is None and e.coverage_high >= self.target:",
      "--target-coverage stops on the interval's upper bound, not its lower bound: too early"),
     ("support-no-repeats", "output", "system/dedup/sightings.py",

@@ -232,8 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="X",
-        help="stop when the estimated coverage of the topic (its lower bound) reaches X, "
-        "e.g. 0.95 (default 0 = off; README 'Completeness')",
+        help="stop when the estimated coverage of the topic (its 95%% interval's low end, "
+        "held over the last 10%% of the requests) reaches X, e.g. 0.95 (default 0 = off; "
+        "README 'Completeness')",
     )
     lv.add_argument(
         "--no-adaptive",

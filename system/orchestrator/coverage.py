@@ -16,25 +16,52 @@ purpose; docs/ARCHITECTURE.md "Completeness" says why an unsteered share of
 probe requests was measured and not kept, and benchmarks/completeness/ gives
 the bias per lever.
 
-``--target-coverage X`` ends the run when the interval's lower bound reaches
-X (status ``completed``, reason ``coverage: ...``, event ``run.covered``).
+``--target-coverage X`` ends the run (status ``completed``, reason
+``coverage: ...``, event ``run.covered``) when the estimate's ``stop_low``
+(the 95% interval's low end, ``completeness.Z_STOP``) has been at least X at
+every look over the last ``STOP_WINDOW`` share of the run's requests
+(``StopRule``): at request m, every estimate made since request m / 1.1.
+One look's bound is noisy and the run looks after every batch, so the first
+crossing of a single bound is mostly an upward jitter; the window asks the
+bound to hold while the sample grew by 10%. The completeness module and
+benchmarks/completeness/ say what that was measured to keep, and cost.
 """
 
 from __future__ import annotations
 
 import time
+from collections import deque
 from typing import Any
 
 from system.dedup.sightings import SightingTable
 from system.orchestrator.completeness import Estimate, estimate_from_table
 from system.telemetry import schema as s
 
-__all__ = ["CoverageMonitor", "estimate_attributes"]
+__all__ = ["STOP_WINDOW", "CoverageMonitor", "StopRule", "estimate_attributes"]
 
 INTERVAL_S = 0.25
 CHEAP_ITEMS = 50_000
 EVENT_STEP = 0.01
 EVENT_EVERY_S = 5.0
+#: the stop's bound must hold at every look since request m / STOP_WINDOW
+STOP_WINDOW = 1.1
+
+
+class StopRule:
+    """The ``--target-coverage`` judgement over the run's looks (module docstring)."""
+
+    def __init__(self, window: float = STOP_WINDOW) -> None:
+        self.window = window
+        self._looks: deque[tuple[int, float]] = deque()  # (requests, stop_low), in order
+
+    def look(self, requests: int, stop_low: float) -> float:
+        """The bound the stop judges after this look: the least ``stop_low`` of the
+        looks since ``requests / window``."""
+        looks = self._looks
+        looks.append((requests, stop_low))
+        while looks[0][0] < requests / self.window:
+            looks.popleft()
+        return min(low for _, low in looks)
 
 
 def estimate_attributes(e: Estimate) -> dict[str, Any]:
@@ -65,6 +92,7 @@ class CoverageMonitor:
         self._last_event: Estimate | None = None
         self._last_event_at = 0.0
         self.events = 0
+        self.rule = StopRule()
 
     def compute(self, found: int) -> Estimate | None:
         t = self.table
@@ -100,16 +128,16 @@ class CoverageMonitor:
             self._last_event, self._last_event_at = e, now
             self.events += 1
         reason = None
-        if self.target > 0 and self.stopped_by is None and e.stop_low >= self.target:
+        low = self.rule.look(e.requests, e.stop_low)
+        if self.target > 0 and self.stopped_by is None and low >= self.target:
             reason = (
-                f"coverage: estimated coverage {e.stop_low:.3f} (90% lower bound; estimate "
+                f"coverage: estimated coverage {low:.3f} (95% interval's low end, held since "
+                f"request {e.requests / self.rule.window:.0f}; estimate "
                 f"{e.coverage:.3f}) >= target {self.target:g}, "
                 f"~{e.universe:.0f} items reachable"
             )
             self.stopped_by = reason
-            events.append(
-                (s.EVENT_COVERED, {**estimate_attributes(e), s.COVERAGE_STOP_LOW: e.stop_low})
-            )
+            events.append((s.EVENT_COVERED, {**estimate_attributes(e), s.COVERAGE_STOP_LOW: low}))
         return events, reason
 
     def summary(self, found: int) -> dict[str, Any]:

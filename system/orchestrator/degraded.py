@@ -60,6 +60,4 @@ class DegradedWatch:
 
     def reason(self) -> str:
         detail = f" (last: {self.last_detail})" if self.last_detail else ""
-        return (
-            f"no LLM provider reachable for {self.limit_s:g}s (--max-degraded-s){detail}"
-        )
+        return f"no LLM provider reachable for {self.limit_s:g}s (--max-degraded-s){detail}"

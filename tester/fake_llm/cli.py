@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import random
 import signal
 import sys
 from pathlib import Path
 
+from tester.fake_llm import seeding
 from tester.fake_llm.canned import CannedAnswers, CannedError
 from tester.fake_llm.faults import FaultPlan, PlanError, parse_plan
 from tester.fake_llm.model import MAX_UNIVERSE, UNIVERSE_SIZE
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         response_model=args.response_model,
         noise=noise,
         universe_size=args.universe,
-        rng=random.Random(args.seed),
+        seed=args.seed if args.seed is not None else seeding.new_run_seed(),
         canned=canned,
     )
     server = FakeLLMHTTPServer((args.host, args.port), state)
@@ -181,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     state.ledger.server, state.ledger.model, state.ledger.port = f"{host}:{port}", args.model, port
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     print(f"fake-llm listening on {host}:{port}", flush=True)
-    logging.getLogger("fake_llm").info("model %s, plan %s", args.model, plan.describe())
+    logging.getLogger("fake_llm").info(
+        "model %s, plan %s, seed %d", args.model, plan.describe(), state.seed
+    )
     try:
         server.serve_forever(poll_interval=0.2)
     except (KeyboardInterrupt, SystemExit):

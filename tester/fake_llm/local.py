@@ -13,12 +13,12 @@ daemon thread on 127.0.0.1, port 0, and stops on ``stop()`` / leaving the
 
 from __future__ import annotations
 
-import random
 import threading
 from pathlib import Path
 from typing import Any
 
 from tester.endpoint import LocalEndpoint
+from tester.fake_llm import seeding
 from tester.fake_llm.faults import FaultPlan, parse_plan
 from tester.fake_llm.ledger import Ledger
 from tester.fake_llm.model import UNIVERSE_SIZE
@@ -54,7 +54,7 @@ class LocalFakeLLM(LocalEndpoint):
             response_model=response_model,
             noise=noise or NoiseConfig(frozenset(), 0.0),
             universe_size=universe,
-            rng=random.Random(seed),
+            seed=seeding.server_seed(name or model, seed),
         )
         self._server: FakeLLMHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -77,6 +77,7 @@ class LocalFakeLLM(LocalEndpoint):
             "known": self.state.known,
             "response_model": self.state.response_model or self.model,
             "retry_after": self.state.retry_after,
+            "seed": self.state.seed,
         }
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True,
@@ -90,8 +91,6 @@ class LocalFakeLLM(LocalEndpoint):
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-
 
     def set_plan(self, plan: str, **options: float) -> dict[str, Any]:
         for key, value in options.items():

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from tester.fake_llm import model
+from tester.fake_llm import model, seeding
 from tester.fake_llm.canned import CannedAnswers
 from tester.fake_llm.faults import FaultPlan, PlanError, Step, parse_plan
 from tester.fake_llm.ledger import SAMPLING_KEYS, Entry, Ledger, Line, redact_headers
@@ -52,7 +52,8 @@ class ServerState:
     outcomes: Counter[str] = field(default_factory=Counter)
     input_tokens: int = 0
     output_tokens: int = 0
-    rng: random.Random = field(default_factory=random.Random)
+    #: the answers' seed: request ``seq`` is drawn from ``answer_seed(seed, seq)``
+    seed: int = field(default_factory=seeding.new_run_seed)
 
     def count(self, outcome: str, tokens: tuple[int, int] = (0, 0)) -> None:
         with self.lock:
@@ -244,8 +245,9 @@ class Handler(BaseHTTPRequestHandler):
             json.dumps({k: body.get(k) for k in ("temperature", "top_p", "seed", "max_tokens")}),
         )
         seed = body.get("seed")
-        with state.lock:
-            rng = random.Random(seed if isinstance(seed, int) else state.rng.getrandbits(64))
+        rng = random.Random(
+            seed if isinstance(seed, int) else seeding.answer_seed(state.seed, entry.seq)
+        )
         if state.canned:
             lines = [Line(x, "unknown", "canned") for x in state.canned.next().splitlines()]
         else:

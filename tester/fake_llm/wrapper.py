@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from tester.endpoint import LocalEndpoint
+from tester.fake_llm import seeding
 
 _LISTENING = re.compile(r"fake-llm listening on (\S+):(\d+)")
-
 
 
 class FakeLLMServer(LocalEndpoint):
@@ -61,8 +61,8 @@ class FakeLLMServer(LocalEndpoint):
             self.argv += ["--universe", str(universe)]
         if response_model:
             self.argv += ["--response-model", response_model]
-        if seed is not None:
-            self.argv += ["--seed", str(seed)]
+        self.seed = seeding.server_seed(f"{model}:{log_path.stem if log_path else ''}", seed)
+        self.argv += ["--seed", str(self.seed)]
         if answers is not None:
             self.argv += ["--answers", str(answers)]
         if require_key_env:
@@ -122,7 +122,6 @@ class FakeLLMServer(LocalEndpoint):
         if popen.stdout is not None:
             popen.stdout.close()
         self.popen = None
-
 
     # ------------------------------------------------------------ use
 

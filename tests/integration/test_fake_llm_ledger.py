@@ -48,3 +48,29 @@ def test_subprocess_server_serves_its_ledger(tmp_path):
         ledger = s.ledger()
     assert len(ledger.entries) == 1 and ledger.entries[0].served
     assert ledger.port == s.port
+
+
+def _answers(seed: int | None, n: int = 4) -> list[str]:
+    with LocalFakeLLM(
+        model="m", universe=200, noise=NoiseConfig.parse("all", 0.5), seed=seed
+    ) as llm:
+        return [_chat(llm.base_url)["choices"][0]["message"]["content"] for _ in range(n)]
+
+
+def test_the_same_seed_draws_the_same_answers_in_the_same_order():
+    first = _answers(41)
+    assert first == _answers(41)
+    assert len(set(first)) > 1, "every request drew the same answer"
+    assert first != _answers(42)
+
+
+def test_the_run_seed_decides_every_servers_seed():
+    from tester.fake_llm import seeding
+
+    seeding.set_run_seed(7)
+    same = (seeding.server_seed("a"), _answers(None))
+    seeding.set_run_seed(7)
+    assert (seeding.server_seed("a"), _answers(None)) == same
+    assert seeding.server_seed("b") != same[0]
+    seeding.set_run_seed(8)
+    assert seeding.server_seed("a") != same[0]

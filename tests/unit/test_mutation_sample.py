@@ -1,0 +1,83 @@
+"""The mechanical mutant sampler (benchmarks/mutation/sample.py): a mutant is the same on
+every draw, the sample is reproducible, a mutant runs only the scenarios that executed
+its line, cheapest first, and the score's interval is right."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from coverage import CoverageData
+
+FOLDER = Path(__file__).resolve().parents[2] / "benchmarks" / "mutation"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    sys.path.insert(0, str(FOLDER))
+    try:
+        spec = importlib.util.spec_from_file_location("mutation_sample", FOLDER / "sample.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["mutation_sample"] = module  # its dataclass looks itself up there
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(FOLDER))
+
+
+def _tree(tmp_path: Path) -> Path:
+    (tmp_path / "system" / "pkg").mkdir(parents=True)
+    (tmp_path / "system" / "pkg" / "mod.py").write_text(
+        "def f(a, b):\n    if a < b:\n        return a + 1\n    return b\n", encoding="utf-8"
+    )
+    return tmp_path
+
+
+def test_mutants_are_enumerated_in_a_fixed_order_and_drawn_reproducibly(sample, tmp_path):
+    tree = _tree(tmp_path)
+    first, second = sample.enumerate_mutants(tree), sample.enumerate_mutants(tree)
+    assert first == second and len(first) > 10
+    assert len({m.ident for m in first}) == len(first)
+    assert not {m.operator for m in first} & sample.EXCLUDED_OPERATORS
+    assert sample.draw(first, 7, 5) == sample.draw(second, 7, 5)
+    assert sample.draw(first, 7, 5) != sample.draw(first, 8, 5)
+    assert len(sample.draw(first, 1, 10_000)) == len(first)
+
+
+def test_a_mutant_is_applied_by_its_identity(sample, tmp_path):
+    tree = _tree(tmp_path)
+    lt = next(m for m in sample.enumerate_mutants(tree) if m.operator.endswith("_Lt_GtE"))
+    source, mutated = sample.mutated_text(tree, lt)
+    assert "a < b" in source and "a >= b" in mutated
+    assert sample.changed_lines(source, mutated) == "-if a < b:\n+if a >= b:"
+    assert (lt.first_line, lt.last_line) == (2, 2)
+
+
+def test_only_the_scenarios_that_ran_the_line_cheapest_first(sample, tmp_path):
+    data = CoverageData(basename=str(tmp_path / ".coverage"))
+    mod = str(tmp_path / "tree" / "system" / "pkg" / "mod.py")
+    for context, lines in (("saturation", [1, 2, 3]), ("scenario:input-truth", [2]),
+                           ("basic|run", [1]), ("unrelated", [3])):  # fmt: skip
+        data.set_context(context)
+        data.add_lines({mod: lines})
+    data.write()
+    lines = sample.coverage_map(tmp_path / ".coverage")
+    mutant = sample.Mutant("system/pkg/mod.py", "core/X", 0, 2, 3)
+    assert sample.covering(mutant, lines) == ["input-truth", "saturation"]
+    assert sample.covering(sample.Mutant("system/pkg/mod.py", "core/X", 0, 4, 4), lines) == []
+
+
+def test_the_report_scores_non_equivalent_mutants_with_a_wilson_interval(sample, tmp_path):
+    low, high = sample.wilson(45, 50)
+    assert low == pytest.approx(0.7864, abs=1e-3) and high == pytest.approx(0.9565, abs=1e-3)
+    results = [{"id": f"k{i}", "outcome": "killed"} for i in range(8)]
+    results += [{"id": "e", "outcome": "survived"}, {"id": "u", "outcome": "uncovered"}]
+    results += [{"id": "g", "outcome": "survived"}]
+    text = sample.report(results, {"e": "same value"})
+    assert "sampled 11: killed 8, survived 2 (run), uncovered 1" in text
+    assert "score 8/10 = 80.0%" in text
+    assert "not classified as equivalent: 2" in text
+    path = tmp_path / "r.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
+    assert list(sample.read_results(path)) == results

@@ -204,9 +204,7 @@ def report(results: list[dict[str, object]], equivalent: dict[str, str]) -> str:
         f"95% Wilson interval [{low:.1%}, {high:.1%}]",
     ]
     unclassified = [
-        str(r["id"])
-        for r in results
-        if r["outcome"] != "killed" and r["id"] not in equivalent
+        str(r["id"]) for r in results if r["outcome"] != "killed" and r["id"] not in equivalent
     ]
     if unclassified:
         lines.append(f"survivors not classified as equivalent: {len(unclassified)}")

@@ -40,8 +40,8 @@ SCENARIOS = (
 )  # fmt: skip
 
 
-def copy_tree(dest: Path) -> None:
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True)
+def copy_tree(dest: Path, rev: str = "HEAD") -> None:
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
 
 

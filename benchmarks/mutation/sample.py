@@ -26,6 +26,7 @@ import json
 import math
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -149,13 +150,13 @@ def changed_lines(source: str, mutated: str) -> str:
     return f"-{before}\n+{after}"
 
 
-def run_mutant(mutant: Mutant, scenarios: list[str], timeout: float) -> dict[str, object]:
+def run_mutant(mutant: Mutant, scenarios: list[str], timeout: float, rev: str) -> dict[str, object]:
     started = time.monotonic()
     result: dict[str, object] = {**asdict(mutant), "id": mutant.ident, "scenarios": scenarios}
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         tree = Path(tmp) / "tree"
         tree.mkdir()
-        copy_tree(tree)
+        copy_tree(tree, rev)
         source, mutated = mutated_text(tree, mutant)
         result["diff"] = changed_lines(source, mutated)
         if not scenarios:
@@ -223,11 +224,12 @@ def main() -> int:
     p.add_argument("--results", type=Path, help="JSON lines, appended (resumable)")
     p.add_argument("--equivalent", type=Path, default=Path(__file__).parent / "equivalent.json",
                    help="survivors classified as equivalent: {id: argument}")  # fmt: skip
+    p.add_argument("--rev", default="HEAD", help="the commit the copies are made of")
     p.add_argument("--list", action="store_true", help="count the mutants per package")
     p.add_argument("--report", action="store_true", help="the figures of --results")
     args = p.parse_args()
     if args.list:
-        mutants = enumerate_mutants(ROOT)
+        mutants = enumerate_mutants(ROOT)  # the working tree
         per: dict[str, int] = {}
         for m in mutants:
             package = "/".join(m.module.split("/")[:2])
@@ -245,16 +247,20 @@ def main() -> int:
     if args.coverage_data is None or not args.coverage_data.exists():
         p.error("--coverage-data: a combined coverage data file with a context per scenario")
     lines = coverage_map(args.coverage_data)
-    sample = draw(enumerate_mutants(ROOT), args.seed, args.n)
+    rev = subprocess.run(["git", "rev-parse", args.rev], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.strip()  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
+        copy_tree(Path(tmp), rev)
+        sample = draw(enumerate_mutants(Path(tmp)), args.seed, args.n)
     done = {r["id"] for r in read_results(args.results)}
     todo = [m for m in sample if m.ident not in done]
-    print(f"sample of {len(sample)} (seed {args.seed}): {len(done)} done, {len(todo)} to run",
-          flush=True)  # fmt: skip
+    print(f"sample of {len(sample)} (seed {args.seed}, {rev[:10]}): {len(done)} done, "
+          f"{len(todo)} to run", flush=True)  # fmt: skip
     lock = Lock()
 
     def one(mutant: Mutant) -> None:
-        result = run_mutant(mutant, covering(mutant, lines), args.timeout)
-        result["seed"] = args.seed
+        result = run_mutant(mutant, covering(mutant, lines), args.timeout, rev)
+        result["seed"], result["rev"] = args.seed, rev
         with lock, args.results.open("a", encoding="utf-8") as out:
             out.write(json.dumps(result) + "\n")
         print(f"{result['outcome']:<9} {result['killed_by'] or '':<20} {result['seconds']:>6}s "

@@ -40,6 +40,7 @@ import cosmic_ray.plugins
 from cosmic_ray.ast import ast_nodes, get_ast_from_path
 from cosmic_ray.mutating import mutate_code
 from coverage import CoverageData
+from coverage.parser import PythonParser
 
 sys.path.insert(0, str(Path(__file__).parent))
 from run import ROOT, copy_tree, run_scenario
@@ -55,6 +56,7 @@ SCENARIO_COST = {
     "producer-kill": 56, "saturation": 77, "examples": 94, "orchestrator-restart": 108,
     "coverage": 120,
 }  # fmt: skip
+OUTCOMES = ("killed", "survived", "uncovered", "incompetent")
 NOT_RUN = {"real-llm"}  # needs the local LLM: not in a mutant's scenarios
 
 
@@ -101,8 +103,25 @@ def scenario_of(context: str, known: set[str]) -> str | None:
     return next((p for p in re.split(r"[|:/ ,]", context) if p in known), None)
 
 
-def coverage_map(data_file: Path) -> dict[tuple[str, int], set[str]]:
-    """(system/... module, line) -> the scenarios whose context executed it."""
+class Statements:
+    """A module's line -> the first line of its statement (coverage.py's own parser): a
+    statement over several lines is executed as one, whichever line the tracer reports."""
+
+    def __init__(self, tree: Path) -> None:
+        self.tree = tree
+        self._parsers: dict[str, PythonParser] = {}
+
+    def first(self, module: str, line: int) -> int:
+        if module not in self._parsers:
+            path = self.tree / module
+            text = path.read_text(encoding="utf-8") if path.exists() else ""
+            self._parsers[module] = PythonParser(text=text)
+            self._parsers[module].parse_source()
+        return self._parsers[module].first_line(line)
+
+
+def coverage_map(data_file: Path, statements: Statements) -> dict[tuple[str, int], set[str]]:
+    """(system/... module, first line of a statement) -> the scenarios whose context ran it."""
     data = CoverageData(basename=str(data_file))
     data.read()
     known = set(SCENARIO_COST)
@@ -115,15 +134,17 @@ def coverage_map(data_file: Path) -> dict[tuple[str, int], set[str]]:
         for line, contexts in data.contexts_by_lineno(measured).items():
             names = {s for c in contexts if (s := scenario_of(c, known))}
             if names:
-                lines.setdefault((module, line), set()).update(names)
+                lines.setdefault((module, statements.first(module, line)), set()).update(names)
     return lines
 
 
-def covering(mutant: Mutant, lines: dict[tuple[str, int], set[str]]) -> list[str]:
-    """The scenarios that executed a line of the mutated node, cheapest first."""
+def covering(
+    mutant: Mutant, lines: dict[tuple[str, int], set[str]], statements: Statements
+) -> list[str]:
+    """The scenarios that executed the statement(s) of the mutated node, cheapest first."""
     found: set[str] = set()
     for line in range(mutant.first_line, mutant.last_line + 1):
-        found |= lines.get((mutant.module, line), set())
+        found |= lines.get((mutant.module, statements.first(mutant.module, line)), set())
     return sorted(found - NOT_RUN, key=lambda s: (SCENARIO_COST.get(s, 99), s))
 
 
@@ -159,6 +180,10 @@ def run_mutant(mutant: Mutant, scenarios: list[str], timeout: float, rev: str) -
         copy_tree(tree, rev)
         source, mutated = mutated_text(tree, mutant)
         result["diff"] = changed_lines(source, mutated)
+        try:
+            compile(mutated, mutant.module, "exec")
+        except SyntaxError:  # cosmic-ray's operator made no program: out of the score
+            return {**result, "outcome": "incompetent", "killed_by": None, "seconds": 0.0}
         if not scenarios:
             return {**result, "outcome": "uncovered", "killed_by": None, "seconds": 0.0}
         (tree / mutant.module).write_text(mutated, encoding="utf-8")
@@ -193,24 +218,28 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 
 
 def report(results: list[dict[str, object]], equivalent: dict[str, str]) -> str:
-    sampled = len(results)
-    killed = sum(1 for r in results if r["outcome"] == "killed")
-    uncovered = sum(1 for r in results if r["outcome"] == "uncovered")
+    """The figures: incompetent mutants (no program) are out; equivalent ones too."""
+    count = {k: sum(1 for r in results if r["outcome"] == k) for k in OUTCOMES}
+    competent = len(results) - count["incompetent"]
+    killed = count["killed"]
     equiv = sum(1 for r in results if r["outcome"] != "killed" and r["id"] in equivalent)
-    relevant = sampled - equiv
+    relevant = competent - equiv
     low, high = wilson(killed, relevant)
     lines = [
-        f"sampled {sampled}: killed {killed}, survived {sampled - killed - uncovered} "
-        f"(run), uncovered {uncovered} (no scenario executes the line)",
+        f"sampled {len(results)}: incompetent {count['incompetent']} (not a program), "
+        f"competent {competent}: killed {killed}, survived {count['survived']} (run), "
+        f"uncovered {count['uncovered']} (no scenario executes the line)",
         f"equivalent (classified) {equiv}; non-equivalent {relevant}",
         f"score {killed}/{relevant} = {killed / max(relevant, 1):.1%}, "
         f"95% Wilson interval [{low:.1%}, {high:.1%}]",
     ]
     unclassified = [
-        str(r["id"]) for r in results if r["outcome"] != "killed" and r["id"] not in equivalent
+        str(r["id"])
+        for r in results
+        if r["outcome"] in ("survived", "uncovered") and r["id"] not in equivalent
     ]
     if unclassified:
-        lines.append(f"survivors not classified as equivalent: {len(unclassified)}")
+        lines.append(f"survivors not classified as equivalent (real gaps): {len(unclassified)}")
     return "\n".join(lines)
 
 
@@ -246,12 +275,14 @@ def main() -> int:
         return 0
     if args.coverage_data is None or not args.coverage_data.exists():
         p.error("--coverage-data: a combined coverage data file with a context per scenario")
-    lines = coverage_map(args.coverage_data)
     rev = subprocess.run(["git", "rev-parse", args.rev], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout.strip()  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
         copy_tree(Path(tmp), rev)
         sample = draw(enumerate_mutants(Path(tmp)), args.seed, args.n)
+        statements = Statements(Path(tmp))
+        lines = coverage_map(args.coverage_data, statements)
+        scenarios = {m.ident: covering(m, lines, statements) for m in sample}
     done = {r["id"] for r in read_results(args.results)}
     todo = [m for m in sample if m.ident not in done]
     print(f"sample of {len(sample)} (seed {args.seed}, {rev[:10]}): {len(done)} done, "
@@ -259,7 +290,7 @@ def main() -> int:
     lock = Lock()
 
     def one(mutant: Mutant) -> None:
-        result = run_mutant(mutant, covering(mutant, lines), args.timeout, rev)
+        result = run_mutant(mutant, scenarios[mutant.ident], args.timeout, rev)
         result["seed"], result["rev"] = args.seed, rev
         with lock, args.results.open("a", encoding="utf-8") as out:
             out.write(json.dumps(result) + "\n")

@@ -62,10 +62,28 @@ def test_only_the_scenarios_that_ran_the_line_cheapest_first(sample, tmp_path):
         data.set_context(context)
         data.add_lines({mod: lines})
     data.write()
-    lines = sample.coverage_map(tmp_path / ".coverage")
+    statements = sample.Statements(_tree(tmp_path / "tree"))
+    lines = sample.coverage_map(tmp_path / ".coverage", statements)
     mutant = sample.Mutant("system/pkg/mod.py", "core/X", 0, 2, 3)
-    assert sample.covering(mutant, lines) == ["input-truth", "saturation"]
-    assert sample.covering(sample.Mutant("system/pkg/mod.py", "core/X", 0, 4, 4), lines) == []
+    assert sample.covering(mutant, lines, statements) == ["input-truth", "saturation"]
+    unrun = sample.Mutant("system/pkg/mod.py", "core/X", 0, 4, 4)
+    assert sample.covering(unrun, lines, statements) == []
+
+
+def test_a_line_inside_a_statement_is_run_when_its_statement_is(sample, tmp_path):
+    (tmp_path / "system").mkdir()
+    (tmp_path / "system" / "m.py").write_text(
+        "def f(\n    a,\n    *,\n    b=1,\n):\n    return a\n", encoding="utf-8"
+    )
+    data = CoverageData(basename=str(tmp_path / ".coverage"))
+    data.set_context("basic")
+    data.add_lines({str(tmp_path / "system" / "m.py"): [1]})
+    data.write()
+    statements = sample.Statements(tmp_path)
+    lines = sample.coverage_map(tmp_path / ".coverage", statements)
+    star = sample.Mutant("system/m.py", "core/X", 0, 3, 3)
+    assert sample.covering(star, lines, statements) == ["basic"]
+    assert sample.covering(sample.Mutant("system/m.py", "core/X", 0, 6, 6), lines, statements) == []
 
 
 def test_the_report_scores_non_equivalent_mutants_with_a_wilson_interval(sample, tmp_path):
@@ -73,11 +91,12 @@ def test_the_report_scores_non_equivalent_mutants_with_a_wilson_interval(sample,
     assert low == pytest.approx(0.7864, abs=1e-3) and high == pytest.approx(0.9565, abs=1e-3)
     results = [{"id": f"k{i}", "outcome": "killed"} for i in range(8)]
     results += [{"id": "e", "outcome": "survived"}, {"id": "u", "outcome": "uncovered"}]
-    results += [{"id": "g", "outcome": "survived"}]
+    results += [{"id": "g", "outcome": "survived"}, {"id": "s", "outcome": "incompetent"}]
     text = sample.report(results, {"e": "same value"})
-    assert "sampled 11: killed 8, survived 2 (run), uncovered 1" in text
+    assert "sampled 12: incompetent 1 (not a program), competent 11: killed 8, survived 2" in text
+    assert "uncovered 1" in text
     assert "score 8/10 = 80.0%" in text
-    assert "not classified as equivalent: 2" in text
+    assert "not classified as equivalent (real gaps): 2" in text
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
     assert list(sample.read_results(path)) == results

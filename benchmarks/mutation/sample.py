@@ -114,8 +114,9 @@ class Statements:
     def first(self, module: str, line: int) -> int:
         if module not in self._parsers:
             path = self.tree / module
-            text = path.read_text(encoding="utf-8") if path.exists() else ""
-            self._parsers[module] = PythonParser(text=text)
+            if not path.exists():  # measured elsewhere: not one of this tree's modules
+                return line
+            self._parsers[module] = PythonParser(text=path.read_text(encoding="utf-8") or "\n")
             self._parsers[module].parse_source()
         return self._parsers[module].first_line(line)
 

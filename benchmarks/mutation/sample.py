@@ -254,6 +254,7 @@ def main() -> int:
     p.add_argument("--results", type=Path, help="JSON lines, appended (resumable)")
     p.add_argument("--equivalent", type=Path, default=Path(__file__).parent / "equivalent.json",
                    help="survivors classified as equivalent: {id: argument}")  # fmt: skip
+    p.add_argument("--only", default="", help="comma-separated mutant ids instead of a draw")
     p.add_argument("--rev", default="HEAD", help="the commit the copies are made of")
     p.add_argument("--list", action="store_true", help="count the mutants per package")
     p.add_argument("--report", action="store_true", help="the figures of --results")
@@ -280,7 +281,9 @@ def main() -> int:
                          text=True, check=True).stdout.strip()  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="mutants-") as tmp:
         copy_tree(Path(tmp), rev)
-        sample = draw(enumerate_mutants(Path(tmp)), args.seed, args.n)
+        mutants = enumerate_mutants(Path(tmp))
+        only = set(filter(None, args.only.split(",")))
+        sample = [m for m in mutants if m.ident in only] if only else draw(mutants, args.seed, args.n)
         statements = Statements(Path(tmp))
         lines = coverage_map(args.coverage_data, statements)
         scenarios = {m.ident: covering(m, lines, statements) for m in sample}

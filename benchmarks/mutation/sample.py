@@ -283,7 +283,9 @@ def main() -> int:
         copy_tree(Path(tmp), rev)
         mutants = enumerate_mutants(Path(tmp))
         only = set(filter(None, args.only.split(",")))
-        sample = [m for m in mutants if m.ident in only] if only else draw(mutants, args.seed, args.n)
+        sample = [m for m in mutants if m.ident in only] or draw(mutants, args.seed, args.n)
+        if only and len(sample) != len(only):
+            p.error(f"--only: {len(only) - len(sample)} id(s) name no mutant of {rev[:10]}")
         statements = Statements(Path(tmp))
         lines = coverage_map(args.coverage_data, statements)
         scenarios = {m.ident: covering(m, lines, statements) for m in sample}

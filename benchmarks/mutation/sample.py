@@ -255,6 +255,9 @@ def main() -> int:
     p.add_argument("--equivalent", type=Path, default=Path(__file__).parent / "equivalent.json",
                    help="survivors classified as equivalent: {id: argument}")  # fmt: skip
     p.add_argument("--only", default="", help="comma-separated mutant ids instead of a draw")
+    p.add_argument("--scenarios", default="",
+                   help="run these scenarios for every mutant, not those of the coverage map "
+                        "(to see that a new check kills a survivor)")  # fmt: skip
     p.add_argument("--rev", default="HEAD", help="the commit the copies are made of")
     p.add_argument("--list", action="store_true", help="count the mutants per package")
     p.add_argument("--report", action="store_true", help="the figures of --results")
@@ -289,6 +292,8 @@ def main() -> int:
         statements = Statements(Path(tmp))
         lines = coverage_map(args.coverage_data, statements)
         scenarios = {m.ident: covering(m, lines, statements) for m in sample}
+        if args.scenarios:
+            scenarios = {m.ident: args.scenarios.split(",") for m in sample}
     done = {r["id"] for r in read_results(args.results)}
     todo = [m for m in sample if m.ident not in done]
     print(f"sample of {len(sample)} (seed {args.seed}, {rev[:10]}): {len(done)} done, "

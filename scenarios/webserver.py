@@ -111,17 +111,22 @@ def run(ctx: ScenarioContext) -> None:
     ctx.fact_path("control_token_file", constellation.workdir / "control.token")
 
 
-def _first_event(http: httpx.Client, path: str) -> tuple[str, Any]:
+def _first_event(http: httpx.Client, path: str, within: float = 20.0) -> tuple[str, Any]:
     """The first Server-Sent Event on ``path``: its name and its JSON data."""
-    name = None
-    with http.stream("GET", path) as stream:
-        assert stream.status_code == 200, f"GET {path}: HTTP {stream.status_code}"
-        for line in stream.iter_lines():
-            if line.startswith("event:"):
-                name = line.split(":", 1)[1].strip()
-            elif line.startswith("data:") and name is not None:
-                return name, json.loads(line.split(":", 1)[1])
-    raise AssertionError(f"GET {path}: the stream ended without an event")
+    name, deadline = None, time.monotonic() + within
+    try:
+        with http.stream("GET", path, timeout=within) as stream:
+            assert stream.status_code == 200, f"GET {path}: HTTP {stream.status_code}"
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and name is not None:
+                    return name, json.loads(line.split(":", 1)[1])
+                if time.monotonic() > deadline:
+                    break
+    except httpx.ReadTimeout:
+        pass
+    raise AssertionError(f"GET {path}: no event within {within:g}s")
 
 
 def _check_page_and_history(http: httpx.Client, run_id: str) -> None:

@@ -244,6 +244,28 @@ def report(results: list[dict[str, object]], equivalent: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
+def table(results: list[dict[str, object]], classified: dict[str, dict[str, str]]) -> str:
+    """The survivors as a markdown table: mutant, change, outcome, class, argument."""
+    rows = [
+        "| mutant | change | outcome | class | why (and the check that now kills it) |",
+        "|---|---|---|---|---|",
+    ]
+    for r in results:
+        if r["outcome"] not in ("survived", "uncovered"):
+            continue
+        c = classified.get(str(r["id"]), {"kind": "unclassified", "why": ""})
+        diff = " → ".join(
+            f"`{x[1:].strip()}`".replace("|", "\\|") for x in str(r["diff"]).splitlines()
+        )
+        closed = f" **closed: {c['closed_by']}**" if c.get("closed_by") else ""
+        where = f"{str(r['module']).removeprefix('system/')}:{r['first_line']}"
+        rows.append(
+            f"| {where} {str(r['operator']).removeprefix('core/')} | {diff} | {r['outcome']} "
+            f"| {c['kind']} | {c['why']}{closed} |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--seed", type=int, default=1)
@@ -252,8 +274,9 @@ def main() -> int:
     p.add_argument("--timeout", type=float, default=300.0, help="seconds per scenario (a kill)")
     p.add_argument("--coverage-data", type=Path, help="combined coverage data with contexts")
     p.add_argument("--results", type=Path, help="JSON lines, appended (resumable)")
-    p.add_argument("--equivalent", type=Path, default=Path(__file__).parent / "equivalent.json",
-                   help="survivors classified as equivalent: {id: argument}")  # fmt: skip
+    p.add_argument("--classified", type=Path, default=Path(__file__).parent / "classified.json",
+                   help="survivors: {id: {kind: equivalent|gap, why, closed_by}}")  # fmt: skip
+    p.add_argument("--table", action="store_true", help="with --report: the survivors' table")
     p.add_argument("--only", default="", help="comma-separated mutant ids instead of a draw")
     p.add_argument("--scenarios", default="",
                    help="run these scenarios for every mutant, not those of the coverage map "
@@ -275,8 +298,12 @@ def main() -> int:
     if args.results is None:
         p.error("--results is required (or --list)")
     if args.report:
-        equivalent = json.loads(args.equivalent.read_text(encoding="utf-8"))
-        print(report(list(read_results(args.results)), equivalent))
+        classified = json.loads(args.classified.read_text(encoding="utf-8"))
+        equivalent = {k: v["why"] for k, v in classified.items() if v["kind"] == "equivalent"}
+        results = list(read_results(args.results))
+        print(report(results, equivalent))
+        if args.table:
+            print(table(results, classified))
         return 0
     if args.coverage_data is None or not args.coverage_data.exists():
         p.error("--coverage-data: a combined coverage data file with a context per scenario")

@@ -97,6 +97,13 @@ def test_the_report_scores_non_equivalent_mutants_with_a_wilson_interval(sample,
     assert "uncovered 1" in text
     assert "score 8/10 = 80.0%" in text
     assert "not classified as equivalent (real gaps): 2" in text
+    rows = [{**r, "module": "system/m.py", "operator": "core/X", "first_line": 3,
+             "diff": "-a | b\n+a & b"} for r in results]  # fmt: skip
+    text = sample.table(rows, {"g": {"kind": "gap", "why": "no check", "closed_by": "basic"}})
+    assert text.count("\n") == 4, "a header, a rule and one row per survivor"
+    row = "| m.py:3 X | `a \\| b` → `a & b` | survived | gap | no check **closed: basic** |"
+    assert row in text
+    assert "| uncovered | unclassified |" in text
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
     assert list(sample.read_results(path)) == results

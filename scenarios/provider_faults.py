@@ -89,6 +89,55 @@ def run(ctx: ScenarioContext) -> None:
         flaky.stop()
         steady.stop()
         o.save_ledgers(ctx, [flaky, steady])
+    _solo_run(ctx)
+
+
+#: one provider that fails twice (500, no Retry-After): the request is retried on it
+SOLO_TOPIC, SOLO_PLAN, SOLO_FAILURES = "Lisbon trams", "500*2,ok", 2
+
+
+def _solo_run(ctx: ScenarioContext) -> None:
+    solo = o.fake_model("solo", model="model-solo", plan=SOLO_PLAN)
+    try:
+        config = o.config_on(ctx, SOLO_TOPIC, o.llm_spec(solo), producers=1, iterations=1)
+        orchestrator = ctx.constellation().start_orchestrator(config)
+        ctx.fact("solo_exit_code", orchestrator.wait(timeout=ctx.timeout))
+    finally:
+        solo.stop()
+        o.save_ledgers(ctx, [solo], group="solo")
+
+
+def _check_solo(ctx: ScenarioContext) -> None:
+    """ARCHITECTURE.md, retries: retrying a provider already tried waits an exponential
+    backoff with jitter (0.5 s doubling): each llm.retry's llm.delay_s is in (0, 0.5 * 2^k],
+    and the fake server's clock shows the wait between its failed answer and the next call."""
+    assert ctx.facts["solo_exit_code"] == 0, f"solo run exited {ctx.facts['solo_exit_code']}"
+    topic = ctx.topic(SOLO_TOPIC)
+    calls = chat_spans(topic)
+    assert len(calls) == 1 and calls[0].status != "ERROR", (
+        f"one request, rescued by retries, expected: {len(calls)} chat span(s)\n"
+        + topic.evidence(calls[:3])
+    )
+    retries = [e for _, e in events(topic, n.EVENT_RETRY)]
+    delays = [float(e.attributes.get(n.LLM_DELAY_S, -1)) for e in retries]
+    assert len(retries) == SOLO_FAILURES, (
+        f"{SOLO_FAILURES} failures of the only provider, {len(retries)} llm.retry event(s)"
+    )
+    for k, delay in enumerate(delays):
+        assert 0 < delay <= 0.5 * 2**k + 1e-3, (
+            f"retry {k + 1} waits llm.delay_s={delay}, outside the backoff (0, {0.5 * 2**k:g}]"
+        )
+    entries = o.ledgers(ctx, "solo")[0].entries
+    assert [e.status for e in entries] == [500] * SOLO_FAILURES + [200], (
+        f"the solo server's answers: {[e.status for e in entries]}"
+    )
+    for k, delay in enumerate(delays):
+        gap = entries[k + 1].arrival - float(entries[k].answered or 0)
+        assert gap >= delay - 0.05, (
+            f"retry {k + 1} reached the server {gap:.3f}s after its failed answer, "
+            f"before its backoff of {delay}s"
+        )
+    ctx.note(f"solo provider: {SOLO_FAILURES} retries after backoffs of {delays} s")
 
 
 def check(ctx: ScenarioContext) -> None:
@@ -186,3 +235,4 @@ def check(ctx: ScenarioContext) -> None:
     ctx.note(f"server outcomes: {ctx.facts['server_stats']}")
     o.judge(ctx, topic, ctx.path("attributes"), breaker=(BREAKER_FAILURES, BREAKER_COOLDOWN))
     ctx.record(topic)
+    _check_solo(ctx)

@@ -22,6 +22,7 @@ continues where it stopped.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import random
@@ -56,7 +57,7 @@ SCENARIO_COST = {
     "producer-kill": 56, "saturation": 77, "examples": 94, "orchestrator-restart": 108,
     "coverage": 120,
 }  # fmt: skip
-OUTCOMES = ("killed", "survived", "uncovered", "incompetent")
+OUTCOMES = ("killed", "survived", "uncovered", "incompetent", "annotation")
 NOT_RUN = {"real-llm"}  # needs the local LLM: not in a mutant's scenarios
 
 
@@ -172,6 +173,26 @@ def changed_lines(source: str, mutated: str) -> str:
     return f"-{before}\n+{after}"
 
 
+def _without_signature_annotations(source: str) -> str:
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.arg):
+            node.annotation = None
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            node.returns = None
+    return ast.dump(tree)
+
+
+def annotation_only(source: str, mutated: str) -> bool:
+    """Equivalent by construction: the mutant changes only a function's parameter or return
+    annotation, in a module whose annotations stay strings (``from __future__ import
+    annotations``) and that no framework reads (FastAPI evaluates a route's signature;
+    the protocol codec reads only class annotations, which this does not cover)."""
+    if "from __future__ import annotations" not in source or "fastapi" in source:
+        return False
+    return _without_signature_annotations(source) == _without_signature_annotations(mutated)
+
+
 def run_mutant(mutant: Mutant, scenarios: list[str], timeout: float, rev: str) -> dict[str, object]:
     started = time.monotonic()
     result: dict[str, object] = {**asdict(mutant), "id": mutant.ident, "scenarios": scenarios}
@@ -185,6 +206,8 @@ def run_mutant(mutant: Mutant, scenarios: list[str], timeout: float, rev: str) -
             compile(mutated, mutant.module, "exec")
         except SyntaxError:  # cosmic-ray's operator made no program: out of the score
             return {**result, "outcome": "incompetent", "killed_by": None, "seconds": 0.0}
+        if annotation_only(source, mutated):
+            return {**result, "outcome": "annotation", "killed_by": None, "seconds": 0.0}
         if not scenarios:
             return {**result, "outcome": "uncovered", "killed_by": None, "seconds": 0.0}
         (tree / mutant.module).write_text(mutated, encoding="utf-8")
@@ -223,14 +246,17 @@ def report(results: list[dict[str, object]], equivalent: dict[str, str]) -> str:
     count = {k: sum(1 for r in results if r["outcome"] == k) for k in OUTCOMES}
     competent = len(results) - count["incompetent"]
     killed = count["killed"]
-    equiv = sum(1 for r in results if r["outcome"] != "killed" and r["id"] in equivalent)
+    equiv = count["annotation"] + sum(
+        1 for r in results if r["outcome"] in ("survived", "uncovered") and r["id"] in equivalent
+    )
     relevant = competent - equiv
     low, high = wilson(killed, relevant)
     lines = [
         f"sampled {len(results)}: incompetent {count['incompetent']} (not a program), "
         f"competent {competent}: killed {killed}, survived {count['survived']} (run), "
         f"uncovered {count['uncovered']} (no scenario executes the line)",
-        f"equivalent (classified) {equiv}; non-equivalent {relevant}",
+        f"equivalent {equiv} ({count['annotation']} only change a signature's annotation, "
+        f"never evaluated; the rest classified by hand); non-equivalent {relevant}",
         f"score {killed}/{relevant} = {killed / max(relevant, 1):.1%}, "
         f"95% Wilson interval [{low:.1%}, {high:.1%}]",
     ]

@@ -107,3 +107,18 @@ def test_the_report_scores_non_equivalent_mutants_with_a_wilson_interval(sample,
     path = tmp_path / "r.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in results), encoding="utf-8")
     assert list(sample.read_results(path)) == results
+
+
+def test_a_change_of_a_signature_annotation_alone_is_equivalent_by_construction(sample):
+    head = "from __future__ import annotations\n"
+    source = head + "def f(a: int | None, *, b: str = 'x') -> int | None:\n    return a | 1\n"
+    assert sample.annotation_only(source, source.replace("int | None,", "int >> None,"))
+    assert sample.annotation_only(source, source.replace("-> int | None", "-> int & None"))
+    assert not sample.annotation_only(source, source.replace("a | 1", "a & 1"))
+    assert not sample.annotation_only(source, source.replace("'x'", "'y'"))
+    no_future = source.removeprefix(head)
+    assert not sample.annotation_only(no_future, no_future.replace("int | None,", "int >> None,"))
+    routes = "import fastapi\n" + source
+    assert not sample.annotation_only(routes, routes.replace("int | None,", "int >> None,"))
+    fields = head + "class M:\n    a: int | None = None\n"
+    assert not sample.annotation_only(fields, fields.replace("|", ">>")), "class fields are read"

@@ -25,6 +25,7 @@ import argparse
 import ast
 import json
 import math
+import os
 import random
 import re
 import subprocess
@@ -122,11 +123,22 @@ class Statements:
         return self._parsers[module].first_line(line)
 
 
-def coverage_map(data_file: Path, statements: Statements) -> dict[tuple[str, int], set[str]]:
+def scenario_names(tree: Path) -> set[str]:
+    """The scenarios ``python -m tester --list`` names in ``tree``."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "tester", "--list"], cwd=tree, capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": str(tree)}, check=True,
+    ).stdout  # fmt: skip
+    return {line.split()[0] for line in listed.splitlines() if line.strip()}
+
+
+def coverage_map(
+    data_file: Path, statements: Statements, names: set[str] | None = None
+) -> dict[tuple[str, int], set[str]]:
     """(system/... module, first line of a statement) -> the scenarios whose context ran it."""
     data = CoverageData(basename=str(data_file))
     data.read()
-    known = set(SCENARIO_COST)
+    known = set(SCENARIO_COST) | (names or set())
     lines: dict[tuple[str, int], set[str]] = {}
     for measured in data.measured_files():
         posix = Path(measured).as_posix()
@@ -343,7 +355,7 @@ def main() -> int:
         if only and len(sample) != len(only):
             p.error(f"--only: {len(only) - len(sample)} id(s) name no mutant of {rev[:10]}")
         statements = Statements(Path(tmp))
-        lines = coverage_map(args.coverage_data, statements)
+        lines = coverage_map(args.coverage_data, statements, scenario_names(Path(tmp)))
         scenarios = {m.ident: covering(m, lines, statements) for m in sample}
         if args.scenarios:
             scenarios = {m.ident: args.scenarios.split(",") for m in sample}

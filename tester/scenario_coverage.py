@@ -109,9 +109,7 @@ class ScenarioCoverage:
         for old in self.folder.glob(".coverage*"):
             old.unlink()
         self.rcfile.write_text(
-            RCFILE.format(
-                source=SOURCE_PACKAGE, data_file=self.data_file, context_env=CONTEXT_ENV
-            ),
+            RCFILE.format(source=SOURCE_PACKAGE, data_file=self.data_file, context_env=CONTEXT_ENV),
             encoding="utf-8",
         )
         for key, value in ((PROCESS_START_ENV, str(self.rcfile)), (CONTEXT_ENV, "")):

@@ -111,6 +111,9 @@ def assert_run_json(topic: Topic, attributes: Path) -> None:
     if candidates:
         rate = int(counts.get("duplicates") or 0) / candidates
         d.near("counts.duplicate_rate", counts.get("duplicate_rate"), rate, 1e-3, "dup/cand")
+    # docs/webserver.md: generated = candidates + prefiltered
+    d.eq("counts.generated", counts.get("generated"),
+         candidates + int(counts.get("prefiltered") or 0), "candidates + prefiltered")  # fmt: skip
     d.eq(
         "counts.rejected_connections", counts.get("rejected_connections"),
         len(topic.spans(n.CONNECTION_REJECTED)), "connection.rejected spans",
@@ -156,6 +159,8 @@ def assert_run_json(topic: Topic, attributes: Path) -> None:
         )
         d.eq(f"{where}.spawns", p.get("spawns"), len(its_spawns), "its producer.spawn spans")
         d.eq(f"{where}.restarts", p.get("restarts"), max(0, len(its_spawns) - 1), "spawns - 1")
+        lost = [s for s in topic.spans(n.PRODUCER_LOST) if s.attr(n.PRODUCER_ID) == pid]
+        d.eq(f"{where}.errors", p.get("errors"), len(lost), "its producer.lost spans")
         if its_spawns:
             d.eq(f"{where}.pid", p.get("pid"), its_spawns[-1].attr("process.pid"), "last spawn")
 

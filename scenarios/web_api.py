@@ -77,9 +77,13 @@ def run(ctx: ScenarioContext) -> None:
     with web.client() as anon, web.client() as http:
         http.headers.update(bearer)
         answers["no_token"] = anon.get("/api/runs").status_code
-        answers["wrong_token"] = anon.get("/api/runs", headers={"X-Access-Token": "x" * 20}).status_code  # noqa: E501
+        answers["wrong_token"] = anon.get(
+            "/api/runs", headers={"X-Access-Token": "x" * 20}
+        ).status_code
         answers["health_no_token"] = anon.get("/api/health").status_code
-        answers["x_access_token"] = anon.get("/api/runs", headers={"X-Access-Token": TOKEN}).status_code  # noqa: E501
+        answers["x_access_token"] = anon.get(
+            "/api/runs", headers={"X-Access-Token": TOKEN}
+        ).status_code
         answers["page_wrong_token"] = anon.get("/", params={"token": "y" * 20}).status_code
         with web.client() as browser:
             opened = browser.get("/", params={"token": TOKEN})

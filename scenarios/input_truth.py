@@ -21,6 +21,12 @@ CLI_CASES = [
     ["--provider", "env", "--llm", "name=x,model=m"],
     ["--provider", "env", "--llm", "name=x,base_url=http://127.0.0.1:9/v1,model=m,weight=-1"],
     ["--sim-latency-ms", "-5"], ["--topic", "   "],
+    # README "LLM providers": --llm fields and the sampling settings' ranges
+    *(
+        ["--provider", "env", "--llm", f"name=x,base_url=http://127.0.0.1:9/v1,model=m,{bad}"]
+        for bad in ("temperature=2.5", "temperature=nan", "top_p=0", "seed=-1",
+                    "max_tokens=0", "max_tokens=1000001", "colour=red", "key_env=1-BAD")
+    ),
 ]  # fmt: skip
 #: bodies POST /api/runs must refuse with a 4xx and an error text
 API_CASES: list[tuple[str, Any]] = [

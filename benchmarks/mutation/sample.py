@@ -56,7 +56,7 @@ SCENARIO_COST = {
     "basic": 0, "bad-peers": 12, "no-telemetry": 12, "silent-orchestrator": 12,
     "provider-faults": 29, "providers": 30, "webserver": 34, "input-truth": 43,
     "producer-kill": 56, "saturation": 77, "examples": 94, "orchestrator-restart": 108,
-    "coverage": 120,
+    "coverage": 120, "run-modes": 24, "lever-options": 52, "web-api": 60,
 }  # fmt: skip
 OUTCOMES = ("killed", "survived", "uncovered", "incompetent", "annotation")
 NOT_RUN = {"real-llm"}  # needs the local LLM: not in a mutant's scenarios

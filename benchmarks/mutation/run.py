@@ -73,11 +73,11 @@ def run_scenario(
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGINT)
         try:
-            stdout, stderr = proc.communicate(timeout=30)
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
-            stdout, stderr = proc.communicate()
-        _reap(tree)
+        _reap(tree)  # before reading on: a child left behind may hold the pipes open
+        proc.communicate()
         return f"timeout: still running after {timeout:.0f}s"
     _reap(tree)
     if proc.returncode == 0:

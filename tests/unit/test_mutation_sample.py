@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 from coverage import CoverageData
 
@@ -122,3 +123,26 @@ def test_a_change_of_a_signature_annotation_alone_is_equivalent_by_construction(
     assert not sample.annotation_only(routes, routes.replace("int | None,", "int >> None,"))
     fields = head + "class M:\n    a: int | None = None\n"
     assert not sample.annotation_only(fields, fields.replace("|", ">>")), "class fields are read"
+
+
+def test_a_scenario_run_passes_fails_or_times_out_and_leaves_no_process(sample, tmp_path):
+    run = sys.modules["run"]  # sample.py's scenario runner (benchmarks/mutation/run.py)
+    tree = tmp_path / "tree"
+    (tree / "tester").mkdir(parents=True)
+    (tree / "tester" / "__init__.py").write_text("", encoding="utf-8")
+    (tree / "tester" / "__main__.py").write_text(
+        "import subprocess, sys, time\n"
+        "name = sys.argv[sys.argv.index('--scenario') + 1]\n"
+        "if name == 'fails':\n"
+        "    print('== scenario fails FAILED: 3 items lost'); sys.exit(1)\n"
+        "if name == 'hangs':\n"
+        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+        "                     start_new_session=True)\n"
+        "    time.sleep(60)\n",
+        encoding="utf-8",
+    )
+    assert run.run_scenario(tree, tmp_path / "a", "passes", 30, "m") is None
+    assert "FAILED: 3 items lost" in run.run_scenario(tree, tmp_path / "b", "fails", 30, "m")
+    assert run.run_scenario(tree, tmp_path / "c", "hangs", 2, "m").startswith("timeout")
+    left = [p for p in psutil.process_iter(["cwd"]) if (p.info["cwd"] or "").startswith(str(tree))]
+    assert not left, f"processes left in the copy: {left}"

@@ -59,6 +59,10 @@ def test_log_lines_and_producer_output_go_above_the_live_table(tmp_path: Path) -
     logs = [line for line in lines if TIMESTAMP.match(line)]
     assert any(" producer-" in line for line in logs), "no producer output reached the screen"
     assert any(" orchestrator " in line for line in logs)
-    # the live table was drawn, and its rate says what it counts
-    assert any(line.startswith("unique ") and " unique/s " in line for line in lines), raw[-1500:]
+    # the live table was drawn, its headline fits the 120 columns, its rate says what it
+    # counts, and with --iterations a progress bar counts the requests with an ETA
+    heads = [line for line in lines if line.startswith(("unique ", "rate "))]
+    assert any(line.startswith("rate ") and " unique/s " in line for line in heads), raw[-1500:]
+    assert all(len(line.rstrip()) <= 120 for line in heads), heads
+    assert any(re.match(r"requests .* \d+/60 ETA ", line) for line in lines), raw[-1500:]
     assert any(line.startswith("unique:") for line in lines), "no summary at the end"

@@ -116,7 +116,7 @@ def judge(
     served = sum(1 for e in oracle.served_entries())
     ctx.note(
         f"oracle {topic.name!r}: {len(oracle.pairs())} requests matched to chat spans "
-        f"({counts}), {served} answers, {len(oracle.served_keys())} distinct items served"
+        f"({readable(counts)}), {served} answers, {len(oracle.served_keys())} distinct items served"
     )
     return oracle
 
@@ -124,7 +124,26 @@ def judge(
 def scan_secrets(ctx: ScenarioContext, secrets: Sequence[str]) -> None:
     """Secret truth: none of ``secrets`` in any span, log, output or ledger of the run."""
     read = assert_no_secrets(secrets, ctx.store.all(), [ctx.workdir])
-    ctx.note(f"secret scan: {len(secrets)} secret(s), {read} span values and files read")
+    ctx.note(
+        f"secret scan: no leak; {_plural(len(secrets), 'secret value')} (API keys) searched for "
+        f"in {read} span values and files, found in none"
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def readable(value: object) -> str:
+    """A note's value for people: ``{'a': {'ok': 3}, 'b': 1}`` -> ``a (ok 3), b 1``."""
+    if isinstance(value, dict):
+        return ", ".join(
+            f"{k} ({readable(v)})" if isinstance(v, dict) else f"{k} {readable(v)}"
+            for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return ", ".join(readable(v) for v in value)
+    return "none" if value is None else str(value)
 
 
 def set_env(constellation: ServiceConstellation, **values: str) -> None:

@@ -243,7 +243,7 @@ def check(ctx: ScenarioContext) -> None:
         f"{len(served_again)} calls served by flaky after it came back; "
         f"max attempts in one cycle {max(attempts)}"
     )
-    ctx.note(f"server outcomes: {ctx.facts['server_stats']}")
+    ctx.note(f"server outcomes: {o.readable(ctx.facts['server_stats'])}")
     o.judge(ctx, topic, ctx.path("attributes"), breaker=(BREAKER_FAILURES, BREAKER_COOLDOWN))
     ctx.record(topic)
     _check_solo(ctx)

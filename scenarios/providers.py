@@ -80,7 +80,10 @@ def check(ctx: ScenarioContext) -> None:
     by_model = Counter(str(c.attr(n.GENAI_REQUEST_MODEL)) for c in calls)
     share = by_model["model-alpha"] / len(calls)
     expected = WEIGHTS["alpha"] / sum(WEIGHTS.values())
-    ctx.note(f"traffic split: {dict(by_model)} (alpha {share:.0%}, weight share {expected:.0%})")
+    ctx.note(
+        f"traffic split: {o.readable(dict(by_model))} "
+        f"(alpha {share:.0%}, weight share {expected:.0%})"
+    )
     # 60 calls, p = 0.75: the standard deviation of the share is 0.056; allow ~3.5 of them
     assert abs(share - expected) <= 0.2, (
         f"traffic split {dict(by_model)} is not ~3:1 although every producer chose with "

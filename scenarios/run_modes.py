@@ -13,18 +13,14 @@ fake model's ledger like every discovery run.
 
 from __future__ import annotations
 
-import os
-import pty
 import re
-import select
-import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from scenarios import _oracle as o
+from scenarios._helpers import run_on_pty
 from tester import schema as n
 from tester.constellation import OrchestratorConfig, ServiceConstellation
 from tester.scenario import ScenarioContext
@@ -38,37 +34,9 @@ CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
 def _on_terminal(
     constellation: ServiceConstellation, argv: list[str], timeout: float
 ) -> dict[str, Any]:
-    """Run ``argv`` with a pseudo-terminal as its stdin, stdout and stderr: exit code and screen."""
-    primary, secondary = pty.openpty()
-    env = {**constellation.env, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    process = subprocess.Popen(
-        argv, stdin=secondary, stdout=secondary, stderr=secondary, env=env, close_fds=True,
-        start_new_session=True,
-    )  # fmt: skip
-    os.close(secondary)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([primary], [], [], 0.5)
-            if ready:
-                try:
-                    data = os.read(primary, 65536)
-                except OSError:  # EIO: every holder of the terminal has closed it
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif process.poll() is not None:
-                break
-        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(primary)
-    screen = CONTROL.sub("", b"".join(chunks).decode("utf-8", errors="replace"))
-    return {"exit": code, "screen": screen[-20000:]}
+    """Exit code and screen (control sequences removed) of ``argv`` on a terminal."""
+    code, raw = run_on_pty(argv, constellation.env, timeout)
+    return {"exit": code, "screen": CONTROL.sub("", raw)[-20000:]}
 
 
 def run(ctx: ScenarioContext) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 
+from scenarios import _oracle as o
 from scenarios._helpers import wait_until
 from scenarios._peers import HandStartedProducer, SilentServer
 from tester.scenario import ScenarioContext
@@ -48,4 +49,7 @@ def check(ctx: ScenarioContext) -> None:
             f"producer {i} exited {code} without saying why:\n{logs[i]}"
         )
     assert not ctx.facts["left_running"], f"processes left running: {ctx.facts['left_running']}"
-    ctx.note(f"exit codes {codes}; producer 1 said: {logs['1'].strip().splitlines()[-1][:200]}")
+    ctx.note(
+        f"exit codes {o.readable(codes)}; "
+        f"producer 1 said: {logs['1'].strip().splitlines()[-1][:200]}"
+    )

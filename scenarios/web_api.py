@@ -1,9 +1,12 @@
-"""Web API details behind an access token: the token's three forms, the live event stream,
-the series, support filters, HEAD of the download; each answer judged by the run's files.
+"""Web API details behind an access token: the token's three forms, the security refusals,
+the live event stream, the series, support filters, HEAD of the download; each answer judged
+by the run's files.
 
 From docs/webserver.md ("Security", "API"): with an access token every ``/api/*`` call
 but ``/api/health`` needs it (``Authorization: Bearer``, ``X-Access-Token`` or the cookie
-``/?token=`` sets; a wrong one is 401), and the token is in no span, log or file. A
+``/?token=`` sets; a wrong one is 401), and the token is in no span, log or file; a
+foreign ``Host``, a state change from another ``Origin`` or ``Sec-Fetch-Site:
+cross-site`` is 403, a body over 16 KiB 413, and none of them starts a run. A
 run's ``counts`` are run.json's; ``support`` lists ``[display, sightings, producers]``
 as attributes.jsonl has them; ``min_support=N`` keeps the items seen at least N times,
 in file order, in the page and the download; ``HEAD`` of the download has the
@@ -85,6 +88,23 @@ def run(ctx: ScenarioContext) -> None:
             "/api/runs", headers={"X-Access-Token": TOKEN}
         ).status_code
         answers["page_wrong_token"] = anon.get("/", params={"token": "y" * 20}).status_code
+        # docs/webserver.md "Security": a foreign Host, a cross-site or foreign-Origin
+        # state change, a body over 16 KiB
+        run_body = {"topic": "Refused harbours", "producers": 1, "iterations": 1}
+        answers["foreign_host"] = http.get(
+            "/api/runs", headers={"Host": "evil.example"}
+        ).status_code
+        answers["foreign_origin"] = http.post(
+            "/api/runs", json=run_body, headers={"Origin": "http://evil.example"}
+        ).status_code
+        answers["cross_site"] = http.post(
+            "/api/runs", json=run_body, headers={"Sec-Fetch-Site": "cross-site"}
+        ).status_code
+        answers["huge_body"] = http.post(
+            "/api/runs",
+            content=b'{"topic": "' + b"x" * 20000 + b'"}',
+            headers={"Content-Type": "application/json"},
+        ).status_code
         with web.client() as browser:
             opened = browser.get("/", params={"token": TOKEN})
             answers["page_token"] = opened.status_code
@@ -110,6 +130,7 @@ def run(ctx: ScenarioContext) -> None:
             time.sleep(0.2)
             status = http.get(f"/api/runs/{run_id}").json()
         ctx.fact("status", status)
+        ctx.fact("runs", http.get("/api/runs").json()["runs"])
         ctx.fact("series", http.get(f"/api/runs/{run_id}/series").json())
         page = http.get(f"/api/runs/{run_id}/attributes",
                         params={"min_support": MIN_SUPPORT, "limit": 5000})  # fmt: skip
@@ -130,9 +151,10 @@ def run(ctx: ScenarioContext) -> None:
 def check(ctx: ScenarioContext) -> None:
     answers = ctx.facts["answers"]
     want = {"no_token": 401, "wrong_token": 401, "health_no_token": 200, "x_access_token": 200,
-            "page_wrong_token": 401, "page_token": 303, "cookie": 200}  # fmt: skip
+            "page_wrong_token": 401, "page_token": 303, "cookie": 200, "foreign_host": 403,
+            "foreign_origin": 403, "cross_site": 403, "huge_body": 413}  # fmt: skip
     wrong = {k: (answers.get(k), v) for k, v in want.items() if answers.get(k) != v}
-    assert not wrong, f"access token rules (got, expected): {wrong}"
+    assert not wrong, f"access and security rules (got, expected): {wrong}"
 
     attributes = ctx.path("attributes")
     lines = attributes.read_text(encoding="utf-8").splitlines()
@@ -143,6 +165,8 @@ def check(ctx: ScenarioContext) -> None:
     summary = json.loads((attributes.parent / "run.json").read_text(encoding="utf-8"))
     status = ctx.facts["status"]
     assert status["state"] == "completed", f"run ended {status['state']}"
+    runs = [r["topic"] for r in ctx.facts["runs"]]
+    assert runs == [TOPIC], f"refused requests started runs: {runs}"
     assert status["counts"] == summary["counts"], (
         f"GET /api/runs/ID counts {status['counts']} are not run.json's {summary['counts']}"
     )

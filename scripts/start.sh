@@ -5,6 +5,7 @@
 # Logs: logs/orchestrator.log, logs/webserver.log; state: .run/ (pids, control token).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/pidfile.sh
 
 LOG_LEVEL=info PORT=8080 CONTROL_PORT=7600 TRACE=()
 while [ $# -gt 0 ]; do
@@ -21,8 +22,8 @@ done
 [ -x .venv/bin/python ] || make .venv/.installed
 mkdir -p logs .run
 for name in orchestrator webserver; do
-    if [ -f ".run/$name.pid" ] && kill -0 "$(cat ".run/$name.pid")" 2>/dev/null; then
-        echo "start.sh: $name is already running (pid $(cat ".run/$name.pid")); scripts/stop.sh first" >&2
+    if pid=$(our_pid "$name"); then
+        echo "start.sh: $name is already running (pid $pid); scripts/stop.sh first" >&2
         exit 1
     fi
 done
@@ -40,15 +41,17 @@ wait_for() {  # wait_for NAME PATTERN PID
 .venv/bin/python -m system.orchestrator --log-level "$LOG_LEVEL" --control-port "$CONTROL_PORT" \
     --control-token-file .run/control.token --log-dir logs "${TRACE[@]}" \
     > logs/orchestrator.log 2>&1 < /dev/null &
-echo $! > .run/orchestrator.pid
-wait_for orchestrator "control listening on" "$(cat .run/orchestrator.pid)" || { scripts/stop.sh; exit 1; }
+pid=$!
+record_pid orchestrator "$pid"
+wait_for orchestrator "control listening on" "$pid" || { scripts/stop.sh; exit 1; }
 CONTROL=$(grep -o "control listening on [^ ]*" logs/orchestrator.log | tail -1 | awk '{print $4}')
 
 .venv/bin/python -m system.webserver --log-level "$LOG_LEVEL" --port "$PORT" \
     --orchestrator "$CONTROL" --control-token-file .run/control.token "${TRACE[@]}" \
     > logs/webserver.log 2>&1 < /dev/null &
-echo $! > .run/webserver.pid
-wait_for webserver "webserver listening on" "$(cat .run/webserver.pid)" || { scripts/stop.sh; exit 1; }
+pid=$!
+record_pid webserver "$pid"
+wait_for webserver "webserver listening on" "$pid" || { scripts/stop.sh; exit 1; }
 
 grep -o "webserver listening on .*" logs/webserver.log | sed 's/^webserver listening on /Open /'
 echo "Logs in logs/; stop with scripts/stop.sh"

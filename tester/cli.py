@@ -26,6 +26,7 @@ from typing import NoReturn
 from tester.collector import Collector, Span, SpanStore, spans_to_otlp_json
 from tester.collector.jaeger_json import to_jaeger_json
 from tester.collector.jaeger_query import DEFAULT_JAEGER_URL, JaegerPoller, JaegerQuery
+from tester.collector.store import DEFAULT_MAX_BYTES
 from tester.constellation import StartupError
 from tester.discovery import describe, discover
 from tester.html_report import write_html_report
@@ -110,6 +111,14 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
         "the --forward-to host)",
     )
     p.add_argument(
+        "--span-store-mib",
+        type=_positive_mib,
+        default=DEFAULT_MAX_BYTES // 2**20,
+        metavar="MIB",
+        help=f"cap on what the collected spans may hold (default {DEFAULT_MAX_BYTES // 2**20}); "
+        "spans beyond it are dropped, counted, and named in the verdict",
+    )
+    p.add_argument(
         "--trace-ep",
         default=None,
         metavar="URL",
@@ -133,6 +142,16 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
 COVERAGE_DEFAULT = Path("\0workdir")
 
 DEFAULT_UPSTREAM = "http://localhost:4318"
+
+
+def _positive_mib(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of MiB >= 1, got {text!r}")
+    return value
 
 
 def jaeger_ui_url(args: argparse.Namespace) -> str:
@@ -222,7 +241,8 @@ def run_scenario(
     name: str, scenario: ModuleType, workdir: Path, args: argparse.Namespace, describe: str
 ) -> ScenarioResult:
     workdir.mkdir(parents=True, exist_ok=True)
-    collector = Collector(forward_to=args.forward_to).start()
+    max_bytes = args.span_store_mib * 2**20
+    collector = Collector(forward_to=args.forward_to, store=SpanStore(max_bytes=max_bytes)).start()
     ctx = ScenarioContext(
         collector,
         workdir,
@@ -236,7 +256,7 @@ def run_scenario(
     if args.trace_source == "jaeger" and jaeger_url:
         if ctx.trace_endpoint is None and not args.forward_to:
             ctx.trace_endpoint = DEFAULT_UPSTREAM
-        ctx.span_store = SpanStore()
+        ctx.span_store = SpanStore(max_bytes=max_bytes)
         poller = JaegerPoller(
             JaegerQuery(jaeger_url),
             ctx.span_store,
@@ -290,6 +310,9 @@ def run_scenario(
                 ctx.note(f"forwarded to {collector.forwarder.url}: {collector.forwarder.summary()}")
             with contextlib.suppress(Exception):
                 artifacts = _save_traces(ctx.store, workdir)
+    partial = ctx.store.dropped_note()
+    if partial:  # the checks saw only part of the trace: every verdict below says so
+        ctx.note(partial)
     if leftovers:
         status = FAILED
         detail += "\nLEFTOVER PROCESSES after teardown:\n" + "\n".join(f"  {p}" for p in leftovers)
@@ -308,6 +331,7 @@ def run_scenario(
         status,
         check_s if args.keep_running else None,
         idle_s,
+        ctx.store.dropped,
     )
     for line in ctx.notes:
         print(f"   note: {line}")
@@ -322,13 +346,14 @@ def run_scenario(
             f"{artifacts.get('traces_jaeger')})",
             file=sys.stderr,
         )
+    on_partial = f" on partial data ({ctx.store.dropped} spans dropped)" if partial else ""
     if idle_s is not None and check_s is not None:
         print(
             f"== scenario {name} {status.upper()}: run and checks {check_s:.1f}s, "
-            f"kept running {idle_s:.1f}s"
+            f"kept running {idle_s:.1f}s{on_partial}"
         )
     else:
-        print(f"== scenario {name} {status.upper()} in {result.duration_s:.1f}s")
+        print(f"== scenario {name} {status.upper()} in {result.duration_s:.1f}s{on_partial}")
     return result
 
 

@@ -80,23 +80,45 @@ def _float(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def _attempts(span: Span) -> list[dict[str, Any]]:
+    return [dict(e.attributes) for e in span.events if e.name == n.EVENT_ATTEMPT]
+
+
 def provider_split(spans: Iterable[Span]) -> list[dict[str, Any]]:
-    """LLM calls (``chat *`` spans) per ``gen_ai.provider.name``: calls, errors, tokens."""
+    """LLM calls (``chat *`` spans) per ``gen_ai.provider.name``: calls, errors, tokens.
+
+    ``errors`` are failed attempts: the ``llm.attempt`` events with an ``error.type``
+    (docs/tracing.md; a stop's ``cancelled`` is no failure), counted for the provider
+    each attempt went to, so a request rescued by a retry or a failover still shows its
+    failures. An attempt names its provider by its ``--llm`` name (``llm.provider``);
+    the answering attempt of each span ties that name to the span's
+    ``gen_ai.provider.name``."""
+    chats = [s for s in spans if s.name.startswith(n.CHAT_PREFIX)]
+    names: dict[str, str] = {}  # llm.provider -> gen_ai.provider.name
+    for s in chats:
+        attempts = _attempts(s)
+        if attempts and n.LLM_PROVIDER in attempts[-1]:
+            names[str(attempts[-1][n.LLM_PROVIDER])] = str(s.attr(n.GENAI_PROVIDER_NAME, "unknown"))
     split: dict[str, dict[str, Any]] = {}
-    for s in spans:
-        if not s.name.startswith(n.CHAT_PREFIX):
-            continue
-        name = str(s.attr(n.GENAI_PROVIDER_NAME, "unknown"))
-        row = split.setdefault(
+
+    def row(name: str) -> dict[str, Any]:
+        return split.setdefault(
             name, {"provider": name, "calls": 0, "errors": 0, "input_tokens": 0, "output_tokens": 0}
         )
-        row["calls"] += 1
-        row["errors"] += s.status == "ERROR"
-        row["input_tokens"] += int(s.attr(n.GENAI_INPUT_TOKENS, 0) or 0)
-        row["output_tokens"] += int(s.attr(n.GENAI_OUTPUT_TOKENS, 0) or 0)
+
+    for s in chats:
+        calls = row(str(s.attr(n.GENAI_PROVIDER_NAME, "unknown")))
+        calls["calls"] += 1
+        calls["input_tokens"] += int(s.attr(n.GENAI_INPUT_TOKENS, 0) or 0)
+        calls["output_tokens"] += int(s.attr(n.GENAI_OUTPUT_TOKENS, 0) or 0)
+        for attempt in _attempts(s):
+            error = attempt.get(n.ERROR_TYPE)
+            if error is not None and error != "cancelled":
+                key = str(attempt.get(n.LLM_PROVIDER, ""))
+                row(names.get(key, key or calls["provider"]))["errors"] += 1
     total = sum(r["calls"] for r in split.values())
-    for row in split.values():
-        row["share"] = round(row["calls"] / total, 4) if total else 0.0
+    for provider in split.values():
+        provider["share"] = round(provider["calls"] / total, 4) if total else 0.0
     return sorted(split.values(), key=lambda r: -r["calls"])
 
 
@@ -201,6 +223,15 @@ def _script_json(data: Any) -> str:
     )
 
 
+def verdict(results: list[ScenarioResult]) -> str:
+    """ "13 passed, 1 skipped": each outcome counted apart (a skip is not a failure)."""
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+    order = sorted(counts, key=lambda status: (status != "passed", status == "skipped", status))
+    return ", ".join(f"{counts[status]} {status}" for status in order) or "no scenarios"
+
+
 def render(
     results: list[ScenarioResult],
     spans: dict[str, list[Span]] | None = None,
@@ -212,17 +243,18 @@ def render(
         "version": version(),
         "passed": sum(r.passed for r in results),
         "total": len(results),
+        "ok": all(r.ok for r in results),
+        "verdict": verdict(results),
         "scenarios": [
             scenario_data(r, spans[r.name] if r.name in spans else load_spans(r), base)
             for r in results
         ],
     }
     template = (ASSETS / "report.html").read_text(encoding="utf-8")
-    verdict = f"{data['passed']}/{data['total']} passed"
     return (
         template.replace("/*REPORT_CSS*/", (ASSETS / "report.css").read_text(encoding="utf-8"))
         .replace("/*REPORT_JS*/", (ASSETS / "report.js").read_text(encoding="utf-8"))
-        .replace("REPORT_TITLE", html.escape(f"tester report: {verdict}"))
+        .replace("REPORT_TITLE", html.escape(f"tester report: {data['verdict']}"))
         .replace("/*REPORT_DATA*/", _script_json(data))
     )
 

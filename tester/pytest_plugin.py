@@ -10,7 +10,8 @@ Fixtures:
 Everything is per test (own ports, own folders), so ``pytest -n auto`` is safe.
 
 When a test using them fails, its traces (``traces.otlp.json``, ``traces.jaeger.json``,
-which Jaeger UI opens) and its processes' logs are saved into a folder named after
+which Jaeger UI opens), its processes' logs and ``report.html`` (the failure with its
+evidence, and the traces' waterfall) are saved into a folder named after
 the test (``--tester-artifacts DIR``, else ``$TEST_ARTIFACTS/pytest``, else
 ``./artifacts/pytest``); the failure report and the end of the session name it.
 A failed check shows its message and evidence tree without the harness's own
@@ -34,6 +35,8 @@ from tester.topic import Topic
 
 SECTION = "tester artifacts"
 _CALL_FAILED = pytest.StashKey[bool]()
+#: the failed call's report: its text and duration go into report.html
+_FAILURE = pytest.StashKey[pytest.TestReport]()
 _SAVED = pytest.StashKey[Path]()
 _SAVED_PROPERTY = "tester_artifacts"
 
@@ -64,8 +67,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report = yield
     if report.when == "call" and report.failed and _uses_harness(item):
         item.stash[_CALL_FAILED] = True
+        item.stash[_FAILURE] = report
         report.sections.append(
-            (SECTION, f"traces and logs of this test (written at teardown): {_folder(item)}")
+            (
+                SECTION,
+                f"traces, logs and report.html of this test (written at teardown): {_folder(item)}",
+            )
         )
     if report.when == "teardown" and _SAVED in item.stash:
         report.user_properties.append((_SAVED_PROPERTY, str(item.stash[_SAVED])))
@@ -76,8 +83,16 @@ def _save_if_failed(request: pytest.FixtureRequest, collector: Collector, logs: 
     node = request.node
     if not node.stash.get(_CALL_FAILED, False) or _SAVED in node.stash:
         return
+    failed = node.stash.get(_FAILURE, None)
     with contextlib.suppress(OSError):
-        node.stash[_SAVED] = failure_artifacts.save(_folder(node), collector.store.all(), logs)
+        node.stash[_SAVED] = failure_artifacts.save(
+            _folder(node),
+            collector.store.all(),
+            logs,
+            test=node.nodeid,
+            failure=failed.longreprtext if failed is not None else "",
+            duration_s=failed.duration if failed is not None else 0.0,
+        )
 
 
 @pytest.fixture
@@ -130,6 +145,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not _saved:
         return
-    terminalreporter.section("tester: traces and logs of failed tests")
+    terminalreporter.section("tester: traces, logs and report.html of failed tests")
     for nodeid, path in _saved:
         terminalreporter.write_line(f"{nodeid}\n    {path}")

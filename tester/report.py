@@ -34,6 +34,8 @@ class ScenarioResult:
     #: with --keep-running: the run and checks apart from the time it was left running
     check_s: float | None = None
     idle_s: float | None = None
+    #: spans the collector dropped over its caps: the checks judged partial data
+    spans_dropped: int = 0
 
     def __post_init__(self) -> None:
         if not self.status:

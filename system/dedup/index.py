@@ -24,7 +24,7 @@ from rbloom import Bloom
 
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
-from system.dedup.sightings import SightingTable
+from system.dedup.sightings import Resumed, SightingTable
 
 __all__ = ["MIN_BLOOM_CAPACITY", "BatchResult", "DedupIndex", "bloom_hash"]
 
@@ -50,6 +50,7 @@ def bloom_hash(key: int) -> int:
 #: raw candidates remembered with their (display, key): LLMs repeat themselves, and
 #: cleaning + normalizing is most of the cost of a candidate. Bounded: cleared when full.
 MEMO_SIZE = 20_000
+
 
 @dataclass
 class BatchResult:
@@ -201,16 +202,28 @@ class DedupIndex:
         is already the run's truth). Returns how many distinct new keys were
         added.
         """
-        before = len(self._keys)
-        for line in lines:
-            display = clean_display(line)
-            if display:
-                key = attribute_key(normalize(display))
-                self._keys.add_known(key)
-                self._bloom.add(key)
+        return self.load_keys(
+            attribute_key(normalize(display))
+            for display in (clean_display(line) for line in lines)
+            if display
+        )
+
+    def load_keys(self, keys: Iterable[int]) -> int:
+        """Seed with the keys of resumed items, no counts known."""
+        keys = list(keys)
+        zeros = array("B", bytes(len(keys)))
+        return self.load_resumed(Resumed(keys, zeros, zeros, zeros))
+
+    def load_resumed(self, resumed: Resumed) -> int:
+        """Resume: the keys of attributes.txt's lines (read back from attributes.jsonl
+        or computed) with the counts attributes.jsonl recorded for them. Returns how
+        many distinct new keys were added."""
+        added = self._keys.load(resumed)
         if len(self._keys) > self._capacity:
-            self._grow()
-        return len(self._keys) - before
+            self._grow()  # the filter is rebuilt from the whole set: no need to add
+        else:
+            self._bloom.update(resumed.keys)
+        return added
 
     def _grow(self) -> None:
         """Rebuild the filter from the exact set, doubling capacity until it fits."""

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import time
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import NamedTuple
 
-__all__ = ["Sighting", "SightingTable"]
+__all__ = ["Resumed", "Sighting", "SightingTable"]
 
 #: key 0 marks an empty slot; a real key 0 (chance 2**-64) is stored as this instead
 _ZERO_KEY = (1 << 64) - 1
@@ -40,6 +41,15 @@ class Sighting(tuple[int, int, int, int, float, float]):
     @property
     def sightings(self) -> int:
         return self[1]
+
+
+class Resumed(NamedTuple):
+    """Items resumed from the files, index for index: their keys and recorded counts."""
+
+    keys: Sequence[int]
+    sightings: Sequence[int]
+    producers: Sequence[int]
+    providers: Sequence[int]
 
 
 class SightingTable:
@@ -196,8 +206,53 @@ class SightingTable:
         if 2 * len(self.keys) > self._mask + 1:
             self._grow()
 
-    def _grow(self) -> None:
-        slots = 2 * (self._mask + 1)
+    def load(self, resumed: Resumed) -> int:
+        """Resume in bulk: items resumed from the file (serial 0) with the counts
+        attributes.jsonl recorded (``add_known`` + ``restore`` for each, in one
+        pass and with the table grown once). A key already held is skipped.
+        Returns how many keys were added."""
+        keys, sightings, producers, providers = resumed
+        slots = self._mask + 1
+        while 2 * (len(self.keys) + len(keys)) > slots:
+            slots *= 2
+        if slots != self._mask + 1:
+            self._grow(slots)
+        mask, skeys, sord, freq = self._mask, self._slot_keys, self._slot_ord, self.freq
+        new_keys, new_counts = array("Q"), array("I")
+        new_producers, new_providers = array("Q"), array("B")
+        o = start = len(self.keys)
+        total = 0
+        for key, count, p, v in zip(keys, sightings, producers, providers, strict=True):
+            key = key or _ZERO_KEY
+            i = key & mask
+            while True:
+                k = skeys[i]
+                if k == key:
+                    break
+                if k == 0:
+                    skeys[i], sord[i] = key, o
+                    o += 1
+                    count = min(max(0, count), _COUNT_MAX)
+                    new_keys.append(key)
+                    new_counts.append(count)
+                    new_producers.append((1 << min(max(p, 0), 64)) - 1)
+                    new_providers.append((1 << min(max(v, 0), 8)) - 1)
+                    freq[count if count < 5 else 5] += 1
+                    total += count
+                    break
+                i = (i + 1) & mask
+        added = o - start
+        self.keys.extend(new_keys)
+        self.counts.extend(new_counts)
+        self.producers.extend(new_producers)
+        self.providers.extend(new_providers)
+        self.first.extend(array("I", bytes(4 * added)))
+        self.last.extend(array("I", bytes(4 * added)))
+        self.total += total
+        return added
+
+    def _grow(self, slots: int = 0) -> None:
+        slots = slots or 2 * (self._mask + 1)
         mask = slots - 1
         skeys = array("Q", bytes(8 * slots))
         sord = array("I", bytes(4 * slots))

@@ -5,7 +5,9 @@ producer-side pre-filter dropped known ones) over a sliding window of the
 most recent batches holding at least ``window`` candidates. A ``Novelty``
 tracks one stream (the whole run, or one partition); ``SaturationDetector``
 says the run is saturated when the overall rate has stayed below
-``threshold`` for ``patience_s`` seconds with a full window.
+``threshold`` with a full window for ``patience_requests`` requests (batches
+after the one that first fell below) and ``patience_s`` seconds: patience in
+requests costs the same number of LLM calls whatever the model's speed.
 
 ``SaturationLever`` (open-ended runs with ``--saturation`` above 0) feeds
 every batch to the detector. Saturated, it first offers the other levers a
@@ -76,10 +78,14 @@ class SaturationState:
     saturated: bool
     rate: float
     window_candidates: int
+    #: requests (batches) and seconds since the rate fell below the threshold
+    requests_below: int = 0
+    seconds_below: float = 0.0
 
 
 class SaturationDetector:
-    """Overall novelty below ``threshold`` on a full window for ``patience_s`` seconds."""
+    """Overall novelty below ``threshold`` on a full window for ``patience_requests``
+    more requests and ``patience_s`` seconds."""
 
     def __init__(
         self,
@@ -87,12 +93,15 @@ class SaturationDetector:
         window: int,
         patience_s: float = 0.0,
         clock: Callable[[], float] = time.monotonic,
+        patience_requests: int = 0,
     ) -> None:
         self.threshold = threshold
         self.patience_s = patience_s
+        self.patience_requests = patience_requests
         self.novelty = Novelty(window)
         self._clock = clock
         self._below_since: float | None = None
+        self._requests_below = 0
         self.verdict: SaturationState | None = None  # the state when it first fired
 
     @property
@@ -102,18 +111,25 @@ class SaturationDetector:
 
     def add(self, candidates: int, new: int) -> SaturationState:
         self.novelty.add(candidates, new)
-        return self.check()
+        return self.check(request=True)
 
-    def check(self) -> SaturationState:
+    def check(self, *, request: bool = False) -> SaturationState:
+        """``request``: a request's batch just arrived (it counts toward the patience)."""
         n = self.novelty
         below = n.full and n.rate < self.threshold
         now = self._clock()
         if not below:
             self._below_since = None
+            self._requests_below = 0
         elif self._below_since is None:
-            self._below_since = now
-        saturated = below and now - (self._below_since or now) >= self.patience_s
-        state = SaturationState(saturated, n.rate, n.candidates)
+            self._below_since = now  # the first batch below: the patience starts after it
+        elif request:
+            self._requests_below += 1
+        seconds = 0.0 if self._below_since is None else now - self._below_since
+        saturated = (
+            below and seconds >= self.patience_s and self._requests_below >= self.patience_requests
+        )
+        state = SaturationState(saturated, n.rate, n.candidates, self._requests_below, seconds)
         if saturated and self.verdict is None:
             self.verdict = state
         return state
@@ -122,6 +138,7 @@ class SaturationDetector:
         """Forget the window (the producers' assignments changed)."""
         self.novelty = Novelty(self.novelty.window)
         self._below_since = None
+        self._requests_below = 0
         self.verdict = None
 
     def reason(self) -> str:
@@ -137,7 +154,12 @@ class SaturationLever(Lever):
 
     def __init__(self, run: LeverRun) -> None:
         c = run.config
-        self.detector = SaturationDetector(c.saturation, run.window, c.saturation_patience_s)
+        self.detector = SaturationDetector(
+            c.saturation,
+            run.window,
+            c.saturation_patience_s,
+            patience_requests=c.saturation_patience_requests,
+        )
         self._run = run
 
     @classmethod
@@ -146,9 +168,12 @@ class SaturationLever(Lever):
 
     def on_batch(self, producer_id: int, batch: AttributeBatch, new: list[str]) -> BatchEffects:
         d = self.detector
+        decided = d.verdict is not None  # batches in flight at the stop: no second event
         state = d.add(generated(batch), len(new))
         if not state.saturated:
             return BatchEffects()
+        if decided:
+            return BatchEffects(saturated=d.reason())
         detail = f"run novelty {state.rate:.4f} < {d.threshold:g}"
         for lever in self._run.levers:
             instead = lever.on_saturated(detail)
@@ -158,6 +183,8 @@ class SaturationLever(Lever):
         attributes = {
             s.SATURATION_RATE: round(state.rate, 5),
             s.SATURATION_WINDOW: state.window_candidates,
+            s.SATURATION_REQUESTS_BELOW: state.requests_below,
+            s.SATURATION_SECONDS_BELOW: round(state.seconds_below, 3),
         }
         return BatchEffects(events=[(s.EVENT_SATURATED, attributes)], saturated=d.reason())
 
@@ -172,6 +199,7 @@ class SaturationLever(Lever):
                 "threshold": d.threshold,
                 "window": d.novelty.window,
                 "patience_s": d.patience_s,
+                "patience_requests": d.patience_requests,
                 "novelty": round(d.rate, 5),
             }
         }

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -24,6 +26,7 @@ from system.orchestrator.config import (
     DEFAULT_MAX_DEGRADED_S,
     DEFAULT_MAX_RESTARTS,
     DEFAULT_PARTITION_BY,
+    DEFAULT_PATIENCE_REQUESTS,
     DEFAULT_PATIENCE_S,
     DEFAULT_PRODUCERS,
     DEFAULT_REQUEST_SIZE,
@@ -41,6 +44,7 @@ from system.orchestrator.config import (
 )
 from system.orchestrator.progress import ProgressReporter, format_summary
 from system.orchestrator.run import TopicRun
+from system.orchestrator.signals import install_stop_handlers
 from system.orchestrator.web.mode import serve
 from system.orchestrator.web.settings import DEFAULT_CONTROL_PORT, WebSettings
 from system.output import OutputError, OutputLock
@@ -82,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--iterations",
         type=int,
         default=None,
-        help="generation cycles per producer (default: run until stopped)",
+        help="LLM requests per producer (default: none; the run stops when the topic is "
+        "saturated, see --saturation, or on Ctrl-C or SIGTERM)",
     )
     p.add_argument(
         "--provider",
@@ -138,7 +143,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="SPEC",
         help="an OpenAI-compatible endpoint: name=N,base_url=URL,model=M[,key_env=VAR]"
-        "[,weight=W][,rpm=R][,tpm=T][,timeout=S][,breaker_failures=K][,breaker_cooldown=S];"
+        "[,weight=W][,rpm=R][,tpm=T][,timeout=S][,deadline=S][,breaker_failures=K]"
+        "[,breaker_cooldown=S];"
         " repeatable; replaces the OPENAI/ANTHROPIC/GEMINI defaults",
     )
     llm.add_argument(
@@ -214,6 +220,14 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"seconds the rate must stay below the threshold (default {DEFAULT_PATIENCE_S:g})",
     )
     lv.add_argument(
+        "--saturation-patience-requests",
+        type=int,
+        default=DEFAULT_PATIENCE_REQUESTS,
+        metavar="N",
+        help="requests the rate must stay below the threshold, as well as the seconds "
+        f"(default {DEFAULT_PATIENCE_REQUESTS})",
+    )
+    lv.add_argument(
         "--target-coverage",
         type=float,
         default=0.0,
@@ -282,6 +296,7 @@ def levers_from(args: argparse.Namespace) -> LeverConfig:
         saturation=args.saturation,
         saturation_window=args.saturation_window,
         saturation_patience_s=args.saturation_patience,
+        saturation_patience_requests=args.saturation_patience_requests,
         adaptive=not args.no_adaptive,
         near_duplicates=args.near_duplicates,
         target_coverage=args.target_coverage,
@@ -315,6 +330,31 @@ def web_settings_from(args: argparse.Namespace) -> WebSettings:
     )
 
 
+def check_listen_address(host: str, port: int, host_option: str, port_option: str) -> None:
+    """ConfigError unless ``host`` is an address of this machine and ``port`` is free
+    on it (a run would otherwise start and fail with a traceback)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise ConfigError(f"{host_option} {host}: not a usable address ({reason})") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(
+                    f"{port_option} {port} is already in use on {host}; "
+                    f"choose another port (0: any free one)"
+                ) from None
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+                f"check {host_option} and {port_option}"
+            ) from None
+
+
 def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig | None]:
     parser = build_parser()
     parser.__class__ = _Parser
@@ -327,7 +367,11 @@ def parse_config(argv: list[str] | None) -> tuple[argparse.Namespace, RunConfig 
     except TracingConfigError as exc:
         raise ConfigError(str(exc)) from exc
     check_log_dir(args.log_dir)
+    check_listen_address(args.host, args.port, "--host", "--port")
     if args.topic is None:
+        check_listen_address(
+            args.control_host, args.control_port, "--control-host", "--control-port"
+        )
         validate_levers(levers_from(args))  # web mode: every run uses them
         given = [
             f"--{name.replace('_', '-')}"
@@ -383,10 +427,12 @@ async def _run(args: argparse.Namespace, config: RunConfig) -> int:
             for process in run.processes.values():
                 process.signal(signal.SIGKILL)
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, on_signal, sig)
+    install_stop_handlers(loop, on_signal)  # SIGINT, SIGTERM, SIGHUP (terminal closed)
     progress = ProgressReporter(
-        config.topic, run.stats, live=None if not args.no_progress else False
+        config.topic,
+        run.stats,
+        live=None if not args.no_progress else False,
+        total_requests=config.producers * config.iterations if config.iterations else None,
     )
     log.info(
         "topic %r: %d producers, iterations %s, provider %s, output %s",

@@ -34,7 +34,10 @@ DEFAULT_REQUEST_SIZE = 60
 DEFAULT_MAX_RESTARTS = 3
 DEFAULT_AVOID_BUDGET = 400
 DEFAULT_SATURATION = 0.02
-DEFAULT_PATIENCE_S = 10.0
+#: saturation patience: requests (batches) the novelty must stay low for, and seconds;
+#: both must pass. In requests by default, so waiting costs the same on any model speed
+DEFAULT_PATIENCE_REQUESTS = 20
+DEFAULT_PATIENCE_S = 0.0
 #: a run with no reachable provider for this long fails (--max-degraded-s; 0 = never)
 DEFAULT_MAX_DEGRADED_S = 300.0
 #: how the topic is split among producers (--partition-by)
@@ -61,6 +64,7 @@ class LeverConfig:
     saturation: float = DEFAULT_SATURATION  # novelty threshold; 0 = never stop by saturation
     saturation_window: int = 0  # candidates; 0 = 20 requests' worth (at least 200)
     saturation_patience_s: float = DEFAULT_PATIENCE_S
+    saturation_patience_requests: int = DEFAULT_PATIENCE_REQUESTS
     adaptive: bool = True  # measure strategies' yield, shift producers to the best
     near_duplicates: bool = False  # similarity check after the exact key
     #: letters: alphabetical ranges; subtopics: labels an LLM proposes (partitions on)
@@ -281,6 +285,7 @@ def validate_levers(levers: LeverConfig) -> LeverConfig:
         raise ConfigError("target coverage must be at least 0 and below 1 (e.g. 0.95)")
     if not 0.0 <= levers.saturation_patience_s <= 86_400:
         raise ConfigError("saturation patience must be between 0 and 86400 s")
+    _int_in_range("saturation patience requests", levers.saturation_patience_requests, 0, 1_000_000)
     if levers.partition_by not in PARTITION_BY:
         raise ConfigError(
             f"unknown partitioning {levers.partition_by!r}; choose one of: "

@@ -4,13 +4,16 @@ A slot whose process exits unexpectedly is restarted after a backoff
 (0.2 s doubling, at most 5 s) until it has used ``max_restarts``; then it is
 ``failed``, and the run fails once every other slot has finished or failed
 too. Each spawn is a ``producer.spawn`` span, each unexpected exit a
-``producer.lost`` span, the stop a ``producers.stop`` span.
+``producer.lost`` span, the stop a ``producers.stop`` span. A producer that
+goes silent (stopped, stuck) is reported, then killed and restarted
+(``silence.SilenceWatch``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,7 @@ from opentelemetry.trace import Status, StatusCode
 
 from system.orchestrator.outbox import Recipients
 from system.orchestrator.run_state import RunState
+from system.orchestrator.silence import SilenceWatch, silence_from
 from system.orchestrator.stats import ProducerStats
 from system.orchestrator.supervisor import ProducerProcess, Supervisor, reap
 from system.protocol import ProducerStatus, Stop
@@ -59,6 +63,10 @@ class ProducerFleet:
         self._supervisor: Supervisor | None = None
         self._root_ctx: Any = None
         self._watchers: set[asyncio.Task[None]] = set()
+        self.silence = SilenceWatch(
+            slots, self.processes, lambda: self._root_ctx, silence_from(os.environ)
+        )
+        self._silence_task: asyncio.Task[None] | None = None
 
     async def start(self, address: tuple[str, int], root_ctx: Any) -> None:
         """Spawn every slot's producer, to connect to ``address``; their spans are children
@@ -71,6 +79,7 @@ class ProducerFleet:
             log_level=self._log_level,
             env=self._env,
         )
+        self._silence_task = asyncio.create_task(self.silence.run())
         for producer_id in self.slots:
             await self._spawn(producer_id)
 
@@ -116,6 +125,7 @@ class ProducerFleet:
             span.set_attribute(s.PROCESS_PID, process.pid)
         slot.pid = process.pid
         self.processes[producer_id] = process
+        self.silence.heard(producer_id)  # its silence counts from the spawn
         task = asyncio.create_task(self._watch(process))
         self._watchers.add(task)
         task.add_done_callback(self._watchers.discard)
@@ -176,6 +186,8 @@ class ProducerFleet:
         """Stop every producer: a Stop to the connected, stdin closed for the others, then
         reap (SIGTERM, SIGKILL after ``STOP_GRACE_S`` each)."""
         self.stopping = True
+        if self._silence_task is not None:
+            self._silence_task.cancel()
         with self._tracer.start_as_current_span(
             s.SPAN_PRODUCERS_STOP, context=self._root_ctx
         ) as span:

@@ -23,7 +23,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from system.dedup.index import DedupIndex
 from system.levers.prefilter import unpack_keys
 from system.orchestrator.stats import BatchCounts, RunStats
-from system.output import AttributesFile
+from system.output import AttributesFile, OutputError
 from system.output.attributes_jsonl import SupportFile
 from system.protocol import AttributeBatch
 from system.telemetry import context_from
@@ -89,15 +89,20 @@ class BatchIngest:
 
     # -------------------------------------------------------------- open/close
     def open(self) -> list[str]:
-        """Open attributes.txt (OSError: it cannot be); its lines go into the index."""
-        existing = self.file.open()
+        """Open attributes.txt and attributes.jsonl aligned with it; their lines and
+        counts go into the index. OutputError (one line naming the file and the fix)
+        when either cannot be opened."""
+        try:
+            existing = self.file.open()
+        except OSError as exc:
+            raise OutputError.from_os("open", self.file.path, exc) from exc
         self._stats.torn_dropped = self.file.torn_dropped
-        self._stats.resumed = self.index.load_existing(existing)
+        try:
+            self._stats.resumed = self.support.open(existing, self.index)
+        except OSError as exc:
+            self.file.close()
+            raise OutputError.from_os("open", self.support.path, exc) from exc
         return existing
-
-    def open_support(self, existing: list[str]) -> None:
-        """Open attributes.jsonl aligned with attributes.txt's ``existing`` lines."""
-        self.support.open(existing, self.index)
 
     def close(self) -> None:
         self.file.close()
@@ -194,8 +199,13 @@ class BatchIngest:
                 span.record_exception(exc)
                 span.set_status(Status(StatusCode.ERROR, f"cannot write {self.support.path}"))
                 self._write_failed = True
+                # the batch leaves attributes.txt too: the two files stay line for line
+                try:
+                    self.file.cut_back(self.file.size - written, len(lines))
+                except OSError as cut:
+                    log.warning("cannot cut back %s: %s", self.file.path, cut)
                 self._fail(f"cannot write {self.support.path}: {exc.strerror or exc}")
-                # the lines are in attributes.txt: they count (the resume rebuilds the jsonl)
+                return False
         if self.on_append is not None:
             self.on_append(self._stats.resumed + self._stats.unique, lines)
         return True

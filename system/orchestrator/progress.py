@@ -27,17 +27,54 @@ log = logging.getLogger("system.orchestrator.progress")
 LOG_INTERVAL_S = 5.0
 
 
-def _headline(stats: RunStats) -> str:
+def _headlines(stats: RunStats) -> tuple[str, str]:
+    """The counts in two lines, each under 100 characters even with 8-digit numbers, so
+    the live table's headline fits a 120-column terminal without wrapping."""
+    found = f"unique {stats.unique:,}" + (
+        f" new + {stats.resumed:,} resumed" if stats.resumed else ""
+    )
     return (
-        f"unique {stats.unique:,}  candidates {stats.candidates:,}  "
-        f"duplicates {stats.generated_duplicate_rate:.1%} of generated  "
+        f"{found}  candidates {stats.candidates:,}  "
+        f"duplicates {stats.generated_duplicate_rate:.1%} of generated",
         f"rate {stats.rate_per_second:,.1f} unique/s  "
         f"batches {stats.batches:,}  restarts {stats.restarts}"
-        + (f"  coverage {stats.coverage}" if stats.coverage else "")
+        + (f"  coverage {stats.coverage}" if stats.coverage else ""),
     )
 
 
-def _render(topic: str, stats: RunStats) -> Any:
+def _headline(stats: RunStats) -> str:
+    return "  ".join(_headlines(stats))
+
+
+class RequestsBar:
+    """With ``--iterations``: the requests made of producers x iterations, as rich's
+    progress bar with the time remaining at the recent pace."""
+
+    def __init__(self, total: int) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("requests"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            auto_refresh=False,
+        )
+        self._task = self._progress.add_task("requests", total=total)
+
+    def renderable(self, stats: RunStats) -> Any:
+        self._progress.update(self._task, completed=stats.requests)
+        return self._progress
+
+
+def _render(topic: str, stats: RunStats, bar: RequestsBar | None = None) -> Any:
     from rich.console import Group
     from rich.table import Table
     from rich.text import Text
@@ -56,7 +93,8 @@ def _render(topic: str, stats: RunStats) -> Any:
             str(p.restarts),
         )
     title = Text(f"{topic}  ·  {stats.elapsed:,.1f}s", style="bold")
-    return Group(title, Text(_headline(stats)), table)
+    lines = [Text(line, no_wrap=True, overflow="ellipsis") for line in _headlines(stats)]
+    return Group(title, *lines, *([bar.renderable(stats)] if bar else []), table)
 
 
 class StderrRelay:
@@ -100,9 +138,15 @@ class StderrRelay:
                 pending += chunk
                 *lines, pending = pending.split(b"\n")
                 for line in lines:
-                    self._emit(line.decode(errors="replace").rstrip("\r"))
+                    self._relay_line(line.decode(errors="replace").rstrip("\r"))
             if pending:
-                self._emit(pending.decode(errors="replace"))
+                self._relay_line(pending.decode(errors="replace"))
+
+    def _relay_line(self, line: str) -> None:
+        # a closed terminal (EIO until SIGHUP is handled) must not end the relay:
+        # producers writing to a pipe nobody reads would block once it is full
+        with contextlib.suppress(OSError):
+            self._emit(line)
 
     def stop(self, timeout_s: float = 2.0) -> None:
         """Restore descriptor 2; the reader ends once no process holds the pipe any more."""
@@ -119,10 +163,19 @@ class StderrRelay:
 class ProgressReporter:
     """Refreshes on its own; the run only has to keep ``stats`` current."""
 
-    def __init__(self, topic: str, stats: RunStats, *, live: bool | None = None) -> None:
+    def __init__(
+        self,
+        topic: str,
+        stats: RunStats,
+        *,
+        live: bool | None = None,
+        total_requests: int | None = None,
+    ) -> None:
         self.topic = topic
         self.stats = stats
         self.live = sys.stderr.isatty() if live is None else live
+        #: producers x iterations: a progress bar with an ETA (None: open-ended)
+        self.total_requests = total_requests
         self._task: asyncio.Task[None] | None = None
         self._live: Any = None
         self._relay: StderrRelay | None = None
@@ -137,14 +190,15 @@ class ProgressReporter:
             self._relay = StderrRelay()
             self._terminal = self._relay.start()
             console = Console(file=self._terminal, force_terminal=True)
+            bar = RequestsBar(self.total_requests) if self.total_requests else None
             self._live = Live(
-                _render(self.topic, self.stats),
+                _render(self.topic, self.stats, bar),
                 console=console,
                 refresh_per_second=4,
                 transient=True,
                 redirect_stdout=True,
                 redirect_stderr=False,  # descriptor 2 is relayed already
-                get_renderable=lambda: _render(self.topic, self.stats),
+                get_renderable=lambda: _render(self.topic, self.stats, bar),
             )
             self._live.start()
             self._relay.run(lambda line: console.print(Text(line), soft_wrap=True))

@@ -48,6 +48,7 @@ from system.orchestrator.stats import ProducerStats, RunStats
 from system.orchestrator.steering import Steering, adaptive_weights
 from system.orchestrator.summary import final_attributes, run_summary, start_attributes
 from system.orchestrator.supervisor import ProducerProcess
+from system.output import OutputError
 from system.output.attributes_jsonl import SupportFile
 from system.output.summary_refresher import SummaryRefresher
 from system.protocol import (
@@ -170,6 +171,11 @@ class TopicRun:
         self.ingest.on_append = callback
 
     @property
+    def traced(self) -> bool:
+        """The root span has started (``trace_id`` is final), or the run ended before it."""
+        return self._root_span is not None
+
+    @property
     def trace_id(self) -> str | None:
         if self._root_span is None:
             return None
@@ -201,13 +207,12 @@ class TopicRun:
     async def execute(self, on_listening: Any = None) -> RunOutcome:
         try:
             existing = self.ingest.open()
-        except OSError as exc:
-            self.state.fail(f"cannot open {self.ingest.file.path}: {exc.strerror or exc}")
+        except OutputError as exc:
+            self.state.fail(str(exc))
             self._summary_writer.write()
             return RunOutcome(self.status, self.reason, self.stats, None)
         self.discovery.seed(existing)
         self._summary_writer.write()  # status "running": a crash leaves a truthful run.json
-        self.ingest.open_support(existing)
         if self.stats.resumed:
             log.info(
                 "resuming: %d attributes already in %s", self.stats.resumed, self.ingest.file.path
@@ -237,7 +242,11 @@ class TopicRun:
 
     async def _run_producers(self, on_listening: Any, root_ctx: Context) -> None:
         self._root_ctx = root_ctx
-        self.address = await self.server.start()
+        try:
+            self.address = await self.server.start()
+        except OSError as exc:  # the port was taken after the command line was checked
+            self.state.fail(f"cannot listen for producers: {exc.strerror or exc}")
+            return
         announce(log, "listening on %s:%d", *self.address)
         if on_listening is not None:
             on_listening(self)
@@ -256,6 +265,7 @@ class TopicRun:
 
     def on_connected(self, producer_id: int) -> Message:
         slot = self.stats.producers[producer_id]
+        self.fleet.silence.heard(producer_id)
         if self.fleet.stopping or self.status != "running":
             return Stop(reason=self.status, trace_context=current_context_carrier())
         slot.state = "running"
@@ -278,11 +288,13 @@ class TopicRun:
                 "sim_latency_ms": self.config.sim_latency_ms,
                 "sim_profile": self.config.sim_profile,
                 "levers": levers,
+                "heartbeat_s": self.fleet.silence.heartbeat_s,
             },
             trace_context=current_context_carrier(),
         )
 
     def on_batch(self, producer_id: int, batch: AttributeBatch) -> None:
+        self.fleet.silence.heard(producer_id)
         self.ingest.receive(
             producer_id,
             batch,
@@ -293,14 +305,20 @@ class TopicRun:
         self.fleet.counted(producer_id)
 
     def on_status(self, producer_id: int, status: ProducerStatus) -> None:
+        self.fleet.silence.heard(producer_id)
+        if status.state == "heartbeat":  # alive, nothing else to say
+            return
         self.fleet.reported(producer_id, status)
         if status.state in ("degraded", "error"):
             log.warning("producer %d reports %s: %s", producer_id, status.state, status.detail)
+        if status.state == "error":  # the producer cannot go on (every provider refused)
+            self.state.fail(f"producer {producer_id}: {status.detail}")
         if status.state in ("degraded", "running"):
             self._degraded.mark(producer_id, status.state == "degraded", status.detail)
             self._degraded.check(self.server, self.state)
 
     def on_subtopics(self, producer_id: int, proposal: SubtopicProposal) -> None:
+        self.fleet.silence.heard(producer_id)
         if proposal.error:
             log.warning("producer %d could not propose sub-topics: %s", producer_id, proposal.error)
         else:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+
+from system.producer.lifeline import PARENT_PID_ENV
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,8 @@ class Supervisor:
     async def spawn(
         self, producer_id: int, spawn_no: int, trace_env: Mapping[str, str]
     ) -> ProducerProcess:
-        env = {**self._env, **trace_env}
+        # the producer checks its parent against this pid (system/producer/lifeline.py)
+        env = {**self._env, **trace_env, PARENT_PID_ENV: str(os.getpid())}
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             log_path = self.log_dir / f"producer-{producer_id}.log"

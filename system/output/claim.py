@@ -13,6 +13,7 @@ topic (a resume would mix two topics in one file).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import json
 import os
@@ -21,16 +22,61 @@ from pathlib import Path
 from system.output.slug import topic_identity
 
 LOCK_NAME = ".lock"
-FILES = ("attributes.txt", "run.json")
+FILES = (
+    "attributes.txt",
+    "attributes.jsonl",
+    "run.json",
+    "attributes.txt.tmp",
+    "attributes.jsonl.tmp",
+    "run.json.tmp",
+)
+
+
+#: errors that mean "no room to write": the disk, a quota, the file size limit
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 
 
 class OutputError(Exception):
     """The output folder cannot be used for this run; the message says why."""
 
+    def __init__(self, message: str, *, disk_full: bool = False) -> None:
+        super().__init__(message)
+        #: the cause is a full disk (web mode answers 507 Insufficient Storage)
+        self.disk_full = disk_full
+
+    @classmethod
+    def from_os(cls, what: str, path: Path, exc: OSError) -> OutputError:
+        """``cannot <what> <path>: <reason>; <fix>`` for a failed file operation."""
+        return cls(describe_os_error(what, path, exc), disk_full=exc.errno in DISK_FULL)
+
+
+_FIXES = {
+    errno.ENOSPC: "free disk space and run again (the run resumes)",
+    errno.EDQUOT: "free disk space and run again (the run resumes)",
+    errno.EFBIG: "raise the file size limit (ulimit -f) and run again (the run resumes)",
+    errno.EISDIR: "remove or rename it, it must be a regular file",
+    errno.ENOTDIR: "remove or rename it, it must be a regular file",
+    errno.ELOOP: "it is a symbolic link: use the real folder as --output",
+    errno.EACCES: "make it writable or choose another --output",
+    errno.EPERM: "make it writable or choose another --output",
+    errno.EROFS: "the file system is read-only: choose another --output",
+}
+
+
+def describe_os_error(what: str, path: Path, exc: OSError) -> str:
+    """One line for a failed file operation: ``cannot <what> <path>: <reason>; <fix>``."""
+    reason = exc.strerror or str(exc)
+    fix = _FIXES.get(exc.errno or 0)
+    return f"cannot {what} {path}: {reason}" + (f"; {fix}" if fix else "")
+
 
 def check_output_files(output_dir: Path, topic: str) -> None:
     for name in FILES:
         path = output_dir / name
+        if path.is_symlink():  # it would be followed and written through
+            raise OutputError(
+                f"{path} is a symbolic link; use the folder it points into as --output"
+            )
         if path.exists() and not path.is_file():
             raise OutputError(f"{path} exists and is not a regular file")
     summary = output_dir / "run.json"
@@ -56,7 +102,7 @@ class OutputLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise OutputError(f"cannot create the lock file {self.path}: {exc.strerror}") from exc
+            raise OutputError.from_os("create the lock file", self.path, exc) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -66,8 +112,14 @@ class OutputLock:
                 f"another run (pid {holder}) is writing to {self.path.parent}; "
                 "wait for it to end or choose another --output"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        try:  # the pid is for the message above; a full disk must not keep the lock
+            os.ftruncate(fd, 0)
+            data, offset = f"{os.getpid()}\n".encode(), 0
+            while offset < len(data):  # a short write at the file size limit: EFBIG next
+                offset += os.pwrite(fd, data[offset:], offset)
+        except OSError as exc:
+            os.close(fd)  # drops the flock
+            raise OutputError.from_os("write", self.path, exc) from exc
         self._fd = fd
         return self
 

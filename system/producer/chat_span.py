@@ -134,7 +134,10 @@ class ChatSpan:
     def failed(self, provider: Provider, exc: BaseException) -> None:
         self._in_flight = None
         error_type = exc.error_type if isinstance(exc, ProviderError) else type(exc).__qualname__
-        self._attempt_event(provider, **{s.ERROR_TYPE: error_type})
+        extra: dict[str, str | int | float] = {s.ERROR_TYPE: error_type}
+        if isinstance(exc, ProviderError) and exc.retry_after:
+            extra[s.LLM_RETRY_AFTER_S] = round(exc.retry_after, 3)
+        self._attempt_event(provider, **extra)
 
     def succeeded(self, provider: Provider, completion: Completion) -> None:
         self._in_flight = None

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import logging
-import signal
 import sys
 
 from system.logsetup import LEVELS, configure_logging
+from system.producer.lifeline import die_with_parent
 from system.producer.worker import EXIT_ERROR, Producer, ProducerExit, install_signal_handlers
 from system.telemetry import configure_tracing
 from system.telemetry import schema as s
@@ -22,18 +21,6 @@ from system.telemetry import schema as s
 log = logging.getLogger("system.producer")
 
 TOKEN_TIMEOUT_S = 10.0
-
-
-def _die_with_parent() -> None:
-    """Linux: get SIGTERM when the orchestrator dies (a second guard beside stdin EOF)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-    except (OSError, AttributeError):
-        pass
 
 
 def _parse_address(value: str) -> tuple[str, int]:
@@ -87,7 +74,7 @@ async def _main(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _die_with_parent()
+    die_with_parent()  # again for the `producer` entry point (python -m did it first)
     args = build_parser().parse_args(argv)
     if args.producer_id < 1:
         print("producer: error: --id must be >= 1", file=sys.stderr)

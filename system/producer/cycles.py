@@ -4,6 +4,8 @@ One ``generation.cycle`` span per cycle. Failures never spin: a provider
 error backs off (``ERROR_BACKOFF_S``), and when every provider is down the
 producer tells its orchestrator it is degraded and waits for the router's
 next probe. The stop event is awaited in every wait, so a stop is prompt.
+When every provider is disabled (each refused its key) the producer reports
+``error`` with the reason, which fails the run, and generates no more.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from opentelemetry.trace import Status, StatusCode, Tracer
 
 from system.levers.producer import ProducerLevers
 from system.producer.generation import generate
-from system.producer.resilience.router import ProvidersUnavailable, Router
+from system.producer.resilience.router import ProvidersFailed, ProvidersUnavailable, Router
 from system.protocol import AttributeBatch, ProducerStatus, StartTopic, UpdateConfiguration
 from system.providers.base import ProviderError
 from system.telemetry import current_context_carrier
@@ -121,6 +123,21 @@ class GenerationLoop:
                         avoid=avoid,
                         arm_for=self._levers.arm_for if self._levers.adaptive else None,
                     )
+                except ProvidersFailed as exc:
+                    # every provider refused its key: nothing to wait for; the run fails
+                    span.set_status(Status(StatusCode.ERROR, str(exc)))
+                    log.error("%s", exc)
+                    with contextlib.suppress(ConnectionError):
+                        await self._send(
+                            ProducerStatus(
+                                producer_id=self.producer_id,
+                                state="error",
+                                iterations_done=self.iterations_done,
+                                detail=str(exc),
+                                trace_context=current_context_carrier(),
+                            )
+                        )
+                    return
                 except ProvidersUnavailable as exc:
                     # every provider is down: say so, wait for the next probe, never spin
                     wait = min(max(exc.retry_in, 0.2), 60.0)

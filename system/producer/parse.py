@@ -9,7 +9,8 @@ noise, so each line of an answer goes through these rules, in order:
    characters (Cf: zero-width spaces and joiners, BOM, bidi marks) and lone
    surrogates are removed; every script is kept as it is. Leading list
    numbers (``12.``, ``3)``) do not count for the rules below.
-2. **Dropped lines**: empty; a code fence (```` ``` ````, ``~~~``); longer
+2. **Dropped lines**: empty; a line holding U+FFFD (``UNDECODABLE``: bytes
+   of the answer that were not UTF-8); a code fence (```` ``` ````, ``~~~``); longer
    than ``MAX_LINE`` characters; a markdown heading (``#`` to ``######`` and
    a space); a line ending with ``:`` (a preamble or section title, also
    inside ``**bold**``); chat commentary openers ("Here are/is", "Below
@@ -174,6 +175,11 @@ def is_commentary(line: str) -> bool:
     return _COMMENTARY.match(line) is not None
 
 
+#: what the provider puts for bytes of an answer that were not UTF-8: a line holding it is
+#: dropped (its item is unknown), the answer's other lines stand
+UNDECODABLE = "\ufffd"
+
+
 def parse_response(
     text: str, limit: int | None = None, context: PromptContext | None = None
 ) -> list[str]:
@@ -186,6 +192,8 @@ def parse_response(
     lines = text.splitlines()
     for index, raw in enumerate(lines):
         items: tuple[str, ...] | None
+        if UNDECODABLE in raw:
+            continue  # bytes that were not UTF-8: the item is unknown, the others stand
         if "|" in raw and raw.lstrip().startswith("|"):
             following = lines[index + 1] if index + 1 < len(lines) else ""
             items = _parse_table_row(raw, following, echo)

@@ -34,6 +34,7 @@ from system.producer.connect import (
     handshake,
 )
 from system.producer.cycles import Assignment, GenerationLoop
+from system.producer.preload import Preload
 from system.producer.resilience.build import build_router
 from system.producer.resilience.router import Router
 from system.protocol import (
@@ -51,6 +52,7 @@ from system.protocol import (
     read_message,
     write_message,
 )
+from system.providers.catalog import PROVIDERS_ENV
 from system.providers.registry import UnknownProviderError
 from system.telemetry import Telemetry, context_from
 from system.telemetry import schema as s
@@ -59,6 +61,9 @@ from system.telemetry.propagation import env_carrier
 log = logging.getLogger("system.producer")
 
 __all__ = ["EXIT_ERROR", "Producer", "ProducerExit", "install_signal_handlers"]
+
+#: how often a producer says it is alive when StartTopic does not say
+DEFAULT_HEARTBEAT_S = 5.0
 
 
 class Producer:
@@ -87,6 +92,7 @@ class Producer:
         self._levers = ProducerLevers()
         self._side_tasks: set[asyncio.Task[None]] = set()
         self._reported = False  # producer.run delivered (or being recorded)
+        self._preload: Preload | None = None
 
     def request_stop(self, reason: str) -> None:
         if not self._stop.is_set():
@@ -105,6 +111,8 @@ class Producer:
         # stdin EOF and SIGTERM stop the producer at every stage, start-up included:
         # the watcher runs from the first moment, and start-up races the stop event.
         stdin_task = asyncio.create_task(self._watch_stdin(self._stdin)) if self._stdin else None
+        if PROVIDERS_ENV in os.environ:  # --provider env: import its client during start-up
+            self._preload = Preload()
         try:
             started = await self._until_stopped(self._start())
             if started is None:
@@ -183,6 +191,14 @@ class Producer:
                 span.set_status(Status(StatusCode.ERROR, reason[:500]))
 
     async def _work(self, start: StartTopic, frames: FrameReader) -> int:
+        if start.provider == "env":
+            # never import the OpenAI client on the loop: it would block SIGTERM and stdin EOF
+            self._preload = self._preload or Preload()
+            await self._preload.wait(self._stop)
+        if self._stop.is_set():  # told to stop meanwhile: start no LLM request
+            log.info("stopped during start-up: %s", self.stop_reason)
+            self._record_unstarted(f"stopped during start-up: {self.stop_reason}")
+            return EXIT_NO_ORCHESTRATOR
         try:
             router, _record_content = build_router(
                 start.provider, start.settings, os.environ, self._tracer
@@ -215,9 +231,11 @@ class Producer:
                 s.PROCESS_PID: os.getpid(),
             },
         ) as span:
+            heartbeat_s = float(start.settings.get("heartbeat_s") or DEFAULT_HEARTBEAT_S)
             tasks = [
                 asyncio.create_task(self._receive(frames), name="receive"),
                 asyncio.create_task(self._loop.run(router), name="generation"),
+                asyncio.create_task(self._heartbeat(heartbeat_s), name="heartbeat"),
             ]
             for task in tasks:
                 task.add_done_callback(self._on_task_done)
@@ -290,6 +308,16 @@ class Producer:
                     task.add_done_callback(self._side_tasks.discard)
         except (ConnectionError, FrameError, ProtocolError) as exc:
             self.request_stop(f"connection to orchestrator lost: {exc}")
+
+    async def _heartbeat(self, every_s: float) -> None:
+        """Tell the orchestrator this producer is alive, whatever its LLM request is doing:
+        a producer it does not hear from is reported, then killed and restarted
+        (system/orchestrator/silence.py)."""
+        while True:
+            await asyncio.sleep(max(0.1, every_s))
+            status = ProducerStatus(self.producer_id, "heartbeat", self.iterations_done)
+            with contextlib.suppress(ConnectionError):
+                await self._send(status)
 
     async def _answer_subtopics(self, request: ProposeSubtopics) -> None:
         """Have the LLM propose sub-topics and answer the orchestrator (never raises)."""

@@ -5,7 +5,10 @@ Same framing as the producer protocol (4-byte length + MessagePack map with a
 
 webserver -> orchestrator
     ``hello``    {token}: first frame; the control token proves the peer may drive runs
-    ``request``  {id, op, args}: ``start``, ``stop``, ``list``, ``status``, ``attributes``
+    ``request``  {id, op, args, deadline}: ``start``, ``stop``, ``list``, ``status``,
+                 ``attributes``; ``deadline`` (wall-clock seconds since the epoch, optional)
+                 is when the caller stops waiting: a request read after it is dropped
+                 unanswered, so a request the caller was told failed never takes effect
 orchestrator -> webserver
     ``reply``    {id, status, body}: ``status`` is an HTTP status code; on errors
                  ``body`` is ``{"error": message}``
@@ -39,6 +42,7 @@ class ControlRequest(Message):
     id: int
     op: str
     args: dict[str, Any]
+    deadline: float | None = None
 
 
 @dataclass
@@ -63,7 +67,7 @@ class ControlEvent(Message):
 
 ControlMessage = ControlHello | ControlRequest | ControlReply | ControlEvent
 
-#: every field is required on this channel (no field has a default)
+#: every field is required on this channel except ``ControlRequest.deadline``
 CODEC: Codec[ControlMessage] = Codec(
     "control", (ControlHello, ControlRequest, ControlReply, ControlEvent)
 )

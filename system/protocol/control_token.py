@@ -27,6 +27,10 @@ def read_token(path: Path) -> str:
         raise TokenFileError(f"control token file {path} does not exist") from exc
     except OSError as exc:
         raise TokenFileError(f"cannot read control token file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError:
+        raise TokenFileError(
+            f"control token file {path} is not UTF-8 text; delete it (a new one is made)"
+        ) from None
     if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise TokenFileError(
             f"control token file {path} is accessible to other users; chmod 600 it"

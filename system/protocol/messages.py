@@ -58,10 +58,12 @@ class StartTopicSettings(TypedDict, total=False):
     sim_latency_ms: float  # --provider test
     sim_profile: str  # --provider test: weak | strong
     levers: LeverSettings
+    heartbeat_s: float  # send a ProducerStatus this often (the orchestrator's silence watch)
 
 
 #: ProducerStatus.state
-ReportedState = Literal["running", "finished", "degraded", "error"]
+#: (``heartbeat``: alive, sent every ``StartTopicSettings.heartbeat_s``, says nothing else)
+ReportedState = Literal["running", "finished", "degraded", "error", "heartbeat"]
 
 
 @dataclass

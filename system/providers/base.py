@@ -67,6 +67,7 @@ class ProviderError(RuntimeError):
         retryable: bool = False,
         retry_after: float | None = None,
         status_code: int | None = None,
+        permanent: bool = False,
     ) -> None:
         super().__init__(message)
         self.error_type = error_type
@@ -75,6 +76,8 @@ class ProviderError(RuntimeError):
         #: seconds the provider asked us to wait (Retry-After), if it said
         self.retry_after = retry_after
         self.status_code = status_code
+        #: the provider cannot answer for the rest of the run (a refused key: 401/403)
+        self.permanent = permanent
 
 
 def sampling_of(provider: object, temperature_delta: float = 0.0) -> Sampling:

@@ -7,7 +7,7 @@ Sources, in order:
 * otherwise the well-known providers whose key is set in the environment or
   in the ``.env`` file: ``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``,
   ``GEMINI_API_KEY``, each with optional ``<P>_BASE_URL``, ``<P>_MODEL``,
-  ``<P>_WEIGHT``, ``<P>_RPM``, ``<P>_TPM``, ``<P>_TIMEOUT`` and the sampling
+  ``<P>_WEIGHT``, ``<P>_RPM``, ``<P>_TPM``, ``<P>_TIMEOUT``, ``<P>_DEADLINE`` and the sampling
   settings ``<P>_TEMPERATURE``, ``<P>_TOP_P``, ``<P>_SEED``, ``<P>_MAX_TOKENS``
   (see example.env).
 
@@ -37,6 +37,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from system.providers.spec import ProviderSpec
 
@@ -69,7 +70,7 @@ _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _FLOATS = {
     "weight", "rpm", "tpm", "timeout", "timeout_s", "breaker_cooldown", "breaker_cooldown_s",
-    "temperature", "top_p",
+    "deadline", "deadline_s", "temperature", "top_p",
 }  # fmt: skip
 _INTS = {"max_tokens", "breaker_failures", "seed"}
 #: sampling settings: allowed ranges (inclusive unless noted), checked after parsing
@@ -79,7 +80,16 @@ SAMPLING_RANGES: dict[str, tuple[float, float, str]] = {
     "seed": (0, 2**63 - 1, "an integer from 0 to 2**63-1"),
     "max_tokens": (1, 1_000_000, "an integer from 1 to 1000000"),
 }
-_ALIASES = {"timeout": "timeout_s", "breaker_cooldown": "breaker_cooldown_s", "url": "base_url"}
+#: durations (seconds) a provider may set: beyond these a value is a typo, not a choice
+DURATION_RANGES: dict[str, tuple[float, float]] = {
+    "timeout_s": (0.1, 3600.0),
+    "breaker_cooldown_s": (0.1, 3600.0),
+    "deadline_s": (0.1, 7200.0),  # a whole attempt: up to twice the longest timeout
+}
+_ALIASES = {
+    "timeout": "timeout_s", "breaker_cooldown": "breaker_cooldown_s", "deadline": "deadline_s",
+    "url": "base_url",
+}  # fmt: skip
 _LLM_KEYS = {
     "name", "base_url", "url", "model", "key_env", "system", *_FLOATS, *_INTS,
 }  # fmt: skip
@@ -111,9 +121,29 @@ def _number(key: str, value: str, where: str) -> float | int:
         return number
     if number <= 0 and key != "weight":
         raise CatalogError(f"{where}: {key} must be positive (got {value})")
+    if key in DURATION_RANGES:
+        low, high = DURATION_RANGES[key]
+        if not low <= number <= high:
+            name = key.removesuffix("_s")
+            raise CatalogError(f"{where}: {name} must be {low:g} to {high:g} seconds (got {value})")
     if number < 0:
         raise CatalogError(f"{where}: {key} must not be negative (got {value})")
     return number
+
+
+def check_base_url(url: str, where: str) -> None:
+    """An http(s) URL with a host and, when given, a port from 1 to 65535."""
+    if not url.startswith(("http://", "https://")):
+        raise CatalogError(f"{where}: base_url must start with http:// or https://")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # an unclosed [IPv6 bracket, a port out of range or not a number
+        raise CatalogError(f"{where}: base_url {url!r} is not a valid URL ({exc})") from None
+    if not parts.hostname:
+        raise CatalogError(f"{where}: base_url {url!r} has no host (e.g. http://127.0.0.1:8000/v1)")
+    if port == 0:
+        raise CatalogError(f"{where}: base_url {url!r}: the port must be from 1 to 65535")
 
 
 def parse_llm_option(text: str) -> ProviderSpec:
@@ -134,15 +164,16 @@ def parse_llm_option(text: str) -> ProviderSpec:
             )
         if key not in _LLM_KEYS:
             raise CatalogError(f"{where}: unknown field {key!r}; fields: {sorted(_LLM_KEYS)}")
-        key = _ALIASES.get(key, key)
+        given, key = key, _ALIASES.get(key, key)
+        if key in values:
+            raise CatalogError(f"{where}: {given} is given twice")
         values[key] = _number(key, value, where) if key in _FLOATS | _INTS else value
     for required in ("name", "base_url", "model"):
         if not values.get(required):
             raise CatalogError(f"{where}: {required}= is required")
     if not _NAME.match(values["name"]):
         raise CatalogError(f"{where}: name must be 1-40 letters, digits, '.', '_' or '-'")
-    if not str(values["base_url"]).startswith(("http://", "https://")):
-        raise CatalogError(f"{where}: base_url must start with http:// or https://")
+    check_base_url(values["base_url"], where)
     key_env = values.get("key_env")
     if key_env in ("", "-", "none"):
         values["key_env"] = None
@@ -160,7 +191,13 @@ def load_env_file(path: str | Path | None) -> dict[str, str]:
         return {}
     from dotenv import dotenv_values
 
-    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+    try:
+        values = dotenv_values(path)
+    except UnicodeDecodeError:
+        raise CatalogError(f"--env-file {path} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise CatalogError(f"cannot read --env-file {path}: {exc.strerror or exc}") from None
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _well_known(values: Mapping[str, str]) -> list[ProviderSpec]:
@@ -172,15 +209,18 @@ def _well_known(values: Mapping[str, str]) -> list[ProviderSpec]:
         where = f"{p}_* settings"
         extra: dict[str, Any] = {}
         for suffix, key in (("WEIGHT", "weight"), ("RPM", "rpm"), ("TPM", "tpm"),
-                            ("TIMEOUT", "timeout_s"), ("TEMPERATURE", "temperature"),
+                            ("TIMEOUT", "timeout_s"), ("DEADLINE", "deadline_s"),
+                            ("TEMPERATURE", "temperature"),
                             ("TOP_P", "top_p"), ("SEED", "seed"),
                             ("MAX_TOKENS", "max_tokens")):  # fmt: skip
             if values.get(f"{p}_{suffix}"):
                 extra[key] = _number(key, values[f"{p}_{suffix}"], where)
+        base_url = values.get(f"{p}_BASE_URL") or known.base_url
+        check_base_url(base_url, f"{p}_BASE_URL")
         specs.append(
             ProviderSpec(
                 name=name,
-                base_url=values.get(f"{p}_BASE_URL") or known.base_url,
+                base_url=base_url,
                 model=values.get(f"{p}_MODEL") or known.model,
                 key_env=f"{p}_API_KEY",
                 system=known.system,

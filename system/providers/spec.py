@@ -20,7 +20,8 @@ class ProviderSpec:
     weight: float = 1.0
     rpm: float | None = None  # requests per minute for the whole run
     tpm: float | None = None  # tokens per minute for the whole run
-    timeout_s: float = 60.0  # per request
+    timeout_s: float = 60.0  # per connect and per read
+    deadline_s: float | None = None  # whole request, first byte to last; None: 2 x timeout_s
     system: str | None = None  # gen_ai.provider.name; default derived from the URL
     max_tokens: int | None = None
     temperature: float | None = None  # None: the server's default
@@ -28,6 +29,11 @@ class ProviderSpec:
     seed: int | None = None  # sent as is on every request (same prompt, same answer)
     breaker_failures: int = 5  # consecutive failures that open the breaker
     breaker_cooldown_s: float = 10.0  # open -> half-open after this long
+
+    @property
+    def request_deadline_s(self) -> float:
+        """The total time one HTTP attempt may take (``deadline``, default twice ``timeout``)."""
+        return self.deadline_s if self.deadline_s is not None else 2 * self.timeout_s
 
     @property
     def genai_provider(self) -> str:

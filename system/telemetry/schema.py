@@ -53,6 +53,10 @@ RUN_RESTARTS = "run.restart_count"
 PRODUCER_ID = "producer.id"
 PRODUCER_RESTART = "producer.restart"  # spawn number of this slot, 0 = first
 PROCESS_PID = "process.pid"
+#: topic.run event: a producer not heard from (heartbeats, batches) for too long
+EVENT_PRODUCER_SILENT = "producer.silent"
+PRODUCER_SILENT_S = "producer.silent_s"
+PRODUCER_ACTION = "producer.action"  # reported | killed
 PROCESS_EXIT_CODE = "process.exit.code"
 PRODUCER_STOP_REASON = "producer.stop_reason"
 PRODUCER_ITERATIONS = "producer.iterations"
@@ -115,6 +119,8 @@ EVENT_FAILOVER = "llm.failover"
 EVENT_RATE_LIMIT_WAIT = "rate_limit.wait"
 EVENT_BREAKER_CHANGE = "breaker.state_change"
 EVENT_UNAVAILABLE = "providers.unavailable"
+EVENT_PROVIDER_DISABLED = "llm.provider_disabled"  # a refused key: out for the whole run
+LLM_RETRY_AFTER_S = "llm.retry_after_s"  # on a failed llm.attempt: the Retry-After honoured
 LLM_PROVIDER = "llm.provider"
 LLM_ATTEMPT = "llm.attempt"
 LLM_DELAY_S = "llm.delay_s"
@@ -159,6 +165,8 @@ STRATEGY_YIELDS = "strategy.yields"  # JSON: per strategy requests, new/request,
 EVENT_SATURATED = "run.saturated"
 SATURATION_RATE = "saturation.novelty"
 SATURATION_WINDOW = "saturation.window_candidates"
+SATURATION_REQUESTS_BELOW = "saturation.requests_below"
+SATURATION_SECONDS_BELOW = "saturation.seconds_below"
 
 # --adaptive-weights: an event on topic.run each time the weights move
 EVENT_PROVIDERS_REWEIGHT = "providers.reweight"

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -63,7 +63,8 @@ class StartRun(BaseModel):
     producers: int = Field(5, description="producer processes, 1..64", ge=INT_MIN, le=INT_MAX)
     iterations: int | None = Field(
         None,
-        description="LLM requests per producer; null = until stopped",
+        description="LLM requests per producer; null = until saturated (the orchestrator's "
+        "--saturation settings) or stopped",
         ge=INT_MIN,
         le=INT_MAX,
     )
@@ -138,8 +139,21 @@ def build_router(client: OrchestratorClient, live: LiveState, policy: AccessPoli
     @router.post(
         "/runs", status_code=201, summary="Start a topic run", dependencies=[Depends(json_body)]
     )
-    async def start_run(body: StartRun) -> dict[str, Any]:
-        snapshot = await call("start", body.model_dump())
+    async def start_run(
+        body: StartRun,
+        idempotency_key: Annotated[
+            str | None,
+            Header(
+                description="a key of the client's choosing: a start repeated with the same "
+                "key (a retry after a 503) answers the run the first one started",
+                max_length=200,
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
+        args = body.model_dump()
+        if idempotency_key is not None:
+            args["idempotency_key"] = idempotency_key
+        snapshot = await call("start", args)
         live.on_run(snapshot["run_id"], snapshot)
         return snapshot
 

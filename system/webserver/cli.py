@@ -131,6 +131,10 @@ def _access_token(args: argparse.Namespace) -> str | None:
             token = args.access_token_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise UsageError(f"cannot read {args.access_token_file}: {exc.strerror}") from exc
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"{args.access_token_file} is not UTF-8 text; write the token in it as plain text"
+            ) from None
     token = token or os.environ.get(ACCESS_TOKEN_ENV, "").strip() or None
     if token is not None and len(token) < 16:
         raise UsageError("the access token must be at least 16 characters long")
@@ -162,7 +166,7 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
     from system.webserver.app import create_app
     from system.webserver.control_client import OrchestratorClient
     from system.webserver.live import LiveState
-    from system.webserver.redact import install_log_redaction, redact_span
+    from system.webserver.redact import install_log_redaction, redact_span, register_secret
     from system.webserver.span_attributes import server_request_hook
 
     telemetry = configure_tracing(s.SERVICE_WEBSERVER, trace_ep=args.trace_ep)
@@ -202,6 +206,8 @@ async def _serve(args: argparse.Namespace, control_token: str, access: str | Non
         lifespan="on",
     )
     server = uvicorn.Server(config)
+    if access:
+        register_secret(access)  # redacted in any parameter, however encoded
     install_log_redaction()  # after uvicorn.Config configured its loggers
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started and not serving.done():

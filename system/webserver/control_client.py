@@ -2,7 +2,11 @@
 
 One connection to the orchestrator, re-established with backoff when it
 drops. Each request carries the caller's trace context (the HTTP server
-span), so the orchestrator's work continues the HTTP request's trace.
+span), so the orchestrator's work continues the HTTP request's trace, and a
+deadline: when this client stops waiting (``REQUEST_TIMEOUT_S``). The
+orchestrator drops a request it reads after that, so a request answered 503
+("busy, try again") never takes effect later; its reply is awaited
+``REPLY_GRACE_S`` longer, for a request read just in time.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +33,9 @@ from system.telemetry import current_context_carrier
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT_S = 15.0
+#: how much longer than a request's deadline its reply is awaited: a request the
+#: orchestrator read just before the deadline still gets its answer through
+REPLY_GRACE_S = 5.0
 RECONNECT_MAX_S = 2.0
 
 
@@ -71,13 +79,20 @@ class OrchestratorClient:
         request_id = next(self._ids)
         future: asyncio.Future[ControlReply] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
+        # the orchestrator drops the request unread after its deadline (it may be
+        # stopped, or busy): a request this client answers 503 never takes effect later
         message = ControlRequest(
-            request_id, op, args or {}, trace_context=current_context_carrier()
+            request_id,
+            op,
+            args or {},
+            deadline=time.time() + timeout,
+            trace_context=current_context_carrier(),
         )
         try:
-            writer.write(CODEC.frame(message))
-            await writer.drain()
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout + REPLY_GRACE_S):
+                writer.write(CODEC.frame(message))
+                await writer.drain()
+                return await future
         except TimeoutError as exc:
             raise OrchestratorUnavailable(f"orchestrator did not answer {op} in time") from exc
         except ConnectionError as exc:

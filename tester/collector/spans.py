@@ -91,6 +91,36 @@ class Span:
         )
 
 
+#: what a span costs beyond its text: ids, timestamps, the objects themselves
+SPAN_OVERHEAD_BYTES = 512
+
+
+def _value_size(value: Any) -> int:
+    if isinstance(value, str | bytes):
+        return len(value)
+    if isinstance(value, tuple | list):
+        return 8 + sum(_value_size(v) for v in value)
+    if isinstance(value, Mapping):
+        return _attributes_size(value)
+    return 8
+
+
+def _attributes_size(attributes: Mapping[str, Any]) -> int:
+    return sum(len(k) + _value_size(v) for k, v in attributes.items())
+
+
+def span_size(span: Span) -> int:
+    """About how many bytes the span holds (its resource, shared by a batch, not counted)."""
+    return (
+        SPAN_OVERHEAD_BYTES
+        + len(span.name)
+        + len(span.status_message)
+        + _attributes_size(span.attributes)
+        + sum(len(e.name) + 64 + _attributes_size(e.attributes) for e in span.events)
+        + sum(64 + _attributes_size(link.attributes) for link in span.links)
+    )
+
+
 # ------------------------------------------------------------------ protobuf -> Span
 
 

@@ -7,25 +7,37 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from tester.collector.spans import Span
+from tester.collector.spans import Span, span_size
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_SPANS = 1_000_000
+#: what the stored spans may hold in all (``spans.span_size``: names, attributes, events)
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
 
 
 class SpanStore:
     """Spans in arrival order, indexed, with blocking waits and subscriptions.
 
-    Beyond ``max_spans`` new spans are dropped (and counted in ``dropped``) so a runaway
-    producer cannot exhaust the tester's memory.
+    A span that would take the store beyond ``max_spans`` spans or ``max_bytes`` bytes
+    (``spans.span_size``) is dropped, and counted in ``dropped`` and ``dropped_bytes``,
+    so a runaway producer (many spans, or a few with huge attributes) cannot exhaust
+    the tester's memory. A run judged on a store that dropped spans was judged on
+    partial data: the tester says so in the scenario's verdict.
     """
 
-    def __init__(self, max_spans: int = DEFAULT_MAX_SPANS) -> None:
+    def __init__(
+        self, max_spans: int = DEFAULT_MAX_SPANS, max_bytes: int = DEFAULT_MAX_BYTES
+    ) -> None:
         if max_spans < 0:
             raise ValueError(f"max_spans must be >= 0, not {max_spans}")
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, not {max_bytes}")
         self.max_spans = max_spans
+        self.max_bytes = max_bytes
+        self.bytes = 0  # what the stored spans hold (span_size)
         self.dropped = 0
+        self.dropped_bytes = 0
         # Reentrant, so a wait_for predicate or a subscriber may call back into the store.
         self._cond = threading.Condition(threading.RLock())
         self._spans: list[Span] = []
@@ -45,11 +57,18 @@ class SpanStore:
         with self._cond:
             now = time.monotonic()
             for span in spans:
-                if len(self._spans) >= self.max_spans:
+                size = span_size(span)
+                if len(self._spans) >= self.max_spans or self.bytes + size > self.max_bytes:
                     if not self.dropped:
-                        log.warning("span store full (%d spans): dropping spans", self.max_spans)
+                        log.warning(
+                            "span store full (%d spans, %d bytes; caps %d spans, %d bytes): "
+                            "dropping spans",
+                            len(self._spans), self.bytes, self.max_spans, self.max_bytes,
+                        )  # fmt: skip
                     self.dropped += 1
+                    self.dropped_bytes += size
                     continue
+                self.bytes += size
                 self._spans.append(span)
                 self._by_trace.setdefault(span.trace_id, []).append(span)
                 self._by_service.setdefault(span.service_name, []).append(span)
@@ -69,7 +88,7 @@ class SpanStore:
                     log.exception("span subscriber %r failed on span %r", callback, span.name)
 
     def clear(self) -> None:
-        """Forget every span (and the dropped count); subscribers stay subscribed."""
+        """Forget every span (and the dropped counts); subscribers stay subscribed."""
         with self._cond:
             self._spans = []
             self._by_trace.clear()
@@ -77,7 +96,7 @@ class SpanStore:
             self._by_name.clear()
             self._trace_arrival.clear()
             self._last_arrival = None
-            self.dropped = 0
+            self.bytes = self.dropped = self.dropped_bytes = 0
             self._generation += 1
             self._cond.notify_all()
 
@@ -123,7 +142,17 @@ class SpanStore:
             return len(self._spans)
 
     def __repr__(self) -> str:
-        return f"<SpanStore spans={len(self)} dropped={self.dropped}>"
+        return f"<SpanStore spans={len(self)} bytes={self.bytes} dropped={self.dropped}>"
+
+    def dropped_note(self) -> str | None:
+        """One line saying what was dropped (None if nothing was): judgements on partial data."""
+        if not self.dropped:
+            return None
+        return (
+            f"span store dropped {self.dropped} span(s), {self.dropped_bytes / 2**20:.1f} MiB, "
+            f"over its caps ({self.max_spans} spans, {self.max_bytes / 2**20:.0f} MiB): "
+            "the checks judged partial data"
+        )
 
     @property
     def last_arrival(self) -> float | None:

@@ -17,7 +17,9 @@ from tester import schema as n
 from tester.collector import Span
 
 #: error.type values meaning the client gave up or was told to stop, whatever the server did
-GAVE_UP = frozenset({"timeout", "CancelledError", "cancelled"})
+#: (``deadline``: the attempt's total deadline passed; ``answer_too_large``: the body was
+#: abandoned at the size cap, docs/tracing.md)
+GAVE_UP = frozenset({"timeout", "deadline", "answer_too_large", "CancelledError", "cancelled"})
 #: error.type of an attempt cut off by a stop (docs/tracing.md): it may never reach the server
 CANCELLED = "cancelled"
 

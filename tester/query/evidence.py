@@ -12,28 +12,44 @@ from tester.tracebacks import hide_harness_frames
 __tracebackhide__ = hide_harness_frames
 
 _SKIP_ATTRS = {"topic.name", "run.id"}
+#: a span's line in the evidence, before its indentation: readable in a terminal
+MAX_LINE = 160
+MAX_VALUE = 40
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 3] + "..."
 
 
 def _fmt_value(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return _clip(repr(value) if isinstance(value, str) else str(value))
 
 
 def describe_span(span: Span, *, attributes: bool = True) -> str:
+    """One line: name, service, duration, status, exceptions, then the attributes that
+    fit in ``MAX_LINE`` characters (the rest counted)."""
     parts = [f"{span.name} [{span.service_name}] {span.duration_ms:.1f}ms"]
     if span.status == "ERROR":
-        parts.append(f"ERROR({span.status_message})" if span.status_message else "ERROR")
-    if attributes:
-        shown = [f"{k}={_fmt_value(v)}" for k, v in span.attributes.items() if k not in _SKIP_ATTRS]
-        if shown:
-            parts.append(" ".join(shown[:12]))
+        parts.append(f"ERROR({_clip(span.status_message)})" if span.status_message else "ERROR")
     for event in span.events:
         if event.name == "exception":
             parts.append(
                 f"exception {event.attributes.get('exception.type')}: "
                 f"{_fmt_value(event.attributes.get('exception.message'))}"
             )
-    return "  ".join(parts)
+    line = "  ".join(parts)
+    if not attributes:
+        return line
+    shown = [f"{k}={_fmt_value(v)}" for k, v in span.attributes.items() if k not in _SKIP_ATTRS]
+    kept: list[str] = []
+    for i, text in enumerate(shown):
+        left = len(shown) - i  # this one included
+        after = [f"(+{left - 1} more)"] if left > 1 else []  # room kept for the count
+        if len(line) + 2 + len(" ".join([*kept, text, *after])) > MAX_LINE:
+            kept.append(f"(+{left} more)")
+            break
+        kept.append(text)
+    return f"{line}  {' '.join(kept)}" if kept else line
 
 
 def span_tree(

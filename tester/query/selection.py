@@ -257,14 +257,21 @@ class Spans:
     def fail(self, message: str, *, looked_at: Sequence[Span] | None = None) -> None:
         """Raise AssertionError: message, the spans in question, and the tree around them."""
         focus = list(self._items if looked_at is None else looked_at)
-        listed = "\n".join("  " + describe_span(s) for s in focus[:10])
-        if len(focus) > 10:
-            listed += f"\n  ... and {len(focus) - 10} more"
+        tree = self.evidence(looked_at=focus)
+        # each span once: listed apart only when the (cut) tree does not show it
+        missing = [s for s in focus if f">> {describe_span(s)}" not in tree]
+        listed = "\n".join("  " + describe_span(s) for s in missing[:10])
+        if len(missing) > 10:
+            listed += f"\n  ... and {len(missing) - 10} more"
+        if missing:
+            question = f"\n\nspans in question not in the tree below:\n{listed}"
+        else:
+            question = "\n\nspans in question: marked >> in the tree below" if focus else ""
         raise AssertionError(
             f"{self.description}: {message}"
-            + (f"\n\nspans in question (marked >> in the tree):\n{listed}" if focus else "")
+            + question
             + f"\n\nevidence ({len(self._universe)} spans looked at):\n"
-            + self.evidence(looked_at=focus)
+            + tree
         )
 
     # ------------------------------------------------------------- count assertions

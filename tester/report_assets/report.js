@@ -34,9 +34,9 @@ const micros = (us) => (us >= 1e6 ? `${(us / 1e6).toFixed(2)} s` : us >= 1e3 ? `
 // ---------------------------------------------------------------- header
 function renderHeader() {
   const verdict = document.getElementById("verdict");
-  const ok = DATA.passed === DATA.total;
-  verdict.className = `badge ${ok ? "passed" : "failed"}`;
-  verdict.textContent = `${DATA.passed}/${DATA.total} passed`;
+  // a skip is not a failure: green unless a scenario failed or could not be judged
+  verdict.className = `badge ${DATA.ok ? "passed" : "failed"}`;
+  verdict.textContent = DATA.verdict;
   document.getElementById("meta").textContent = `tester ${DATA.version}`;
   const toc = document.getElementById("toc");
   for (const s of DATA.scenarios) toc.append(el("a", { href: `#scenario-${slug(s.name)}`, text: `${s.name}: ${s.status}` }));
@@ -76,7 +76,7 @@ function topicsTable(topics) {
 }
 
 function providerTable(providers) {
-  const head = el("tr", {}, ...["provider", "calls", "share", "", "errors", "tokens in", "tokens out"].map((k) => el("th", { text: k })));
+  const head = el("tr", {}, ...["provider", "calls", "share", "", "failed attempts", "tokens in", "tokens out"].map((k) => el("th", { text: k })));
   const rows = providers.map((p) => el("tr", { "data-provider": p.provider },
     el("td", { text: p.provider }), el("td", { text: fmt.format(p.calls) }),
     el("td", { text: `${(100 * p.share).toFixed(1)}%` }),
@@ -180,17 +180,23 @@ function treeOrder(trace) {
   return out;
 }
 
-// "chat" matches names, services and attribute text; "key=value" an attribute.
+// The attributes a search looks at: the span's and its events' (an attempt's error.type).
+const searchable = (s) => [Object.entries(s.a), ...s.e.map((e) => Object.entries(e.a))].flat();
+const text = (v) => (typeof v === "object" ? JSON.stringify(v) : String(v)).toLowerCase();
+
+// "chat" matches names (of spans and events), services and attribute text; "key=value"
+// an attribute, of the span or of one of its events, whose whole value is value.
 function matcher(query) {
   const q = query.trim().toLowerCase();
   if (!q) return null;
   const eq = q.indexOf("=");
   if (eq > 0) {
     const key = q.slice(0, eq).trim(), want = q.slice(eq + 1).trim();
-    return (s) => Object.entries(s.a).some(([k, v]) => k.toLowerCase() === key && String(v).toLowerCase().includes(want));
+    return (s) => searchable(s).some(([k, v]) => k.toLowerCase() === key && text(v) === want);
   }
   return (s) => s.n.toLowerCase().includes(q) || s.sv.toLowerCase().includes(q)
-    || Object.entries(s.a).some(([k, v]) => k.toLowerCase().includes(q) || String(v).toLowerCase().includes(q));
+    || s.e.some((e) => e.n.toLowerCase().includes(q))
+    || searchable(s).some(([k, v]) => k.toLowerCase().includes(q) || text(v).includes(q));
 }
 
 function traceViewer(s, index) {
@@ -202,7 +208,7 @@ function traceViewer(s, index) {
   }
   const select = el("select", { "aria-label": "trace", "data-testid": "trace-select" },
     ...traces.map((t, i) => el("option", { value: String(i), text: `${t.root.n} (${t.root.sv}) · ${t.spans.length} spans · ${micros(t.end - t.start)}${t.errors ? ` · ${t.errors} errors` : ""} · ${t.id.slice(0, 12)}` })));
-  const search = el("input", { type: "search", placeholder: "search: span name, or attribute=value", "aria-label": "search spans", "data-testid": "trace-search" });
+  const search = el("input", { type: "search", placeholder: "search: span or event name, or attribute=value", "aria-label": "search spans", "data-testid": "trace-search" });
   const count = el("span", { class: "muted", "data-testid": "match-count" });
   const waterfall = el("div", { class: "waterfall", "data-testid": "waterfall" });
   const details = el("div", { class: "details", "data-testid": "span-details" });

@@ -454,7 +454,21 @@ class Topic:
             "services",
             "trace_id",
         ):
-            print(f"  {key:<11} {summary[key]}", file=out)
+            print(f"  {key:<11} {_readable(summary[key])}", file=out)
+
+
+def _readable(value: object) -> str:
+    """A summary value for people: a coverage estimate in words, a count per service."""
+    if value is None:
+        return "not estimated (too few requests)"
+    if isinstance(value, dict) and "estimate" in value:
+        return (
+            f"{value['estimate']:.0%} (95% interval {value['low']:.0%}-{value['high']:.0%}) "
+            f"of ~{value['universe']:,.0f} reachable items"
+        )
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
 
 
 def _coverage_of(attributes: Mapping[str, object]) -> dict[str, float] | None:

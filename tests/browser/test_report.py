@@ -63,6 +63,7 @@ def test_report_of_a_real_run(browser, tester_run: Path, tmp_path: Path) -> None
     page, problems = open_report(browser, tester_run / "report.html", 1366)
 
     assert page.text_content("[data-testid=status]") == "passed"
+    assert re.search(r"orchestrator listening on 127\.0\.0\.1:\d+\b", page.content())
     rows = page.query_selector_all("[data-testid=waterfall] .wf-row")
     assert len(rows) == len(biggest)
     assert {r.get_attribute("data-span-id") for r in rows} == {s.span_id for s in biggest}
@@ -90,6 +91,10 @@ def test_report_of_a_real_run(browser, tester_run: Path, tmp_path: Path) -> None
     page.fill("[data-testid=trace-search]", "producer.id=2")
     second = [s for s in biggest if str(s.attributes.get("producer.id")) == "2"]
     assert 0 < len(second) == len(page.query_selector_all("[data-testid=waterfall] .wf-row"))
+    # attr=value is the whole value: batch.new=0 finds the batches with nothing new, not 30
+    page.fill("[data-testid=trace-search]", "batch.new=0")
+    empty = [s for s in biggest if s.attributes.get("batch.new") == 0]
+    assert len(empty) == len(page.query_selector_all("[data-testid=waterfall] .wf-row"))
     page.screenshot(path=str(shots / "report-search-1366.png"), full_page=True)
     page.fill("[data-testid=trace-search]", "")
     page.click("[data-testid=waterfall] .wf-row")  # the root: its details open
@@ -132,14 +137,44 @@ def test_report_shows_a_failure_and_the_coverage_curve(  # type: ignore[no-untyp
         for f, c in ((0.3, 0.35), (0.6, 0.6), (0.9, 0.8))
     )
     spans = [dataclasses.replace(s, events=s.events + events) if s is root else s for s in spans]
+    # one request's failed attempt, as provider-faults has them: an event on its chat span
+    chat = next(s for s in spans if s.name.startswith("chat "))
+    failed_attempt = SpanEvent(
+        "llm.attempt", chat.start_ns, {"llm.attempt": 1, "llm.provider": "x", "error.type": "429"}
+    )
+    spans = [
+        dataclasses.replace(s, events=(failed_attempt, *s.events)) if s is chat else s
+        for s in spans
+    ]
     evidence = "ASSERTION FAILED: expected at least 31 chat spans, got 30\n  topic.run ..."
     failed = ScenarioResult("basic", "replayed", False, 2.0, evidence, str(tmp_path))
     path = write_html_report(tmp_path / "report.html", [failed], {"basic": spans})
     page, problems = open_report(browser, path, 1366)
     assert page.text_content("[data-testid=status]") == "failed"
     assert page.text_content("[data-testid=evidence]") == evidence
+    assert page.text_content("#verdict") == "1 failed"
+    assert "failed" in (page.get_attribute("#verdict", "class") or "")
+    page.fill("[data-testid=trace-search]", "error.type=429")  # an event's attribute
+    assert page.text_content("[data-testid=match-count]", timeout=5000).startswith("1 of ")
+    page.fill("[data-testid=trace-search]", "")
     assert page.query_selector("polyline[data-series=coverage]")
     assert page.query_selector("polygon[data-series=coverage-interval]")
     assert re.search(r"estimated coverage \(80% at the end\)", page.text_content(".legend") or "")
     page.screenshot(path=str(screenshots_dir(tmp_path) / "report-failed-1366.png"), full_page=True)
+    assert problems == [], problems
+
+
+def test_a_skip_is_not_a_failure_on_the_badge(  # type: ignore[no-untyped-def]
+    browser, tester_run: Path, tmp_path: Path
+) -> None:
+    spans = spans_from_otlp_json((tester_run / "traces.otlp.json").read_bytes())
+    results = [
+        ScenarioResult("basic", "replayed", True, 2.0, "", str(tmp_path)),
+        ScenarioResult("real_llm", "no model here", False, 0.1, "no model", status="skipped"),
+    ]
+    path = write_html_report(tmp_path / "report.html", results, {"basic": spans})
+    page, problems = open_report(browser, path, 1366)
+    assert page.text_content("#verdict") == "1 passed, 1 skipped"
+    assert page.get_attribute("#verdict", "class") == "badge passed"  # green
+    page.screenshot(path=str(screenshots_dir(tmp_path) / "report-skipped-1366.png"))
     assert problems == [], problems

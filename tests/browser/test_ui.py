@@ -20,7 +20,8 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def web(constellation: ServiceConstellation) -> WebMode:
-    return constellation.start_web_mode()
+    # --saturation 0: the open-ended run below goes on until the stop button
+    return constellation.start_web_mode(orchestrator_args=["--saturation", "0"])
 
 
 def counter(page, name: str) -> int:  # type: ignore[no-untyped-def]

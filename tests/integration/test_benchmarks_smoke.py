@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
         ("ingest.py", "ingest.quick.json"),
         ("tracing_overhead.py", "tracing_overhead.quick.json"),
         ("scale.py", "scale.quick.json"),
+        ("resume.py", "resume.quick.json"),
     ],
 )
 def test_benchmark_quick(script: str, result: str) -> None:

@@ -49,6 +49,32 @@ def test_open_ended_run_with_levers_stops_at_saturation(collector, constellation
     assert any(int(c.attr("generation.avoid_items", 0)) > 0 for c in cycles)
 
 
+def test_saturation_patience_is_counted_in_requests(collector, constellation):
+    """With a patience of 4 requests (and none in seconds), the run stops at the 4th
+    request after the one on which the novelty fell below the threshold: run.saturated
+    says so, and run.json carries the setting."""
+    config = OrchestratorConfig(
+        topic="Patient lighthouses",
+        producers=2,
+        iterations=None,
+        request_size=40,
+        extra_args=[
+            "--saturation", "0.02", "--saturation-patience-requests", "4",
+            "--no-adaptive", "--no-partitions",
+        ],
+    )  # fmt: skip
+    orchestrator = constellation.start_orchestrator(config)
+    assert orchestrator.wait(timeout=240) == 0
+    topic = Topic.wait_for_topic(config.topic, collector, timeout=120)
+    topic.assert_completed().assert_no_errors()
+    (saturated,) = [e for e in topic.root.events if e.name == "run.saturated"]
+    assert saturated.attributes["saturation.requests_below"] == 4, saturated.attributes
+    assert saturated.attributes["saturation.seconds_below"] >= 0
+    summary = json.loads((constellation.output_dir_for(config) / "run.json").read_text())
+    assert summary["levers"]["saturation"]["patience_requests"] == 4
+    assert summary["levers"]["saturation"]["patience_s"] == 0
+
+
 def test_naive_baseline_switches_every_lever_off(collector, constellation):
     config = OrchestratorConfig(
         topic="Naive rivers",

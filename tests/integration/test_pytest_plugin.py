@@ -69,8 +69,8 @@ def test_a_failed_check_shows_evidence_not_internals_and_saves_its_traces(tmp_pa
     assert "tester/query/selection.py" not in out, out
     assert "resource=" not in out and "Span(trace_id" not in out, out
     folder = saved_root / "test_user_suite.py_test_a_check_that_fails"
-    assert f"traces and logs of this test (written at teardown): {folder}" in out, out
-    assert "tester: traces and logs of failed tests" in out and str(folder) in out, out
+    assert f"traces, logs and report.html of this test (written at teardown): {folder}" in out, out
+    assert "tester: traces, logs and report.html of failed tests" in out and str(folder) in out, out
     from tester.collector import spans_from_otlp_json
 
     saved = spans_from_otlp_json((folder / "traces.otlp.json").read_bytes())
@@ -80,3 +80,11 @@ def test_a_failed_check_shows_evidence_not_internals_and_saves_its_traces(tmp_pa
     logs = sorted(p.name for p in (folder / "logs").iterdir())
     assert any(name.startswith("orchestrator") for name in logs), logs
     assert any(name.startswith("producer") for name in logs), logs
+    # and the page to read it all in: the failure's evidence and the traces
+    page = (folder / "report.html").read_text()
+    data = json.loads(page.split('id="report-data">', 1)[1].split("</script>", 1)[0])
+    (scenario,) = data["scenarios"]
+    assert scenario["name"] == "test_user_suite.py::test_a_check_that_fails"
+    assert "expected at least 1 span(s), found 0" in scenario["detail"]
+    assert scenario["traces"]["total"] == len(saved)
+    assert scenario["links"]["traces_otlp"] == "traces.otlp.json", scenario["links"]

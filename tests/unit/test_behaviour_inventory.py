@@ -328,4 +328,4 @@ def test_the_reader_sees_a_new_option_and_a_missing_check() -> None:
             "pytest:tests/unit/test_behaviour_inventory.py::test_every_lever_has_an_entry"
         )
         is None
-    )  # noqa: E501
+    )

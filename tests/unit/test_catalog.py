@@ -161,3 +161,67 @@ def test_a_provider_without_max_tokens_gets_a_cap_sized_to_the_request():
     assert default_max_tokens(30) == 64 + 16 * 30
     specs, _ = read_producer_config(producer_environment(ProviderSetup([unset]), 1))
     assert specs[0].max_tokens is None  # no request size given: left to the server
+
+
+def test_deadline_field_and_its_default():
+    """Issue 21 item 1: a total deadline per request, documented default twice the timeout."""
+    spec = parse_llm_option("name=a,base_url=http://h/v1,model=m,timeout=5,deadline=7.5")
+    assert (spec.timeout_s, spec.deadline_s, spec.request_deadline_s) == (5, 7.5, 7.5)
+    assert parse_llm_option("name=a,base_url=http://h/v1,model=m").request_deadline_s == 120
+    assert ProviderSpec.from_dict(spec.to_dict()).request_deadline_s == 7.5
+    (known,) = resolve_providers(
+        [], environ={"OPENAI_API_KEY": "k", "OPENAI_DEADLINE": "30"}, env_file=None
+    ).specs
+    assert known.request_deadline_s == 30
+    for bad in ("0", "-1", "nan", "x"):
+        with pytest.raises(CatalogError, match="deadline"):
+            parse_llm_option(f"name=a,base_url=http://h/v1,model=m,deadline={bad}")
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://127.0.0.1:99999/v1", "Port out of range"),
+        ("http:///v1", "has no host"),
+        ("http://:0/v1", "has no host"),
+        ("http://[::1/v1", "Invalid IPv6 URL"),
+        ("http://h:0/v1", "port must be from 1 to 65535"),
+        ("http://h:x/v1", "not a valid URL"),
+    ],
+)
+def test_base_url_needs_a_host_and_a_valid_port(url, message):
+    """Issue 21 item 14: a base_url is checked for its host and port, not its scheme only."""
+    with pytest.raises(CatalogError, match=message):
+        parse_llm_option(f"name=a,base_url={url},model=m")
+
+
+def test_base_url_of_a_well_known_provider_is_checked():
+    with pytest.raises(CatalogError, match=r"OPENAI_BASE_URL: base_url .* has no host"):
+        resolve_providers(
+            [], environ={"OPENAI_API_KEY": "k", "OPENAI_BASE_URL": "https:///v1"}, env_file=None
+        )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("model=n", "model is given twice"),
+        ("timeout=5,timeout_s=6", "timeout_s is given twice"),
+        ("url=http://g/v1", "url is given twice"),
+        ("timeout=1e9", "timeout must be 0.1 to 3600 seconds"),
+        ("timeout=0.001", "timeout must be 0.1 to 3600 seconds"),
+        ("breaker_cooldown=86400", "breaker_cooldown must be 0.1 to 3600 seconds"),
+        ("deadline=1e9", "deadline must be 0.1 to 7200 seconds"),
+        ("deadline=5,deadline_s=6", "deadline_s is given twice"),
+    ],
+)
+def test_a_field_twice_and_absurd_durations_are_refused(extra, message):
+    """Issue 21 item 14: the second value no longer silently wins; timeouts stay sane."""
+    with pytest.raises(CatalogError, match=message):
+        parse_llm_option(f"name=a,base_url=http://h/v1,model=m,{extra}")
+
+
+def test_ipv6_base_url_with_a_port_is_accepted():
+    assert parse_llm_option("name=a,base_url=http://[::1]:8000/v1,model=m").base_url == (
+        "http://[::1]:8000/v1"
+    )

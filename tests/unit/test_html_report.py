@@ -7,7 +7,13 @@ import re
 from pathlib import Path
 
 from tester.collector import Span, SpanEvent
-from tester.html_report import discovery_curves, provider_split, render, write_html_report
+from tester.html_report import (
+    discovery_curves,
+    provider_split,
+    render,
+    verdict,
+    write_html_report,
+)
 from tester.report import ScenarioResult
 
 T0 = 1_700_000_000_000_000_000
@@ -64,8 +70,19 @@ def spans_of_a_run() -> list[Span]:
             },
             status="ERROR" if i == 2 else "UNSET",
             resource={"service.name": "producer"},
+            events=tuple(
+                SpanEvent("llm.attempt", T0, {"llm.attempt": k, "llm.provider": key, **error})
+                for k, (key, error) in enumerate(attempts, 1)
+            ),
         )
-        for i, provider in enumerate(["a", "a", "a", "b"])
+        for i, (provider, attempts) in enumerate(
+            [
+                ("a", [("a-key", {})]),
+                ("a", [("a-key", {"error.type": "cancelled"})]),  # a stop's, no failure
+                ("a", [("a-key", {"error.type": "429"}), ("a-key", {"error.type": "429"})]),
+                ("b", [("a-key", {"error.type": "timeout"}), ("b-key", {})]),  # failed over
+            ]
+        )
     ]
     return [root, *batches, *chats]
 
@@ -77,10 +94,11 @@ def test_discovery_curve_is_cumulative_new_attributes_with_coverage() -> None:
     assert curve["coverage"] == [[1.0, 0.4, 0.30000000000000004, 0.45], [2.0, 0.7, 0.6, 0.75]]
 
 
-def test_provider_split_counts_calls_errors_and_tokens() -> None:
+def test_provider_split_counts_calls_failed_attempts_and_tokens() -> None:
+    """Errors are failed attempts, each for the provider it went to (a failover's too)."""
     split = provider_split(spans_of_a_run())
     assert [(r["provider"], r["calls"], r["errors"], r["share"]) for r in split] == [
-        ("a", 3, 1, 0.75),
+        ("a", 3, 3, 0.75),
         ("b", 1, 0, 0.25),
     ]
     assert split[0]["input_tokens"] == 300 and split[0]["output_tokens"] == 150
@@ -124,3 +142,15 @@ def test_artifact_links_are_relative_to_the_report(tmp_path: Path) -> None:
     blob = page.split('id="report-data">', 1)[1].split("</script>", 1)[0]
     links = json.loads(blob)["scenarios"][0]["links"]
     assert links == {"work folder": "basic", "traces_otlp": "basic/traces.otlp.json"}
+
+
+def test_the_verdict_counts_a_skip_apart_and_stays_green(tmp_path: Path) -> None:
+    passed = [ScenarioResult(f"s{i}", "d", True, 1.0) for i in range(13)]
+    skipped = ScenarioResult("real_llm", "d", False, 0.1, "no model", status="skipped")
+    failed = ScenarioResult("basic", "d", False, 1.0, "evidence")
+    assert verdict([*passed, skipped]) == "13 passed, 1 skipped"
+    assert verdict([skipped, failed, *passed]) == "13 passed, 1 failed, 1 skipped"
+    page = write_html_report(tmp_path / "report.html", [*passed, skipped], {}).read_text()
+    data = json.loads(page.split('id="report-data">', 1)[1].split("</script>", 1)[0])
+    assert data["ok"] is True and data["verdict"] == "13 passed, 1 skipped"
+    assert "<title>tester report: 13 passed, 1 skipped</title>" in page

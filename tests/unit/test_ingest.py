@@ -45,9 +45,7 @@ class Rig:
         self.ingest.on_append = lambda start, lines: self.appended.append((start, lines))
 
     def open(self) -> list[str]:
-        existing = self.ingest.open()
-        self.ingest.open_support(existing)
-        return existing
+        return self.ingest.open()
 
     def receive(self, producer_id: int, candidates: list, **fields) -> BatchCounts:
         batch = AttributeBatch(

@@ -340,3 +340,9 @@ def test_echoes_need_the_context() -> None:
 
 def test_a_line_with_several_items_counts_against_the_limit() -> None:
     assert parse_response("Louvre, Orsay, Rodin\nCluny", limit=2) == ["Louvre", "Orsay"]
+
+
+def test_a_line_with_undecodable_bytes_is_dropped_alone() -> None:
+    """Issue 21 item 7: U+FFFD (bytes that were not UTF-8) drops its line, not the answer."""
+    text = "Amber Hall\nBro\ufffden Hall\n| Cob\ufffd | x |\nCobalt Hall"
+    assert parse_response(text) == ["Amber Hall", "Cobalt Hall"]

@@ -141,6 +141,23 @@ def test_count_failures_carry_evidence(q):
         q.name("producer.run").at_most(1)
 
 
+def test_an_at_least_failure_shows_each_span_once(q):
+    with pytest.raises(AssertionError) as caught:
+        q.name("chat *").at_least(10)
+    message = str(caught.value)
+    assert message.count("chat sim-zipf-1 [producer]") == 6, message
+    assert "marked >> in the tree below" in message
+
+
+def test_evidence_lines_are_capped_readably():
+    wide = make("w", "batch.receive", parent="1", **{f"attr__{i}": "x" * 80 for i in range(30)})
+    with pytest.raises(AssertionError) as caught:
+        spans([*run_trace(), wide]).name("batch.receive").none()
+    (line,) = [x for x in str(caught.value).splitlines() if "batch.receive [" in x]
+    assert len(line.strip()) <= 163, len(line)  # MAX_LINE, and the ">> " mark
+    assert line.rstrip().endswith("more)") and "attr.0='xxx" in line
+
+
 def test_empty_selection_shows_where_it_looked(q):
     with pytest.raises(AssertionError) as caught:
         q.name("file.append").at_least(1)

@@ -8,7 +8,7 @@ import pytest
 from system.producer.resilience.backoff import Backoff
 from system.producer.resilience.breaker import CircuitBreaker, State
 from system.producer.resilience.limiter import RateLimiter
-from system.producer.resilience.router import ProvidersUnavailable, Route, Router
+from system.producer.resilience.router import ProvidersFailed, ProvidersUnavailable, Route, Router
 from system.producer.resilience.selection import WeightedSelector
 from system.providers.base import Completion, ProviderError
 
@@ -123,3 +123,38 @@ def test_non_retryable_error_of_the_only_provider_is_raised():
     with pytest.raises(ProviderError) as info:
         asyncio.run(router.complete("p", 1))
     assert info.value is bad
+
+
+def test_long_retry_after_is_unavailability_not_a_sleep():
+    """Issue 21 item 3: a Retry-After over LONG_RETRY_AFTER_S is never slept in a request."""
+    a = FakeProvider("a", [fail("429", retry_after=300.0)])
+    router, _, slept = build([a], threshold=5)
+    with pytest.raises(ProvidersUnavailable) as info:
+        asyncio.run(router.complete("p", 1))
+    assert slept == [] and a.calls == 1
+    assert info.value.retry_in == pytest.approx(300.0)
+    assert "Retry-After, 300s left" in str(info.value)
+
+
+def test_a_refused_key_disables_the_provider_for_good():
+    """Issue 21 item 8: 401/403 take the provider out at once; the other answers."""
+    refused = ProviderError("HTTP 401", "401", permanent=True)
+    a, b = FakeProvider("a", [refused]), FakeProvider("b", [])
+    router, clock, slept = build([a, b], weights={"a": 1.0, "b": 0.0})
+    assert asyncio.run(router.complete("p", 1)).provider is b and slept == []
+    clock.now += 3600  # no cooldown brings it back
+    for _ in range(3):
+        assert asyncio.run(router.complete("p", 1)).provider is b
+    assert a.calls == 1 and router.routes["a"].disabled is not None
+
+
+def test_every_provider_refusing_its_key_fails_for_good():
+    a = FakeProvider("a", [ProviderError("HTTP 401", "401", permanent=True)])
+    b = FakeProvider("b", [ProviderError("HTTP 403", "403", permanent=True)])
+    router, _, _ = build([a, b])
+    with pytest.raises(ProvidersFailed) as info:
+        asyncio.run(router.complete("p", 1))
+    assert "provider a" in str(info.value) and "provider b" in str(info.value)
+    with pytest.raises(ProvidersFailed):  # and at once on the next request
+        asyncio.run(router.complete("p", 1))
+    assert a.calls == b.calls == 1

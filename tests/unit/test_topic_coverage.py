@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from tester.collector import Span, SpanStore
@@ -56,3 +58,14 @@ def test_a_run_without_an_estimate_fails_the_assertion() -> None:
     assert topic.coverage is None and topic.coverage_history() == []
     with pytest.raises(AssertionError, match="no completeness estimate"):
         topic.assert_coverage_at_least(0.1)
+
+
+def test_the_printed_summary_reads_as_words() -> None:
+    out = io.StringIO()
+    _topic(_estimate(0.9, 0.85, 0.95, 90), []).print_summary(out)
+    assert "coverage    90% (95% interval 85%-95%) of ~100 reachable items" in out.getvalue()
+    assert "services    orchestrator 1\n" in out.getvalue()
+    out = io.StringIO()
+    _topic(None, []).print_summary(out)
+    assert "coverage    not estimated (too few requests)" in out.getvalue()
+    assert "None" not in out.getvalue() and "{" not in out.getvalue()

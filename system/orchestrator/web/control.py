@@ -8,7 +8,9 @@ the oldest evicted, the token compared in constant time) are the shared
 endpoint's, :mod:`system.protocol.endpoint`; a refusal is a root span
 ``control.rejected``.
 Requests continue the caller's trace: each is a ``control.<op>`` server span
-whose parent is the webserver's HTTP span.
+whose parent is the webserver's HTTP span. A request read after its
+``deadline`` (the webserver stopped waiting and answered 503) is not carried
+out: its ``control.<op>`` span says 504.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -42,6 +45,8 @@ HANDSHAKE_TIMEOUT_S = 5.0
 MAX_CONNECTIONS = 16
 MAX_CONTROL_FRAME = 1024 * 1024
 MAX_QUEUED_EVENTS = 1000
+#: the answer to a request read after its deadline (Gateway Timeout: the caller gave up)
+EXPIRED_STATUS = 504
 
 
 class ControlConnection:
@@ -77,7 +82,12 @@ class ControlConnection:
 
     async def handle(self, message: ControlMessage) -> None:
         if isinstance(message, ControlRequest):
-            self.push(self._server.answer(message))
+            reply = self._server.answer(message)
+            if message.op == "start" and reply.ok:
+                # the answer names the run's trace, which exists once its root span does
+                trace_id = await self._server.service.trace_id_of(reply.body["run_id"])
+                reply = ControlReply(reply.id, reply.status, {**reply.body, "trace_id": trace_id})
+            self.push(reply)
         if self._pump is not None and self._pump.done():
             raise Closed("writing to the peer failed")
 
@@ -141,6 +151,9 @@ class ControlServer(Endpoint[ControlMessage, ControlHello]):
         if request.op not in OPS:
             return ControlReply(request.id, 400, {"error": f"unknown operation {request.op!r}"})
         parent = context_from(request.trace_context)
+        late = _seconds_late(request)
+        if late is not None:
+            return self._expired(request, late, parent)
         if request.op == "start":
             # topic.run itself continues the caller's trace, as the HTTP span's child
             return self._call(request, lambda: self.service.start(request.args, parent))
@@ -155,6 +168,24 @@ class ControlServer(Endpoint[ControlMessage, ControlHello]):
             if reply.status >= 500:
                 span.set_status(Status(StatusCode.ERROR, str(reply.body.get("error"))))
             return reply
+
+    def _expired(self, request: ControlRequest, late: float, parent: Any) -> ControlReply:
+        """A request read after its deadline: the caller has answered its client 503,
+        so carrying it out now would be a ghost (a run nobody was told started)."""
+        message = f"request expired {late:.1f}s before it was read; not carried out"
+        log.warning("control %s dropped: %s", request.op, message)
+        with self._tracer.start_as_current_span(
+            f"{s.SPAN_CONTROL_PREFIX}{request.op}",
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes={
+                s.CONTROL_OP: request.op,
+                s.CONTROL_STATUS: EXPIRED_STATUS,
+                **_run_attribute(request.args),
+            },
+        ) as span:
+            span.set_status(Status(StatusCode.ERROR, message))
+        return ControlReply(request.id, EXPIRED_STATUS, {"error": message})
 
     def _dispatch(self, request: ControlRequest) -> dict[str, Any]:
         args = request.args
@@ -180,6 +211,14 @@ class ControlServer(Endpoint[ControlMessage, ControlHello]):
         except Exception as exc:
             log.exception("control request %s failed", request.op)
             return ControlReply(request.id, 500, {"error": f"internal error: {exc}"})
+
+
+def _seconds_late(request: ControlRequest) -> float | None:
+    """How long past its deadline the request is; None if it has none or is in time."""
+    if request.deadline is None:
+        return None
+    late = time.time() - request.deadline
+    return late if late > 0 else None
 
 
 def _run_id(args: dict[str, Any]) -> str:

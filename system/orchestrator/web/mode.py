@@ -1,6 +1,6 @@
 """Web mode: no --topic; serve the control channel and run topics on request.
 
-Logs ``control listening on HOST:PORT`` once ready. SIGINT/SIGTERM stop every
+Logs ``control listening on HOST:PORT`` once ready. SIGINT/SIGTERM/SIGHUP stop every
 active run (producers stopped, files flushed) and then exit 0.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 
 from system.logsetup import announce
+from system.orchestrator.signals import install_stop_handlers
 from system.orchestrator.web.control import ControlServer
 from system.orchestrator.web.service import RunService
 from system.orchestrator.web.settings import WebSettings
@@ -29,8 +29,7 @@ async def serve(settings: WebSettings, token: str) -> int:
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+    install_stop_handlers(loop, lambda _signum: stop.set())
     try:
         try:
             host, port = await server.start()

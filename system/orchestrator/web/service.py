@@ -25,6 +25,7 @@ from system.orchestrator.run import RunStatus, TopicRun
 from system.orchestrator.web.settings import WebSettings
 from system.output import AttributesPager, OutputError, OutputLock
 from system.output.attributes_jsonl import support_of
+from system.output.claim import DISK_FULL
 from system.telemetry import Telemetry
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,12 @@ MAX_FINISHED_RUNS = 100
 SNAPSHOT_INTERVAL_S = 0.5
 ATTRIBUTE_EVENT_ITEMS = 50
 MAX_PAGE = 5000
+#: how long a start's answer waits for the run's trace id
+TRACE_ID_WAIT_S = 2.0
 START_FIELDS = {"topic", "producers", "iterations", "provider", "request_size"}
+#: a start request's client-supplied key (HTTP ``Idempotency-Key``): one run per key
+IDEMPOTENCY_KEY = "idempotency_key"
+MAX_IDEMPOTENCY_KEY = 200
 
 
 class ServiceError(Exception):
@@ -82,6 +88,7 @@ class RunService:
         self.runs: dict[str, ManagedRun] = {}
         self._sinks: list[EventSink] = []
         self._ticker: asyncio.Task[None] | None = None
+        self._by_key: dict[str, str] = {}  # idempotency key -> the run it started
 
     # ------------------------------------------------------------- listeners
     def subscribe(self, sink: EventSink) -> Callable[[], None]:
@@ -97,6 +104,17 @@ class RunService:
 
     # ------------------------------------------------------------- requests
     def start(self, args: Mapping[str, Any], parent: Context | None) -> dict[str, Any]:
+        """Start a run; a start with the key of a run already started answers that run."""
+        key = args.get(IDEMPOTENCY_KEY)
+        if key is not None:
+            if not isinstance(key, str) or not 0 < len(key) <= MAX_IDEMPOTENCY_KEY:
+                raise ServiceError(
+                    400, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters"
+                )
+            started = self._by_key.get(key)
+            if started is not None and started in self.runs:
+                return self.snapshot(started)
+            args = {k: v for k, v in args.items() if k != IDEMPOTENCY_KEY}
         unknown = set(args) - START_FIELDS
         if unknown:
             raise ServiceError(400, f"unknown field(s): {', '.join(sorted(unknown))}")
@@ -110,8 +128,10 @@ class RunService:
                 **fields,
             )
             provider_env = provider_environment(config, env_file=options.env_file)
-        except ConfigError as exc:
-            raise ServiceError(400, str(exc)) from exc
+        except ConfigError as exc:  # the output folder cannot be made on a full disk: 507
+            cause = exc.__cause__
+            disk_full = isinstance(cause, OSError) and cause.errno in DISK_FULL
+            raise ServiceError(507 if disk_full else 400, str(exc)) from exc
         active = [m for m in self.runs.values() if m.active]
         if any(m.run.config.output_dir == config.output_dir for m in active):
             raise ServiceError(409, f"a run on topic {config.topic!r} is already active")
@@ -126,26 +146,42 @@ class RunService:
             )
         try:  # another process (a CLI run) may be writing to the same folder
             lock = OutputLock(config.output_dir).acquire()
-        except OutputError as exc:
-            raise ServiceError(409, str(exc)) from exc
-        run = TopicRun(
-            config,
-            self._telemetry,
-            host=self._settings.host,
-            log_dir=self._settings.log_dir,
-            log_level=self._settings.log_level,
-            # provider specs and .env keys reach producers only through their environment
-            env={**(os.environ if self._env is None else self._env), **provider_env},
-            parent_context=parent,
-        )
+        except OutputError as exc:  # a full disk: 507, and no lock is kept
+            raise ServiceError(507 if exc.disk_full else 409, str(exc)) from exc
+        try:
+            run = TopicRun(
+                config,
+                self._telemetry,
+                host=self._settings.host,
+                log_dir=self._settings.log_dir,
+                log_level=self._settings.log_level,
+                # provider specs and .env keys reach producers only through their environment
+                env={**(os.environ if self._env is None else self._env), **provider_env},
+                parent_context=parent,
+            )
+        except BaseException:
+            lock.release()  # whatever failed, the folder is free for the next request
+            raise
         managed = ManagedRun(run, pager=AttributesPager(config.attributes_path), lock=lock)
         run.on_append = lambda start, lines: self._on_append(managed, start, lines)
         self.runs[run.run_id] = managed
+        if key is not None:
+            self._by_key[key] = run.run_id
         managed.task = asyncio.create_task(self._execute(managed))
         self._forget_old_runs()
         self._ensure_ticker()
         log.info("run %s started: topic %r", run.run_id, config.topic)
         return self.snapshot(run.run_id)
+
+    async def trace_id_of(self, run_id: str) -> str | None:
+        """A just-started run's trace id, once its root span exists (the span starts at
+        the run task's first step; without tracing, or if the run ends first: None)."""
+        managed = self._get(run_id)
+        deadline = time.monotonic() + TRACE_ID_WAIT_S
+        await asyncio.sleep(0)  # the run's task takes its first step
+        while not managed.run.traced and managed.active and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        return managed.run.trace_id
 
     def stop(self, run_id: str, reason: str = "stop requested over the API") -> dict[str, Any]:
         managed = self._get(run_id)
@@ -297,6 +333,7 @@ class RunService:
         finished = [run_id for run_id, m in self.runs.items() if not m.active]
         for run_id in finished[: max(0, len(finished) - MAX_FINISHED_RUNS)]:
             del self.runs[run_id]
+        self._by_key = {k: r for k, r in self._by_key.items() if r in self.runs}
 
     async def shutdown(self, reason: str) -> None:
         """Stop every active run and wait for them to finish."""

@@ -16,7 +16,14 @@ not yet tried in this request (failover) and with room in their rate limit.
 A retry on a provider already tried waits for the backoff (at least its
 Retry-After). When no provider can be called (every breaker open) the
 router raises ``ProvidersUnavailable`` with the time until the next probe:
-the caller degrades and waits instead of spinning.
+the caller degrades and waits instead of spinning. A Retry-After longer than
+``LONG_RETRY_AFTER_S`` is never slept inside a request: with no other
+provider the router raises ``ProvidersUnavailable`` at once, so the producer
+reports ``degraded`` and ``--max-degraded-s`` counts the wait.
+
+A ``permanent`` failure (a refused key: 401/403) disables its provider for
+the rest of the run (logged, ``llm.provider_disabled`` event); with every
+provider disabled the router raises ``ProvidersFailed``.
 """
 
 from __future__ import annotations
@@ -41,6 +48,8 @@ log = logging.getLogger("system.producer")
 
 DEFAULT_MAX_ATTEMPTS = 4
 DEFAULT_OUTPUT_TOKENS = 512  # token estimate for a provider's first answer
+#: a Retry-After up to this long is waited out within a request; a longer one degrades
+LONG_RETRY_AFTER_S = 10.0
 
 
 class ProvidersUnavailable(ProviderError):
@@ -49,6 +58,13 @@ class ProvidersUnavailable(ProviderError):
     def __init__(self, retry_in: float, detail: str) -> None:
         super().__init__(detail, "providers_unavailable", retryable=True)
         self.retry_in = retry_in
+
+
+class ProvidersFailed(ProviderError):
+    """Every provider is disabled for the rest of the run (each refused its key)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, "providers_failed", permanent=True)
 
 
 @dataclass
@@ -60,6 +76,7 @@ class Route:
     stats: ProviderStats = field(default_factory=ProviderStats)
     cooling_until: float = 0.0  # Retry-After: no calls before this (clock time)
     consecutive_failures: int = 0
+    disabled: str | None = None  # why the provider is out for the rest of the run
 
     @property
     def key(self) -> str:
@@ -151,7 +168,7 @@ class Router:
         return len(text) // 4 + output
 
     def _callable(self, route: Route, now: float) -> bool:
-        return route.breaker.available() and route.cooling_until <= now
+        return route.disabled is None and route.breaker.available() and route.cooling_until <= now
 
     def _pick(self, tried: set[str], prompt: str | PromptFor) -> Route | None:
         now = self._clock()
@@ -167,13 +184,26 @@ class Router:
     def next_available_in(self) -> float:
         """Seconds until some provider may be called again (0 if one may now)."""
         now = self._clock()
-        return max(
-            0.0,
-            min(max(r.breaker.retry_at(), r.cooling_until) - now for r in self.routes.values()),
-        )
+        live = [r for r in self.routes.values() if r.disabled is None] or self.routes.values()
+        return max(0.0, min(max(r.breaker.retry_at(), r.cooling_until) - now for r in live))
 
     def unavailable_detail(self) -> str:
-        return ", ".join(f"{r.key}: breaker {r.breaker.state}" for r in self.routes.values())
+        now = self._clock()
+
+        def why(route: Route) -> str:
+            if route.disabled is not None:
+                return "disabled"
+            if route.cooling_until > now:
+                return f"Retry-After, {route.cooling_until - now:.0f}s left"
+            return f"breaker {route.breaker.state}"
+
+        return ", ".join(f"{r.key}: {why(r)}" for r in self.routes.values())
+
+    def _all_disabled(self) -> ProvidersFailed | None:
+        reasons = [r.disabled for r in self.routes.values()]
+        if any(reason is None for reason in reasons):
+            return None
+        return ProvidersFailed("every provider is disabled: " + "; ".join(map(str, reasons)))
 
     # ------------------------------------------------------------ calling
     async def complete(self, prompt: str | PromptFor, seed: int) -> Outcome:
@@ -212,9 +242,15 @@ class Router:
         while attempt < self.max_attempts:
             route = self._pick(tried, prompt_for)
             if route is None:
+                failed = self._all_disabled()
+                if failed is not None:
+                    raise failed
                 wait = self.next_available_in()
                 open_all = all(r.breaker.state == State.OPEN for r in self.routes.values())
-                if last_error is None or open_all or waits >= self.max_attempts:
+                if (
+                    last_error is None or open_all or waits >= self.max_attempts
+                    or wait > LONG_RETRY_AFTER_S
+                ):  # fmt: skip
                     raise ProvidersUnavailable(
                         wait, f"no provider available ({self.unavailable_detail()})"
                     )
@@ -257,6 +293,8 @@ class Router:
                 self._failed(route, exc)
                 tried.add(route.key)
                 last, last_error = route, exc
+                if exc.permanent and (failed := self._all_disabled()) is not None:
+                    raise failed from None
                 if not exc.retryable and len(self.routes) == 1:
                     raise
                 continue
@@ -277,9 +315,20 @@ class Router:
         route.stats.record_failure()
         route.consecutive_failures += 1
         route.breaker.record_failure()
+        log.info("provider %s failed (%s): %s", route.key, exc.error_type, exc)
+        if exc.permanent and route.disabled is None:
+            route.disabled = f"provider {route.key} failed for good ({exc})"
+            log.error("%s: disabled for the rest of the run", route.disabled)
+            self._event(
+                s.EVENT_PROVIDER_DISABLED, {s.LLM_PROVIDER: route.key, s.ERROR_TYPE: exc.error_type}
+            )
         if exc.retry_after:
             route.cooling_until = max(route.cooling_until, self._clock() + exc.retry_after)
-        log.info("provider %s failed (%s): %s", route.key, exc.error_type, exc)
+            if exc.retry_after > LONG_RETRY_AFTER_S:
+                log.warning(
+                    "provider %s asks to wait %.0fs (Retry-After): unavailable until then",
+                    route.key, exc.retry_after,
+                )  # fmt: skip
 
     async def _between_attempts(
         self, attempt: int, last: Route, route: Route, error: ProviderError

@@ -32,6 +32,8 @@ function httpMessage(status) {
 // ---------------------------------------------------------------- runs list
 function renderRuns() {
   const list = $("#runs");
+  // the list is redrawn with every update: keep the keyboard's place in it
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.runId : null;
   list.replaceChildren();
   const runs = [...state.runs.values()].sort((a, b) => b.started_at - a.started_at);
   if (!runs.length) {
@@ -53,8 +55,18 @@ function renderRuns() {
     badge.className = `badge ${run.state}`;
     badge.textContent = run.state;
     item.append(name, badge, meta);
+    // a button for the keyboard too: Tab reaches it, Enter or Space selects it
+    item.tabIndex = 0;
+    item.setAttribute("role", "button");
+    if (run.run_id === state.selected) item.setAttribute("aria-current", "true");
     item.addEventListener("click", () => select(run.run_id));
+    item.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      select(run.run_id);
+    });
     list.append(item);
+    if (run.run_id === focused) item.focus({ preventScroll: true });
   }
 }
 
@@ -157,7 +169,8 @@ function renderDuplicates(c) {
     return;
   }
   const rate = c.generated_duplicate_rate ?? c.duplicate_rate;
-  const sub = c.prefiltered ? `${percent(c.duplicate_rate)} of those sent` : "";
+  // the orchestrator's rate only means something once a candidate reached it
+  const sub = !c.prefiltered ? "" : c.candidates ? `${percent(c.duplicate_rate)} of those sent` : "none sent yet";
   setCounter("duplicate_rate", percent(rate), sub);
 }
 
@@ -226,6 +239,8 @@ async function select(runId) {
     const page = await api("GET", `/api/runs/${runId}/attributes?offset=${Math.max(0, run.counts.total_in_file - 100)}&limit=100`);
     addAttributes(page.items, false);
   }
+  // the badges: a finished run sends no more snapshots to bring them
+  if (typeof renderCoverage === "function") renderCoverage(run);
 }
 
 // ---------------------------------------------------------------- live events

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scenarios._files import assert_run_json
 from tester.constellation import OrchestratorConfig, ServiceConstellation
 from tester.fake_llm import Ledger, LocalFakeLLM, NoiseConfig
 from tester.oracle import Oracle, assert_no_secrets
@@ -89,11 +90,14 @@ def judge(
     levers: dict[str, Any] | None = None,
     loss: bool = True,
     support: bool | None = True,
+    run_json: bool = True,
 ) -> Oracle:
     """The oracle checks every discovery scenario runs; returns the oracle for more.
 
     ``support``: attributes.jsonl beside ``attributes`` is judged against the ledger,
-    exactly (True), as upper bounds (False: a resumed run), or not at all (None)."""
+    exactly (True), as upper bounds (False: a resumed run), or not at all (None).
+    ``run_json``: run.json beside ``attributes`` is judged against the trace and the file
+    (False where ``topic`` is not the run that wrote it last)."""
     oracle = Oracle(topic, ledgers(ctx, group), spans=spans)
     oracle.assert_matched(excuse=excuse)
     failures, cooldown = breaker if breaker else (None, None)
@@ -106,6 +110,8 @@ def judge(
     oracle.assert_avoid_known(attributes)
     if support is not None:  # None: no attributes.jsonl to judge; False: at most (resumed)
         oracle.assert_support(attributes.with_suffix(".jsonl"), exact=support)
+    if run_json:
+        assert_run_json(topic, attributes)
     counts = oracle.status_counts()
     served = sum(1 for e in oracle.served_entries())
     ctx.note(

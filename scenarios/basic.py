@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from scenarios import _files as files
 from scenarios import _oracle as o
 from tester.scenario import ScenarioContext
 
@@ -21,9 +22,11 @@ def run(ctx: ScenarioContext) -> None:
         orchestrator = constellation.start_orchestrator(config)
         host, port = constellation.orchestrator_address or ("?", 0)
         ctx.note(f"orchestrator listening on {host}:{port}")
-        ctx.fact_path("attributes", constellation.output_dir_for(config) / "attributes.txt")
+        output = constellation.output_dir_for(config)
+        ctx.fact_path("attributes", output / "attributes.txt")
         ctx.fact("exit_code", orchestrator.wait(timeout=ctx.timeout))
         ctx.fact("orchestrator_log", str(orchestrator.log_path))
+        files.run_exports(ctx, output, constellation.env)
     finally:
         model.stop()
         o.save_ledgers(ctx, [model])
@@ -44,4 +47,5 @@ def check(ctx: ScenarioContext) -> None:
         levers={"partitions": True, "shared_state": True, "avoid_budget_tokens": 400},
     )  # fmt: skip
     o.scan_secrets(ctx, [SECRET])
+    files.assert_exports(ctx, ctx.path("attributes").with_suffix(".jsonl"))
     ctx.record(topic)

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from tester import schema as n
+from tester.constellation.web import webserver_command
 from tester.scenario import ScenarioContext
 
 #: orchestrator options that must be refused: exit 2, "error" on stderr, no output folder.
@@ -21,7 +22,20 @@ CLI_CASES = [
     ["--provider", "env", "--llm", "name=x,model=m"],
     ["--provider", "env", "--llm", "name=x,base_url=http://127.0.0.1:9/v1,model=m,weight=-1"],
     ["--sim-latency-ms", "-5"], ["--topic", "   "],
+    # README "LLM providers": --llm fields and the sampling settings' ranges
+    *(
+        ["--provider", "env", "--llm", f"name=x,base_url=http://127.0.0.1:9/v1,model=m,{bad}"]
+        for bad in ("temperature=2.5", "temperature=nan", "top_p=0", "seed=-1",
+                    "max_tokens=0", "max_tokens=1000001", "colour=red", "key_env=1-BAD")
+    ),
 ]  # fmt: skip
+#: docs/webserver.md: commands refused before anything starts (exit 2, one error line):
+#: (program, arguments, extra environment)
+START_CASES: list[tuple[str, list[str], dict[str, str]]] = [
+    ("webserver", ["--host", "0.0.0.0"], {}),  # not loopback: needs an access token
+    ("webserver", [], {"WEBSERVER_ACCESS_TOKEN": "too-short"}),  # 16+ characters
+    ("orchestrator", ["--iterations", "3"], {}),  # a per-run option without --topic
+]
 #: bodies POST /api/runs must refuse with a 4xx and an error text
 API_CASES: list[tuple[str, Any]] = [
     ("empty topic", {"topic": "", "producers": 2}),
@@ -48,26 +62,48 @@ GET_CASES = [
 ]  # fmt: skip
 
 
+def _exit_of(command: list[str], env: dict[str, str]) -> tuple[int | None, str]:
+    """Exit code and stderr of a command that must refuse at once."""
+    try:
+        proc = subprocess.run(
+            command, capture_output=True, text=True, timeout=60, env=env,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        return None, "did not exit within 60 s"
+    return proc.returncode, proc.stderr
+
+
 def _cli(ctx: ScenarioContext, index: int, args: list[str]) -> dict[str, Any]:
     output = ctx.workdir / "cli" / f"case-{index}"
     argv = ["--topic", "Input truth", "--output", str(output), "--no-progress"]
     constellation = ctx.constellations[0]
-    command = constellation.orchestrator_command() + argv + args
-    try:
-        proc = subprocess.run(
-            command, capture_output=True, text=True, timeout=60, env=constellation.env,
-            stdin=subprocess.DEVNULL,
-        )  # fmt: skip
-        code, err = proc.returncode, proc.stderr
-    except subprocess.TimeoutExpired:
-        code, err = None, "did not exit within 60 s"
+    code, err = _exit_of([*constellation.orchestrator_command(), *argv, *args], constellation.env)
     return {"args": args, "exit": code, "stderr": err[-400:], "created": output.exists()}
+
+
+def _start(
+    ctx: ScenarioContext, index: int, case: tuple[str, list[str], dict[str, str]]
+) -> dict[str, Any]:
+    program, args, env = case
+    constellation = ctx.constellations[0]
+    token = str(ctx.workdir / "start" / f"case-{index}.token")
+    command = (
+        [*webserver_command(), "--port", "0", "--control-token-file", token]
+        if program == "webserver"
+        else [*constellation.orchestrator_command(), "--control-port", "0",
+              "--control-token-file", token]
+    )  # fmt: skip
+    code, err = _exit_of([*command, *args], {**constellation.env, **env})
+    return {"args": [program, *args], "exit": code, "stderr": err[-400:], "created": False}
 
 
 def run(ctx: ScenarioContext) -> None:
     constellation = ctx.constellation()
     with ThreadPoolExecutor(3) as pool:
         cli = list(pool.map(lambda c: _cli(ctx, *c), enumerate(CLI_CASES)))
+        (ctx.workdir / "start").mkdir(parents=True, exist_ok=True)
+        cli += list(pool.map(lambda c: _start(ctx, *c), enumerate(START_CASES)))
     ctx.fact("cli", cli)
     web = constellation.start_web_mode()
     api: list[dict[str, Any]] = []

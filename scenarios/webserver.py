@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -61,6 +62,7 @@ def run(ctx: ScenarioContext) -> None:
             "start a run",
         )
         done = _wait_state(http, started["run_id"], {"completed", "failed"}, ctx.timeout)
+        _check_page_and_history(web.client(), started["run_id"])
         page = _expect(
             http.get(f"/api/runs/{started['run_id']}/attributes", params={"limit": 50}),
             200,
@@ -107,6 +109,45 @@ def run(ctx: ScenarioContext) -> None:
     ctx.fact_path("download", downloaded)
     ctx.fact_path("attributes", web.output_root / "paris-attractions" / "attributes.txt")
     ctx.fact_path("control_token_file", constellation.workdir / "control.token")
+
+
+def _first_event(http: httpx.Client, path: str, within: float = 20.0) -> tuple[str, Any]:
+    """The first Server-Sent Event on ``path``: its name and its JSON data."""
+    name, deadline = None, time.monotonic() + within
+    try:
+        with http.stream("GET", path, timeout=within) as stream:
+            assert stream.status_code == 200, f"GET {path}: HTTP {stream.status_code}"
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    name = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and name is not None:
+                    return name, json.loads(line.split(":", 1)[1])
+                if time.monotonic() > deadline:
+                    break
+    except httpx.ReadTimeout:
+        pass
+    raise AssertionError(f"GET {path}: no event within {within:g}s")
+
+
+def _check_page_and_history(http: httpx.Client, run_id: str) -> None:
+    """docs/webserver.md: the UI is served at ``/``; ``GET /api/events?run_id=`` starts with
+    ``history`` (on connect, with run_id): the run it names, its series and newest items."""
+    with http:
+        page = http.get("/")
+        assert page.status_code == 200, f"GET / (the UI): HTTP {page.status_code}"
+        assert "text/html" in page.headers.get("content-type", ""), (
+            f"GET / (the UI) is not HTML: {page.headers.get('content-type')}"
+        )
+        name, data = _first_event(http, f"/api/events?run_id={run_id}")
+        assert name == "history", f"/api/events?run_id=: the first event is {name!r}, not history"
+        series = _expect(http.get(f"/api/runs/{run_id}/series"), 200, "the run's series")
+        assert isinstance(data, dict) and data.get("run", {}).get("run_id") == run_id, (
+            f"the history event does not name run {run_id}: {str(data)[:200]}"
+        )
+        assert data["series"] == series["series"], (
+            "the history event's series differs from GET /api/runs/{id}/series "
+            "of the same finished run"
+        )
 
 
 def _http_span(q: Spans, method: str, route: str) -> Spans:

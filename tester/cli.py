@@ -47,6 +47,7 @@ from tester.report import (
     write_junit,
 )
 from tester.scenario import SKIP_FACT, ScenarioContext, ScenarioSkipped
+from tester.scenario_coverage import ScenarioCoverage, format_figures
 from tester.schema import KNOWN_SERVICES
 from tester.topic.evidence import describe_span
 from tester.version import version
@@ -136,8 +137,21 @@ def build_parser(scenario_names: list[str]) -> argparse.ArgumentParser:
         help="OTLP endpoint the system traces to (default: the embedded collector; "
         f"with --trace-source jaeger and no --forward-to: {DEFAULT_UPSTREAM})",
     )
+    p.add_argument(
+        "--coverage",
+        nargs="?",
+        type=Path,
+        const=COVERAGE_DEFAULT,
+        default=None,
+        metavar="DIR",
+        help="measure which statements and branches of system/ the scenarios execute, in "
+        "every process they start; combined report in DIR (default <workdir>/coverage)",
+    )
     return p
 
+
+#: --coverage without a folder: <workdir>/coverage
+COVERAGE_DEFAULT = Path("\0workdir")
 
 DEFAULT_UPSTREAM = "http://localhost:4318"
 
@@ -518,17 +532,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"tester: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     root = (args.workdir or Path("artifacts") / datetime.now().strftime("%Y%m%d-%H%M%S")).resolve()
+    measuring: ScenarioCoverage | None = None
+    if args.coverage is not None:
+        folder = root / "coverage" if args.coverage == COVERAGE_DEFAULT else args.coverage
+        try:
+            measuring = ScenarioCoverage(folder).start()
+        except (ImportError, RuntimeError, OSError) as exc:
+            print(f"tester: error: --coverage: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     signal.signal(signal.SIGTERM, _raise_interrupt)
     results = []
     try:
         for name in names:
             workdir = root if len(names) == 1 else root / name
+            if measuring is not None:
+                measuring.enter(name)
             results.append(
                 run_scenario(name, SCENARIOS[name], workdir, args, describe(SCENARIOS[name]))
             )
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
+    if measuring is not None:
+        _report_coverage(measuring)
     return _finish(results, len(names), args, root)
+
+
+def _report_coverage(measuring: ScenarioCoverage) -> None:
+    """Combine and report; a failure here is said, the scenarios' verdict stands."""
+    try:
+        figures = measuring.finish()
+    except Exception as exc:  # coverage.py's own errors have no common base worth naming
+        print(f"tester: coverage report failed: {exc}", file=sys.stderr)
+        return
+    print(format_figures(figures), end="")
+    print(f"coverage: {measuring.folder}/report.txt, {measuring.folder}/html/index.html")
 
 
 def _finish(

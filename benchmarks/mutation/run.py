@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import psutil
 
 sys.path.insert(0, str(Path(__file__).parent))
 from mutations import MUTATIONS
@@ -36,9 +40,56 @@ SCENARIOS = (
 )  # fmt: skip
 
 
-def copy_tree(dest: Path) -> None:
-    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True)
+def copy_tree(dest: Path, rev: str = "HEAD") -> None:
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True)
     subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+
+
+def _reap(tree: Path) -> None:
+    """End what a run left behind: processes started in ``tree`` (their cwd), by pid."""
+    for proc in psutil.process_iter(["cwd"]):
+        try:
+            if (proc.info["cwd"] or "").startswith(str(tree)):
+                proc.kill()
+        except psutil.Error:
+            continue
+
+
+def run_scenario(
+    tree: Path, workdir: Path, scenario: str, timeout: float, ident: str
+) -> str | None:
+    """Run one scenario in ``tree``: None when it passes, else the first line of its failure.
+
+    A scenario still running after ``timeout`` seconds fails ("timeout"): the
+    tester is interrupted (it tears its constellation down), then killed, and
+    every process left with its cwd in the tree is ended."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tester", "--scenario", scenario, "--workdir", str(workdir)],
+        cwd=tree, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+    )  # fmt: skip
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        _reap(tree)  # before reading on: a child left behind may hold the pipes open
+        proc.communicate()
+        return f"timeout: still running after {timeout:.0f}s"
+    _reap(tree)
+    if proc.returncode == 0:
+        return None
+    if KEEP is not None:  # the failing scenario's artifacts, to read the evidence
+        kept = KEEP / (ident if ident != "clean" else tree.parent.name)  # one per run
+        shutil.copytree(workdir, kept, dirs_exist_ok=True)
+        (kept / "stderr.txt").write_text(stderr, encoding="utf-8")
+    output = stderr.splitlines() + stdout.splitlines()
+    lines = [x for x in output if "FAILED:" in x or "ERROR" in x or "Error:" in x]
+    last = stdout.strip().splitlines()[-1:] or [f"exit {proc.returncode}"]
+    return (lines or last)[0]
 
 
 class PatchError(Exception):
@@ -112,27 +163,16 @@ def run_one(mutation: tuple[str, str, str, str, str, str], scenarios: tuple[str,
                     "id": ident, "area": area, "what": what, "caught_by": None,
                     "detail": str(exc)[:300], "seconds": 0.0, "applied": False,
                 }  # fmt: skip
-        caught_by, detail = None, ""
+        caught_by, detail = None, None
         for scenario in scenarios:
-            proc = subprocess.run(
-                [sys.executable, "-m", "tester", "--scenario", scenario,
-                 "--workdir", str(Path(tmp) / "art" / scenario)],
-                cwd=tree, capture_output=True, text=True, timeout=600,
-                env={**__import__("os").environ, "PYTHONPATH": str(tree)},
-            )  # fmt: skip
-            if proc.returncode != 0:
+            detail = run_scenario(tree, Path(tmp) / "art" / scenario, scenario, 600.0, ident)
+            if detail is not None:
                 caught_by = scenario
-                if KEEP is not None:  # the failing scenario's artifacts, to read the evidence
-                    kept = KEEP / (ident if ident != "clean" else Path(tmp).name)  # one per run
-                    shutil.copytree(Path(tmp) / "art" / scenario, kept, dirs_exist_ok=True)
-                    (kept / "stderr.txt").write_text(proc.stderr, encoding="utf-8")
-                output = proc.stderr.splitlines() + proc.stdout.splitlines()
-                lines = [x for x in output if "FAILED:" in x or "ERROR" in x or "Error:" in x]
-                detail = (lines[0] if lines else proc.stdout.strip().splitlines()[-1:] or [""])[0]
                 break
     return {
         "id": ident, "area": area, "what": what, "caught_by": caught_by,
-        "detail": detail[:200], "seconds": round(time.monotonic() - started, 1), "applied": True,
+        "detail": (detail or "")[:200], "applied": True,
+        "seconds": round(time.monotonic() - started, 1),
     }  # fmt: skip
 
 

@@ -10,15 +10,13 @@ after the table's last row, and the next frame left those rows on screen.
 from __future__ import annotations
 
 import os
-import pty
 import re
-import select
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from scenarios._helpers import run_on_pty
 
 pytestmark = pytest.mark.integration
 
@@ -27,35 +25,7 @@ CONTROL = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]")
 
 
 def _run_on_pty(argv: list[str], timeout_s: float = 120.0) -> tuple[int, str]:
-    primary, secondary = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "40"}
-    env.pop("NO_COLOR", None)
-    process = subprocess.Popen(
-        argv, stdin=secondary, stdout=secondary, stderr=secondary, env=env, close_fds=True
-    )
-    os.close(secondary)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + timeout_s
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([primary], [], [], 0.5)
-            if ready:
-                try:
-                    data = os.read(primary, 65536)
-                except OSError:  # EIO: every holder of the terminal has closed it
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif process.poll() is not None:
-                break
-        code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        os.close(primary)
-    return code, b"".join(chunks).decode("utf-8", errors="replace")
+    return run_on_pty(argv, os.environ, timeout_s)
 
 
 def screen_lines(raw: str) -> list[str]:

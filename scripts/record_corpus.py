@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
         "to another --out, not with --resume on the default file)",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    topics = tuple(t.strip() for t in args.topics.split(";") if t.strip()) if args.topics else TOPICS
+    topics = TOPICS
+    if args.topics:
+        topics = tuple(t.strip() for t in args.topics.split(";") if t.strip())
 
     rng = random.Random(args.seed)
     labels = letter_labels()
@@ -143,9 +145,10 @@ def main(argv: list[str] | None = None) -> int:
             record = json.loads(line)
             done[record.get("plan_index", number)] = record
     try:
-        with args.out.open("a" if done else "w", encoding="utf-8") as out, httpx.Client(
-            timeout=300
-        ) as client:
+        with (
+            args.out.open("a" if done else "w", encoding="utf-8") as out,
+            httpx.Client(timeout=300) as client,
+        ):
             for n in range(args.answers):
                 topic = topics[n % len(topics)]
                 shape = SHAPES[(n // len(topics)) % len(SHAPES)]

@@ -65,6 +65,7 @@ exactly). A table row is the only rule that looks at the next line.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -166,9 +167,7 @@ _LABEL = re.compile(
     r"(?:\s+(?=\S)|\s*$)"
 )
 #: a partition label inside a line: ``(A-L)``, ``(M-Z-A-L-...)``, unclosed at the end too
-_RANGE_LABEL = re.compile(
-    r"\(\s*[A-Za-z](?:\s*[-–—]+\s*[A-Za-z](?![A-Za-z]))+[\s.…\-–—]*(?:\)|$)"
-)
+_RANGE_LABEL = re.compile(r"\(\s*[A-Za-z](?:\s*[-–—]+\s*[A-Za-z](?![A-Za-z]))+[\s.…\-–—]*(?:\)|$)")
 #: list numbers inside a line (``1. A  2. B  3. C``)
 _INLINE_NUMBER = re.compile(r"(?:(?<=\s)|^)(\d{1,3})[.)]\s+(?=\S)")
 _BRACKETED = re.compile(r"^[\[{](.*?)[\]}]?$")
@@ -403,7 +402,7 @@ def _pieces(line: str) -> list[str] | None:
     numbering (``1. A  2. B``), a bracketed list (``[A, B, C]``) or columns (``A   B   C``)."""
     numbers = list(_INLINE_NUMBER.finditer(line))
     if len(numbers) >= 2 and all(
-        int(b.group(1)) == int(a.group(1)) + 1 for a, b in zip(numbers, numbers[1:], strict=False)
+        int(b.group(1)) == int(a.group(1)) + 1 for a, b in itertools.pairwise(numbers)
     ):
         head = line[: numbers[0].start()]
         ends = [m.start() for m in numbers[1:]] + [len(line)]

@@ -10,10 +10,11 @@ from system.producer.parse import MAX_LINE, PromptContext, parse_response
 
 AFRICA = PromptContext("countries of Africa")
 PARTITIONED = PromptContext("countries of Africa", "A-L")
-LONG_ITEMS = (
-    "Australia Canada Russia UK Germany France Italy Spain Japan China India Brazil Mexico "
-    "Egypt Kenya Nigeria Ghana Morocco Algeria Tunisia Libya Sudan Chad Niger Mali Senegal"
-).split()  # noqa: SIM905
+LONG_ITEMS = [
+    *("Australia", "Canada", "Russia", "UK", "Germany", "France", "Italy", "Spain", "Japan"),
+    *("China", "India", "Brazil", "Mexico", "Egypt", "Kenya", "Nigeria", "Ghana", "Morocco"),
+    *("Algeria", "Tunisia", "Libya", "Sudan", "Chad", "Niger", "Mali", "Senegal"),
+]
 LONG = "10. Australia (Australia), " + ", ".join(LONG_ITEMS[1:]) + ", ..."
 FIVE = ["Chad", "Mali", "Niger", "Togo", "Benin"]
 PROSE = (

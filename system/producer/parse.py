@@ -8,10 +8,13 @@ noise, so each line of an answer goes through these rules, in order:
    terminal escape sequence such as ``ESC[31m`` goes whole), format
    characters (Cf: zero-width spaces and joiners, BOM, bidi marks) and lone
    surrogates are removed; every script is kept as it is. Leading list
-   numbers (``12.``, ``3)``) do not count for the rules below.
+   numbers (``12.``, ``3)``) do not count for the rules below. Leaks go:
+   chat-template tokens with a fused role word, HTML tags, URLs, markdown
+   links, labels (``D)``, ``#1.``, ``No. 9``) and partition labels inside the
+   line (``(A-L)``; with the text before them when a list number follows).
 2. **Dropped lines**: empty; a line holding U+FFFD (``UNDECODABLE``: bytes
    of the answer that were not UTF-8); a code fence (```` ``` ````, ``~~~``); longer
-   than ``MAX_LINE`` characters; a markdown heading (``#`` to ``######`` and
+   than ``MAX_LIST_LINE``, or than ``MAX_LINE`` and no list; a markdown heading (``#`` to ``######`` and
    a space); a line ending with ``:`` (a preamble or section title, also
    inside ``**bold**``); chat commentary openers ("Here are/is", "Below
    are/is", "Sure", "Certainly", "Of course", "Absolutely", "Okay"/"OK" with
@@ -23,7 +26,8 @@ noise, so each line of an answer goes through these rules, in order:
    ``system.producer.prompt``, or equals the key of the topic or of the
    partition label, or its description is the topic or the label; a line
    *headed* by the topic or the label, ``<topic>: A, B``, is replaced by its
-   description instead); a letter-range line (``A-B``, ``A – C``, ``A to C``
+   description instead; the topic made singular and the instruction's phrases
+   count too; a chat role word alone); a letter-range line (``A-B``, ``A – C``, ``A to C``
    at the start); no letter in any script, or ASCII letter soup (no two
    letters in a row: ``E``, ``A&B``); a sentence (10 words or more, 7 or
    more ending with ``.!?``, 5 or more with is/are/was/were), judged on the
@@ -42,11 +46,17 @@ noise, so each line of an answer goes through these rules, in order:
    separators outside parentheses when every part, its own remark removed,
    is 1 to 5 words starting with an uppercase letter, a digit or a letter of
    a script without case. ``A and B`` alone stays one item (``Bosnia and
-   Herzegovina``).
+   Herzegovina``). ``...``/``etc.`` parts are left out; a list of
+   ``LONG_LIST_PARTS`` parts or more needs ``LONG_LIST_SHARE`` of them to be
+   names (the others are left out). Inline numbering (``1. A  2. B``), a
+   bracketed list (``[A, B]``) and columns (``A   B   C``) are cut into pieces,
+   each parsed as a line.
 6. Each candidate is cleaned with ``clean_display`` (list markers, quotes,
    bold, trailing punctuation), checked again against the drop rules of 2
    (a remark or a split can leave an echo, a letter range, letter soup or a
    sentence), and kept in order when something is left.
+7. Per answer: counters after names (``Egypt 4``, ``Kenya 5``...) go when 3
+   and half of the candidates have one and the names stay distinct.
 
 The prompt context (``PromptContext``: topic and partition label) is what
 echo detection compares with; without it only the instruction lines count as

@@ -40,7 +40,8 @@ noise, so each line of an answer goes through these rules, in order:
    too) and a description after a colon, a spaced dash or a comma followed
    by a lowercase letter (``X: d``, ``X - d``, ``X – d``, ``X — d``,
    ``X, the d``; outside parentheses) are removed; X is the candidate.
-   ``Notre-Dame`` and ``10:30`` stay whole.
+   ``Notre-Dame`` and ``10:30`` stay whole. An unclosed parenthesis at the end
+   of a line is a remark cut off (``Malaysia (TNDAZA, T``): it goes too.
 5. **Several items on one line**: ``A, B, C``, ``A; B; C``, ``A, B and C``
    (`` and ``, `` & ``, `` or `` only before the last part) is split at the
    separators outside parentheses when every part, its own remark removed,
@@ -344,6 +345,9 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     if _FENCE.match(line) or _HEADING.match(line) or is_commentary(line):
         return ()
     bare = clean_display(line)
+    opened = bare.rfind("(")
+    if opened > 0 and opened > bare.rfind(")"):  # "Malaysia (TNDAZA, T": a remark cut off
+        bare = clean_display(bare[:opened]) or bare
     if not bare or _dropped_text(bare, echo):
         return ()
     cut = _description_cut(bare)

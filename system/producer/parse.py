@@ -12,27 +12,27 @@ noise, so each line of an answer goes through these rules, in order:
    chat-template tokens with a fused role word, HTML tags, URLs, markdown
    links, labels (``D)``, ``#1.``, ``No. 9``) and partition labels inside the
    line (``(A-L)``; with the text before them when a list number follows).
-2. **Dropped lines**: empty; a line holding U+FFFD (``UNDECODABLE``: bytes
-   of the answer that were not UTF-8); a code fence (```` ``` ````, ``~~~``); longer
-   than ``MAX_LIST_LINE``, or than ``MAX_LINE`` and no list; a markdown heading (``#`` to ``######`` and
-   a space); a line ending with ``:`` (a preamble or section title, also
-   inside ``**bold**``); chat commentary openers ("Here are/is", "Below
-   are/is", "Sure", "Certainly", "Of course", "Absolutely", "Okay"/"OK" with
-   punctuation or alone, "I hope this/that/these/it", "Let me know if",
-   "Feel free to", "Note:", "The/This/That list", "I'm", "I have/can/will/
-   would", "You've/You're/You'll", "Title:", "Subject:", "30 (distinct|more)
-   items"), on the line as written or once cleaned; an echo of the prompt
-   (its key starts with the key of an instruction line of
-   ``system.producer.prompt``, or equals the key of the topic or of the
-   partition label, or its description is the topic or the label; a line
-   *headed* by the topic or the label, ``<topic>: A, B``, is replaced by its
-   description instead; the topic made singular and the instruction's phrases
-   count too; a chat role word alone); a letter-range line (``A-B``, ``A – C``, ``A to C``
-   at the start); no letter in any script, or ASCII letter soup (no two
-   letters in a row: ``E``, ``A&B``); a sentence (10 words or more, 7 or
-   more ending with ``.!?``, 5 or more with is/are/was/were), judged on the
-   line without its trailing parenthetical remarks and never on a line that
-   rule 5 splits.
+2. **Dropped lines**: empty; a line holding U+FFFD (``UNDECODABLE``: bytes of
+   the answer that were not UTF-8); a code fence (```` ``` ````, ``~~~``);
+   longer than ``MAX_LIST_LINE``, or than ``MAX_LINE`` and no list; a markdown
+   heading (``#`` to ``######`` and a space); a line ending with ``:`` (a
+   preamble or section title, also inside ``**bold**``); chat commentary
+   openers ("Here are/is", "Below are/is", "Sure", "Certainly", "Of course",
+   "Absolutely", "Okay"/"OK" with punctuation or alone, "I hope
+   this/that/these/it", "Let me know if", "Feel free to", "Note:",
+   "The/This/That list", "I'm", "I have/can/will/ would",
+   "You've/You're/You'll", "Title:", "Subject:", "30 (distinct|more) items"),
+   on the line as written or once cleaned; an echo of the prompt (its key
+   starts with the key of an instruction line of ``system.producer.prompt``,
+   or equals the key of the topic or of the partition label, or its
+   description is the topic or the label; a line *headed* by the topic or the
+   label, ``<topic>: A, B``, is replaced by its description instead; the topic
+   made singular and the instruction's phrases count too; a chat role word
+   alone); a letter-range line (``A-B``, ``A – C``, ``A to C`` at the start);
+   no letter in any script, or ASCII letter soup (no two letters in a row:
+   ``E``, ``A&B``); a sentence (10 words or more, 7 or more ending with
+   ``.!?``, 5 or more with is/are/was/were), judged on the line without its
+   trailing parenthetical remarks and never on a line that rule 5 splits.
 3. **Markdown tables**: a separator row (``|---|:--:|``) and the header row
    right above it are dropped; every other row gives each non-empty cell as
    a line of its own, parsed by these same rules.

@@ -20,7 +20,7 @@ noise, so each line of an answer goes through these rules, in order:
    openers ("Here are/is", "Below are/is", "Sure", "Certainly", "Of course",
    "Absolutely", "Okay"/"OK" with punctuation or alone, "I hope
    this/that/these/it", "Let me know if", "Feel free to", "Note:",
-   "The/This/That list", "I'm", "I have/can/will/ would",
+   "The/This/That list", "I'm", "I have/can/will/would",
    "You've/You're/You'll", "Title:", "Subject:", "30 (distinct|more) items"),
    on the line as written or once cleaned; an echo of the prompt (its key
    starts with the key of an instruction line of ``system.producer.prompt``,

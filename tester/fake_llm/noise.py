@@ -244,10 +244,10 @@ def answer_lines(
         if sum(len(n) + 2 for n in queue) <= 200 and "long_list" in shapes:
             shapes.remove("long_list")  # a long list is one over 200 characters
         if shapes and len(queue) >= 3 and rng.random() < rate / 4:
-            kind = rng.choice(shapes)
+            shape: str = rng.choice(shapes)
             # a long list runs past 200 characters; the others hold 3 to 5 names
-            take = len(queue) if kind == "long_list" else rng.randint(3, 5)
-            body.append([_list_line(kind, queue[:take], rng)])
+            take = len(queue) if shape == "long_list" else rng.randint(3, 5)
+            body.append([_list_line(shape, queue[:take], rng)])
             queue = queue[take:]
             continue
         if "pair" in on and len(queue) >= 2 and rng.random() < rate / 4:

@@ -441,9 +441,9 @@ def _dropped_text(text: str, echo: tuple[str, ...]) -> bool:
     if _COMMENTARY.match(text) or _LETTER_RANGE.match(text):
         return True
     key = _key(text)
-    if not key or _INSTRUCTION.match(key) is not None or key in echo or key in _ROLE_WORDS:
+    if not key or _INSTRUCTION.match(key) is not None or key in _ROLE_WORDS:
         return True
-    return bool(echo) and _singular(key) in echo
+    return key in echo or (bool(echo) and _singular(key) in echo)
 
 
 def _no_name(text: str) -> bool:

@@ -302,6 +302,7 @@ def _echo_keys(topic: str, partition: str | None) -> tuple[str, ...]:
     return keys + tuple(dict.fromkeys(k for k in map(_singular, keys) if k not in keys))
 
 
+@lru_cache(maxsize=8192)
 def _singular(key: str) -> str:
     """Each word of ``key`` without an English plural ending (``countries of africa`` ->
     ``country of africa``): paraphrased echoes of the topic."""
@@ -392,7 +393,7 @@ def _without_leaks(line: str) -> str:
         line = _TEMPLATE.sub(" ", line)
         line = _MARKDOWN_LINK.sub(r"\1", line)
         line = _HTML_TAG.sub(" ", line)
-    if "://" in line or "www." in line.lower():
+    if "://" in line or "www." in line or "WWW." in line:
         line = _URL.sub(" ", line)
     if "(" in line:
         line = _EMPTY_PARENS.sub(" ", line)
@@ -414,7 +415,7 @@ def _without_leaks(line: str) -> str:
 def _pieces(line: str) -> list[str] | None:
     """Rule 5's list shapes other than separators: the pieces of a line with inline
     numbering (``1. A  2. B``), a bracketed list (``[A, B, C]``) or columns (``A   B   C``)."""
-    numbers = list(_INLINE_NUMBER.finditer(line))
+    numbers = list(_INLINE_NUMBER.finditer(line)) if ". " in line or ") " in line else []
     if len(numbers) >= 2 and all(
         int(b.group(1)) == int(a.group(1)) + 1 for a, b in itertools.pairwise(numbers)
     ):

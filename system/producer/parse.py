@@ -184,6 +184,7 @@ _INLINE_NUMBER = re.compile(r"(?:(?<=\s)|^)(\d{1,3})[.)]\s+(?=\S)")
 _BRACKETED = re.compile(r"^[\[{](.*?)[\]}]?$")
 _COLUMNS = re.compile(r"\s{2,}")
 _WIDE_GAP = re.compile(r"\S\s{3,}\S")
+_DIGITS = frozenset("0123456789")
 _TRAILING_NUMBER = re.compile(r"^(.*[^\W\d_])\s+\d{1,3}$")
 #: a trailing part that only says the list goes on
 _ETC = frozenset({"etc", "and so on", "and more", "and others", "others"})
@@ -267,6 +268,11 @@ def _without_counters(candidates: list[str]) -> list[str]:
     candidates end with a number of 1-3 digits, and the names without it are all
     different, the number is a counter the model appended, not part of the name."""
     if len(candidates) < 3:
+        return candidates
+    digits = 0
+    for candidate in candidates:  # the common case: (almost) no candidate ends with a digit
+        digits += candidate[-1] in _DIGITS
+    if digits < 3 or 2 * digits < len(candidates):
         return candidates
     names = [_TRAILING_NUMBER.match(c) for c in candidates]
     counted = [m.group(1) for m in names if m is not None]

@@ -119,11 +119,19 @@ def main(argv: list[str] | None = None) -> int:
         "several recorders can append disjoint ranges of the plan to one file",
     )  # fmt: skip
     parser.add_argument("--avoid-budget", type=int, default=AVOID_BUDGET, help="tokens")
+    parser.add_argument(
+        "--topics", default=None,
+        help="';'-separated topics instead of the default plan's (a plan of its own: record "
+        "to another --out, not with --resume on the default file)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    topics = TOPICS
+    if args.topics:
+        topics = tuple(t.strip() for t in args.topics.split(";") if t.strip())
 
     rng = random.Random(args.seed)
     labels = letter_labels()
-    avoids = {topic: AvoidList() for topic in TOPICS}
+    avoids = {topic: AvoidList() for topic in topics}
     proc = None
     base = args.base_url
     if base is None:
@@ -137,12 +145,13 @@ def main(argv: list[str] | None = None) -> int:
             record = json.loads(line)
             done[record.get("plan_index", number)] = record
     try:
-        with args.out.open("a" if done else "w", encoding="utf-8") as out, httpx.Client(
-            timeout=300
-        ) as client:
+        with (
+            args.out.open("a" if done else "w", encoding="utf-8") as out,
+            httpx.Client(timeout=300) as client,
+        ):
             for n in range(args.answers):
-                topic = TOPICS[n % len(TOPICS)]
-                shape = SHAPES[(n // len(TOPICS)) % len(SHAPES)]
+                topic = topics[n % len(topics)]
+                shape = SHAPES[(n // len(topics)) % len(SHAPES)]
                 partition = rng.choice(labels) if shape[0] else None
                 seed = rng.randrange(1, 2**31)
                 context = PromptContext(topic, partition)
@@ -152,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.start is not None and n < args.start:
                     continue
                 avoid = avoids[topic].select(partition, args.avoid_budget) if shape[1] else []
-                temperature = TEMPERATURES[(n // (len(TOPICS) * len(SHAPES))) % len(TEMPERATURES)]
+                temperature = TEMPERATURES[(n // (len(topics) * len(SHAPES))) % len(TEMPERATURES)]
                 prompt = build_prompt(topic, args.request_size, avoid=avoid, partition=partition)
                 body = {
                     "model": model_name,

@@ -254,6 +254,14 @@ def format_summary(summary: dict[str, Any]) -> str:
             f"(95% interval {estimate['coverage_low']:.1%}-{estimate['coverage_high']:.1%}; "
             f"Good-Turing sample coverage {estimate['sample_coverage']:.1%})",
         )
+    trusted = summary.get("trusted")
+    if trusted:
+        lines.insert(
+            3,
+            f"trusted:      {trusted['items']:,} of {counts['total_in_file']:,} seen by "
+            f"{trusted['min_support']}+ requests "
+            f"(export-attributes --min-support {trusted['min_support']})",
+        )
     if summary.get("trace_id"):
         lines.append(f"trace id:     {summary['trace_id']}")
     return "\n".join(lines)

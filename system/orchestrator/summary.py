@@ -26,6 +26,16 @@ def _iso(ts: float | None) -> str | None:
     return None if ts is None else datetime.fromtimestamp(ts, UTC).isoformat()
 
 
+#: the support the end-of-run summary's trusted count asks for (export-attributes --min-support)
+TRUSTED_SUPPORT = 2
+
+
+def trusted(freq: list[int]) -> dict[str, int]:
+    """Items seen by ``TRUSTED_SUPPORT`` requests or more (``freq[k]``: items seen exactly
+    k times, ``freq[5]`` 5 times or more; see ``SightingTable.freq``)."""
+    return {"min_support": TRUSTED_SUPPORT, "items": sum(freq[TRUSTED_SUPPORT:])}
+
+
 def run_summary(run: TopicRun) -> dict[str, Any]:
     """run.json."""
     st = run.stats
@@ -50,6 +60,7 @@ def run_summary(run: TopicRun) -> dict[str, Any]:
         "providers": {name: p.to_dict() for name, p in st.providers.items()},
         "levers": run.discovery.summary(),
         "coverage": run.coverage.summary(st.resumed + st.unique),
+        "trusted": trusted(run.index.sightings.freq),
         "files": {
             "attributes": str(run.config.attributes_path),
             "support": str(run.support.path),

@@ -8,27 +8,31 @@ noise, so each line of an answer goes through these rules, in order:
    terminal escape sequence such as ``ESC[31m`` goes whole), format
    characters (Cf: zero-width spaces and joiners, BOM, bidi marks) and lone
    surrogates are removed; every script is kept as it is. Leading list
-   numbers (``12.``, ``3)``) do not count for the rules below.
-2. **Dropped lines**: empty; a line holding U+FFFD (``UNDECODABLE``: bytes
-   of the answer that were not UTF-8); a code fence (```` ``` ````, ``~~~``); longer
-   than ``MAX_LINE`` characters; a markdown heading (``#`` to ``######`` and
-   a space); a line ending with ``:`` (a preamble or section title, also
-   inside ``**bold**``); chat commentary openers ("Here are/is", "Below
-   are/is", "Sure", "Certainly", "Of course", "Absolutely", "Okay"/"OK" with
-   punctuation or alone, "I hope this/that/these/it", "Let me know if",
-   "Feel free to", "Note:", "The/This/That list", "I'm", "I have/can/will/
-   would", "You've/You're/You'll", "Title:", "Subject:", "30 (distinct|more)
-   items"), on the line as written or once cleaned; an echo of the prompt
-   (its key starts with the key of an instruction line of
-   ``system.producer.prompt``, or equals the key of the topic or of the
-   partition label, or its description is the topic or the label; a line
-   *headed* by the topic or the label, ``<topic>: A, B``, is replaced by its
-   description instead); a letter-range line (``A-B``, ``A – C``, ``A to C``
-   at the start); no letter in any script, or ASCII letter soup (no two
-   letters in a row: ``E``, ``A&B``); a sentence (10 words or more, 7 or
-   more ending with ``.!?``, 5 or more with is/are/was/were), judged on the
-   line without its trailing parenthetical remarks and never on a line that
-   rule 5 splits.
+   numbers (``12.``, ``3)``) do not count for the rules below. Leaks go:
+   chat-template tokens with a fused role word, HTML tags, URLs, markdown
+   links, labels (``D)``, ``#1.``, ``No. 9``) and partition labels inside the
+   line (``(A-L)``; with the text before them when a list number follows).
+2. **Dropped lines**: empty; a line holding U+FFFD (``UNDECODABLE``: bytes of
+   the answer that were not UTF-8); a code fence (```` ``` ````, ``~~~``);
+   longer than ``MAX_LIST_LINE``, or than ``MAX_LINE`` and no list; a markdown
+   heading (``#`` to ``######`` and a space); a line ending with ``:`` (a
+   preamble or section title, also inside ``**bold**``); chat commentary
+   openers ("Here are/is", "Below are/is", "Sure", "Certainly", "Of course",
+   "Absolutely", "Okay"/"OK" with punctuation or alone, "I hope
+   this/that/these/it", "Let me know if", "Feel free to", "Note:",
+   "The/This/That list", "I'm", "I have/can/will/would",
+   "You've/You're/You'll", "Title:", "Subject:", "30 (distinct|more) items"),
+   on the line as written or once cleaned; an echo of the prompt (its key
+   starts with the key of an instruction line of ``system.producer.prompt``,
+   or equals the key of the topic or of the partition label, or its
+   description is the topic or the label; a line *headed* by the topic or the
+   label, ``<topic>: A, B``, is replaced by its description instead; the topic
+   made singular and the instruction's phrases count too; a chat role word
+   alone); a letter-range line (``A-B``, ``A – C``, ``A to C`` at the start);
+   no letter in any script, or ASCII letter soup (no two letters in a row:
+   ``E``, ``A&B``); a sentence (10 words or more, 7 or more ending with
+   ``.!?``, 5 or more with is/are/was/were), judged on the line without its
+   trailing parenthetical remarks and never on a line that rule 5 splits.
 3. **Markdown tables**: a separator row (``|---|:--:|``) and the header row
    right above it are dropped; every other row gives each non-empty cell as
    a line of its own, parsed by these same rules.
@@ -36,17 +40,24 @@ noise, so each line of an answer goes through these rules, in order:
    too) and a description after a colon, a spaced dash or a comma followed
    by a lowercase letter (``X: d``, ``X - d``, ``X – d``, ``X — d``,
    ``X, the d``; outside parentheses) are removed; X is the candidate.
-   ``Notre-Dame`` and ``10:30`` stay whole.
+   ``Notre-Dame`` and ``10:30`` stay whole. An unclosed parenthesis at the end
+   of a line is a remark cut off (``Malaysia (TNDAZA, T``): it goes too.
 5. **Several items on one line**: ``A, B, C``, ``A; B; C``, ``A, B and C``
    (`` and ``, `` & ``, `` or `` only before the last part) is split at the
    separators outside parentheses when every part, its own remark removed,
    is 1 to 5 words starting with an uppercase letter, a digit or a letter of
    a script without case. ``A and B`` alone stays one item (``Bosnia and
-   Herzegovina``).
+   Herzegovina``). ``...``/``etc.`` parts are left out; a list of
+   ``LONG_LIST_PARTS`` parts or more needs ``LONG_LIST_SHARE`` of them to be
+   names (the others are left out). Inline numbering (``1. A  2. B``), a
+   bracketed list (``[A, B]``) and columns (``A   B   C``) are cut into pieces,
+   each parsed as a line.
 6. Each candidate is cleaned with ``clean_display`` (list markers, quotes,
    bold, trailing punctuation), checked again against the drop rules of 2
    (a remark or a split can leave an echo, a letter range, letter soup or a
    sentence), and kept in order when something is left.
+7. Per answer: counters after names (``Egypt 4``, ``Kenya 5``...) go when 3
+   and half of the candidates have one and the names stay distinct.
 
 The prompt context (``PromptContext``: topic and partition label) is what
 echo detection compares with; without it only the instruction lines count as
@@ -65,6 +76,7 @@ exactly). A table row is the only rule that looks at the next line.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -82,6 +94,12 @@ __all__ = [
 ]
 
 MAX_LINE = 200
+#: a longer line is dropped even when it is a list (a runaway answer, not a list)
+MAX_LIST_LINE = 4000
+#: a list line of this many parts or more keeps its name-shaped parts when at least
+#: ``LONG_LIST_SHARE`` of them are names (a short list needs every part to be one)
+LONG_LIST_PARTS = 6
+LONG_LIST_SHARE = 0.8
 #: distinct raw lines whose verdict is remembered
 LINE_MEMO_SIZE = 20_000
 _FENCE = re.compile(r"^(?:```|~~~)")
@@ -117,6 +135,10 @@ _INSTRUCTION = re.compile(
       | do\ not\ repeat\ any\ of\ these
       | propose\ \d+\ short
       | these\ sub-topics\ are\ already\ taken
+      | (?:with\ )?no\ (?:numbering|commentary)\b
+      | one\ per\ line\b
+      | as\ exhaustively\ as\ possible\b
+      | (?:every\ )?distinct\ items?\b
     )""",
     re.VERBOSE,
 )
@@ -138,6 +160,34 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: a terminal escape sequence (CSI, e.g. colours): it goes whole, not just its ESC
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
+#: chat-template tokens a server let through, with the role word fused after them
+_TEMPLATE = re.compile(
+    r"<\|[^|<>\s]{1,30}\|>(?:user|model|assistant|system)?"
+    r"|</?(?:start_of_turn|end_of_turn|s|eos|bos)>(?:user|model|assistant|system)?"
+    r"|\[/?INST\]",
+    re.IGNORECASE,
+)
+_ROLE_WORDS = frozenset({"user", "model", "assistant", "system"})
+_MARKDOWN_LINK = re.compile(r"\[([^\[\]\n]+)\]\([^()\s]*\)")
+_HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s()<>\[\]]+", re.IGNORECASE)
+_EMPTY_PARENS = re.compile(r"\(\s*\)")
+#: a label before the item: ``D)``, ``(d)``, ``d.``, ``#3.``, ``No. 9``, ``The No. 9``
+_LABEL = re.compile(
+    r"^(?:\(?[A-Za-z]\)|[a-z]\.|#\d+[.):]|(?:[Tt]he\s+)?(?:[Nn]o\.|NO\.|[Nn]umber)\s*\d+[.):]?)"
+    r"(?:\s+(?=\S)|\s*$)"
+)
+#: a partition label inside a line: ``(A-L)``, ``(M-Z-A-L-...)``, unclosed at the end too
+_RANGE_LABEL = re.compile(r"\(\s*[A-Za-z](?:\s*[-–—]+\s*[A-Za-z](?![A-Za-z]))+[\s.…\-–—]*(?:\)|$)")
+#: list numbers inside a line (``1. A  2. B  3. C``)
+_INLINE_NUMBER = re.compile(r"(?:(?<=\s)|^)(\d{1,3})[.)]\s+(?=\S)")
+_BRACKETED = re.compile(r"^[\[{](.*?)[\]}]?$")
+_COLUMNS = re.compile(r"\s{2,}")
+_WIDE_GAP = re.compile(r"\S\s{3,}\S")
+_DIGITS = frozenset("0123456789")
+_TRAILING_NUMBER = re.compile(r"^(.*[^\W\d_])\s+\d{1,3}$")
+#: a trailing part that only says the list goes on
+_ETC = frozenset({"etc", "and so on", "and more", "and others", "others"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,8 +259,28 @@ def parse_response(
         if items:
             candidates.extend(items)
             if limit is not None and len(candidates) >= limit:
-                return candidates[:limit]
-    return candidates
+                return _without_counters(candidates[:limit])
+    return _without_counters(candidates)
+
+
+def _without_counters(candidates: list[str]) -> list[str]:
+    """``Egypt 4``, ``Kenya 5``, ``Ghana 6``: when at least 3 and half of an answer's
+    candidates end with a number of 1-3 digits, and the names without it are all
+    different, the number is a counter the model appended, not part of the name."""
+    if len(candidates) < 3:
+        return candidates
+    digits = 0
+    for candidate in candidates:  # the common case: (almost) no candidate ends with a digit
+        digits += candidate[-1] in _DIGITS
+    if digits < 3 or 2 * digits < len(candidates):
+        return candidates
+    names = [_TRAILING_NUMBER.match(c) for c in candidates]
+    counted = [m.group(1) for m in names if m is not None]
+    if len(counted) < 3 or 2 * len(counted) < len(candidates):
+        return candidates
+    if len({normalize(n) for n in counted}) < len(counted):
+        return candidates  # "Apollo 11", "Apollo 12": the number is the name
+    return [c if m is None else m.group(1) for c, m in zip(candidates, names, strict=True)]
 
 
 #: per prompt context (its echo keys), raw line -> candidates; a handful of contexts are live
@@ -234,7 +304,26 @@ def clear_memo() -> None:
 
 @lru_cache(maxsize=64)
 def _echo_keys(topic: str, partition: str | None) -> tuple[str, ...]:
-    return PromptContext(topic, partition).echo_keys()
+    keys = PromptContext(topic, partition).echo_keys()
+    return keys + tuple(dict.fromkeys(k for k in map(_singular, keys) if k not in keys))
+
+
+@lru_cache(maxsize=8192)
+def _singular(key: str) -> str:
+    """Each word of ``key`` without an English plural ending (``countries of africa`` ->
+    ``country of africa``): paraphrased echoes of the topic."""
+    if "s" not in key:
+        return key
+    words = []
+    for word in key.split(" "):
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 4 and word.endswith(("ches", "shes", "xes", "sses")):
+            word = word[:-2]
+        elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
 
 
 def _parse_table_row(raw: str, following: str, echo: tuple[str, ...]) -> tuple[str, ...]:
@@ -252,15 +341,20 @@ def _parse_table_row(raw: str, following: str, echo: tuple[str, ...]) -> tuple[s
 def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     """The candidate items on one raw line (rules 1-6), possibly none."""
     line = clean_unicode(raw).strip()
-    if not line or len(line) > MAX_LINE:
+    if not line or len(line) > MAX_LIST_LINE:
         return ()
-    numbered = _NUMBERED.match(line)
-    while numbered is not None:  # every number goes, as the fast path in parse_response does
-        line = line[numbered.end() :]
-        numbered = _NUMBERED.match(line)
+    line = _without_leaks(line)
+    if not line:
+        return ()
+    pieces = _pieces(line)
+    if pieces is not None:  # inline numbering, a bracketed list, columns: a line each
+        return tuple(item for piece in pieces for item in _parse_line(piece, echo))
     if _FENCE.match(line) or _HEADING.match(line) or is_commentary(line):
         return ()
     bare = clean_display(line)
+    opened = bare.rfind("(")
+    if opened > 0 and opened > bare.rfind(")"):  # "Malaysia (TNDAZA, T": a remark cut off
+        bare = clean_display(bare[:opened]) or bare
     if not bare or _dropped_text(bare, echo):
         return ()
     cut = _description_cut(bare)
@@ -274,6 +368,8 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
             cut = _description_cut(bare)
     whole = _without_trailing_remarks(bare) if bare.endswith(")") else bare
     parts = _split(whole)  # a list line is no sentence, however many words it has
+    if parts is None and len(line) > MAX_LINE:
+        return ()  # a long line that is no list: prose
     if parts is None:
         if _is_sentence(
             whole, ended=line.rstrip(_CLOSERS).endswith(_SENTENCE_END)
@@ -296,12 +392,65 @@ def _parse_line(raw: str, echo: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _without_leaks(line: str) -> str:
+    """Rule 1's leaks: chat-template tokens, HTML tags, URLs, labels before the item
+    (list numbers, ``D)``, ``#3.``, ``No. 9``) and partition labels inside the line."""
+    if "<" in line or "[" in line:
+        line = _TEMPLATE.sub(" ", line)
+        line = _MARKDOWN_LINK.sub(r"\1", line)
+        line = _HTML_TAG.sub(" ", line)
+    if "://" in line or "www." in line or "WWW." in line:
+        line = _URL.sub(" ", line)
+    if "(" in line:
+        line = _EMPTY_PARENS.sub(" ", line)
+        label = _RANGE_LABEL.search(line)
+        while label is not None:
+            after = line[label.end() :]
+            numbered = _NUMBERED.match(after)
+            # "Asia (A-L) 17. Japan": the label heads the numbered item, what precedes goes
+            line = after[numbered.end() :] if numbered else f"{line[: label.start()]} {after}"
+            label = _RANGE_LABEL.search(line)
+    line = line.strip()
+    while True:
+        label = _NUMBERED.match(line) or _LABEL.match(line)
+        if label is None:
+            return line
+        line = line[label.end() :]  # every number goes, as the fast path in parse_response does
+
+
+def _pieces(line: str) -> list[str] | None:
+    """Rule 5's list shapes other than separators: the pieces of a line with inline
+    numbering (``1. A  2. B``), a bracketed list (``[A, B, C]``) or columns (``A   B   C``)."""
+    numbers = list(_INLINE_NUMBER.finditer(line)) if ". " in line or ") " in line else []
+    if len(numbers) >= 2 and all(
+        int(b.group(1)) == int(a.group(1)) + 1 for a, b in itertools.pairwise(numbers)
+    ):
+        head = line[: numbers[0].start()]
+        ends = [m.start() for m in numbers[1:]] + [len(line)]
+        pieces = [line[m.end() : end] for m, end in zip(numbers, ends, strict=True)]
+        return [head, *pieces] if head.strip() else pieces
+    if line[0] in "[{" and ("," in line or ";" in line):
+        bracketed = _BRACKETED.match(line)
+        if bracketed is not None:
+            return [bracketed.group(1)]
+    if "  " in line:
+        columns = _COLUMNS.split(line)
+        if (len(columns) >= 3 or _WIDE_GAP.search(line)) and all(
+            _is_name(_without_remark(clean_display(c))) for c in columns
+        ):
+            return columns
+    return None
+
+
 def _dropped_text(text: str, echo: tuple[str, ...]) -> bool:
-    """Rule 2 on cleaned text: commentary, a letter range, an echo of the prompt."""
+    """Rule 2 on cleaned text: commentary, a letter range, an echo of the prompt (also
+    in the singular: "Country of Africa"), a chat role word alone."""
     if _COMMENTARY.match(text) or _LETTER_RANGE.match(text):
         return True
     key = _key(text)
-    return not key or _INSTRUCTION.match(key) is not None or key in echo
+    if not key or _INSTRUCTION.match(key) is not None or key in _ROLE_WORDS:
+        return True
+    return key in echo or (bool(echo) and _singular(key) in echo)
 
 
 def _no_name(text: str) -> bool:
@@ -398,12 +547,23 @@ def _split(text: str) -> list[str] | None:
         return None
     parts[-1:] = last
     cleaned = []
+    misses = 0
     for part in parts:
         item = _without_remark(clean_display(part))
-        if not item or not 1 <= len(item.split()) <= 5 or not _starts_like_a_name(item[0]):
-            return None
-        cleaned.append(item)
-    return cleaned
+        if not item or item.lower() in _ETC:
+            continue  # "A, B, C, ..." / "A, B, etc.": the list goes on
+        if _is_name(item):
+            cleaned.append(item)
+        else:
+            misses += 1
+    if misses and (len(parts) < LONG_LIST_PARTS or misses > (1 - LONG_LIST_SHARE) * len(parts)):
+        return None
+    return cleaned if len(cleaned) + misses >= 2 else None
+
+
+def _is_name(item: str) -> bool:
+    """1 to 5 words starting like a name: what a part of a list line must be."""
+    return bool(item) and 1 <= len(item.split()) <= 5 and _starts_like_a_name(item[0])
 
 
 def _split_outside_parentheses(text: str) -> list[str]:

@@ -12,7 +12,11 @@ form the parser must give. The oracle reads those labels from the ledger.
 Kinds are switched on one by one (``NoiseConfig.kinds``), so a scenario can
 choose; ``BASIC`` are those a parser that only strips markers, quotes, bold
 and chat openers already handles, ``CONTRACT`` needs the full contract
-(remarks, multi-item lines, tables, echoes, headings, sentences...).
+(remarks, multi-item lines, tables, echoes, headings, sentences...), and
+the shapes issue 22 found in SmolLM2's answers: long comma lists, inline
+numbering, bracketed lists and columns (rule 5), leaks around an item
+(labels, HTML, URLs, template tokens, partition labels: rule 1),
+paraphrased echoes of the prompt and role words (rule 2), long prose.
 """
 
 from __future__ import annotations
@@ -25,12 +29,14 @@ from tester.fake_llm.ledger import Candidate, Line
 
 #: a variant or a decoration of one item line (the item stays the candidate)
 ITEM_KINDS = ("case", "numbering", "bullets", "bold", "quotes", "article", "remark", "dash",
-              "colon_desc")  # fmt: skip
+              "colon_desc", "letter_label", "hash_number", "html", "url", "template_leak",
+              "range_label")  # fmt: skip
 #: whole lines of noise, or lines of several items
 LINE_KINDS = ("preamble", "closer", "blank", "fence", "section", "off_topic", "repeat",
               "letter_range", "multi", "pair",
               "table", "heading", "echo_prompt", "echo_partition", "sentence", "numbers",
-              "rule")  # fmt: skip
+              "rule", "long_list", "inline_numbers", "bracketed", "columns", "long_prose",
+              "echo_paraphrase", "role_word")  # fmt: skip
 ALL_KINDS = frozenset(ITEM_KINDS + LINE_KINDS)
 BASIC = frozenset({"case", "numbering", "bullets", "bold", "quotes", "preamble", "closer",
                    "blank", "fence", "section", "off_topic", "rule", "repeat"})  # fmt: skip
@@ -59,6 +65,16 @@ _SENTENCES = (
 )
 _NUMBERS = ("2024", "1889 - 1901", "42", "3.5", "---- 12 ----")
 _RULES = ("---", "***", "* * *")
+#: a long line that is prose, not a list (over 200 characters): noise by rule 2
+_LONG_PROSE = (
+    "All of the places on this list are among the most visited in the whole city, and many "
+    "of them can be reached on foot from one another in a single afternoon, so a visitor who "
+    "plans well can see several of them in one day without any hurry at all."
+)
+#: the instruction, paraphrased as small models do (rule 2's phrases)
+_PARAPHRASES = ("No numbering or commentary", "No numbering, no commentary.", "One per line",
+                "As exhaustively as possible:", "Distinct items")  # fmt: skip
+_TEMPLATE_LEAKS = ("<start_of_turn>model", "<|im_end|>", "<|im_start|>assistant", "</s>")
 #: items of other topics a model drifts to: items all the same, by the contract
 OFF_TOPIC = ("Mount Kilimanjaro", "Lake Baikal", "Sahara Desert", "Great Barrier Reef",
              "Niagara Falls", "Table Mountain", "Ha Long Bay", "Angel Falls")  # fmt: skip
@@ -132,6 +148,22 @@ def _decorate(name: str, kind: str, rng: random.Random) -> Line:
         )
     if kind == "colon_desc":
         return _item(name, kind, f"**{name}**: {rng.choice(_DESCRIPTIONS)}", name)
+    if kind == "letter_label":
+        return _item(name, kind, f"{rng.choice(('D)', '(b)', 'c.', 'a)'))} {name}")
+    if kind == "hash_number":
+        return _item(name, kind, f"#{rng.randint(1, 30)}{rng.choice('.)')} {name}")
+    if kind == "html":
+        return _item(name, kind, rng.choice((f"<b>{name}</b>", f"<li>{name}</li>",
+                                             f"{name}<br>", f"<p>{name}</p>")))  # fmt: skip
+    if kind == "url":
+        slug = name.replace(" ", "_")
+        return _item(name, kind, rng.choice((f"{name} (https://example.org/wiki/{slug})",
+                                             f"[{name}](https://example.org/{slug})")))  # fmt: skip
+    if kind == "template_leak":
+        return _item(name, kind, f"{name}{rng.choice(_TEMPLATE_LEAKS)}")
+    if kind == "range_label":
+        return _item(name, kind, rng.choice((f"{name} (A-L)", f"{name} (M-Z-A-L-...)",
+                                             f"(C-F) {rng.randint(1, 30)}. {name}")))  # fmt: skip
     raise ValueError(kind)
 
 
@@ -153,6 +185,22 @@ def _multi(names: Sequence[str], rng: random.Random) -> Line:
     if len(text.split()) >= 10:  # the contract's sentence rule comes first: the line is dropped
         return Line(text, "noise", "multi_sentence")
     return Line(text, "item", "multi", [Candidate(n, n) for n in names])
+
+
+def _list_line(kind: str, names: Sequence[str], rng: random.Random) -> Line:
+    """Several items on one line in one of the list shapes of rule 5."""
+    if kind == "long_list":  # one long comma list, as SmolLM2 writes a whole answer
+        text = f"{rng.randint(1, 9)}. " + ", ".join(names) + rng.choice(("", ", ...", ", etc."))
+    elif kind == "inline_numbers":
+        start = rng.randint(1, 20)
+        text = "  ".join(f"{start + i}. {n}" for i, n in enumerate(names))
+    elif kind == "bracketed":
+        text = rng.choice(
+            ("[" + ", ".join(names) + "]", "[" + ", ".join(f'"{n}"' for n in names) + "]")
+        )
+    else:  # columns
+        text = rng.choice(("   ", "    ")).join(names)
+    return Line(text, "item", kind, [Candidate(n, n) for n in names])
 
 
 def _echoes(asked: Asked, prompt_lines: Sequence[str], rng: random.Random) -> list[Line]:
@@ -192,6 +240,16 @@ def answer_lines(
                 body.append([_multi(short, rng)])
                 queue = [x for x in queue if x not in short]
                 continue
+        shapes = [k for k in ("long_list", "inline_numbers", "bracketed", "columns") if k in on]
+        if sum(len(n) + 2 for n in queue) <= 200 and "long_list" in shapes:
+            shapes.remove("long_list")  # a long list is one over 200 characters
+        if shapes and len(queue) >= 3 and rng.random() < rate / 4:
+            shape: str = rng.choice(shapes)
+            # a long list runs past 200 characters; the others hold 3 to 5 names
+            take = len(queue) if shape == "long_list" else rng.randint(3, 5)
+            body.append([_list_line(shape, queue[:take], rng)])
+            queue = queue[take:]
+            continue
         if "pair" in on and len(queue) >= 2 and rng.random() < rate / 4:
             pair = _multi(queue[:2], rng)
             pair.kind = "pair"
@@ -218,6 +276,9 @@ def answer_lines(
         ("numbers", lambda: [_noise("numbers", rng.choice(_NUMBERS))]),
         ("letter_range", lambda: _letter_ranges(rng)),
         ("rule", lambda: [_noise("rule", rng.choice(_RULES))]),
+        ("long_prose", lambda: [_noise("long_prose", _LONG_PROSE)]),
+        ("echo_paraphrase", lambda: [_noise("echo_paraphrase", rng.choice(_PARAPHRASES))]),
+        ("role_word", lambda: [_noise("role_word", rng.choice(("model", "assistant")))]),
         ("echo_prompt", lambda: _echoes(asked, prompt_lines, rng)),
         ("echo_partition", lambda: _partition_echo(asked, rng)),
     ]

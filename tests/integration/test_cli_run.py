@@ -27,6 +27,13 @@ def test_three_producer_run_counts_match_trace_and_file(collector, constellation
     assert summary["trace_id"] == topic.trace_id
     assert summary["counts"]["unique"] == topic.unique_count
     assert summary["counts"]["batches"] == 30
+    # the trusted view's count: what export-attributes --min-support 2 keeps
+    records = [json.loads(x) for x in (output / "attributes.jsonl").read_text().splitlines()]
+    supported = sum(1 for r in records if r["sightings"] >= 2)
+    assert summary["trusted"] == {"min_support": 2, "items": supported} and supported > 0
+    assert f"trusted:      {supported:,} of {len(records):,} seen by 2+ requests" in (
+        orchestrator.log_text()
+    )
     assert len(topic.spans("producer.run")) == 3
     assert {s.service_name for s in topic.all_spans()} == {"orchestrator", "producer"}
     # one trace: every producer span descends from this run's root

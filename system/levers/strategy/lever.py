@@ -6,6 +6,12 @@ producer it assigns and a ``strategy.decision`` event; an arm dropped for a
 provider a ``strategy.arm_dropped`` event. The arms are those the run's
 levers allow (``--arms`` narrows them), starting on the cheapest; a resumed
 run starts where the avoid list is worth its tokens (``selector.RESUME_ARM``).
+
+Arms are judged by what is likely real (``StrategySelector.judge_by_sightings``):
+the lever tells the selector the keys of each batch's new items and every key
+its request returned (the candidates' keys as the producer sent them, or
+derived here, and the pre-filtered repeats), so that a find counts once
+another request returns it.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ import json
 from typing import Any
 
 from system.dedup.index import DedupIndex
+from system.dedup.keys import key_of
 from system.levers.base import BatchEffects, Lever, LeverRun, generated
+from system.levers.prefilter import unpack_keys
 from system.levers.strategy.arms import arms_for
 from system.levers.strategy.selector import StrategySelector
 from system.protocol import AttributeBatch, UpdateConfiguration
@@ -31,6 +39,7 @@ class StrategyLever(Lever):
         c = run.config
         arms = list(c.arms) or arms_for(shared_state=run.avoid_on, partitions=c.partitions)
         self.selector = StrategySelector(run.producer_ids, arms)
+        self.selector.judge_by_sightings = True
 
     @classmethod
     def build(cls, run: LeverRun) -> StrategyLever | None:
@@ -59,6 +68,8 @@ class StrategyLever(Lever):
             echoes=batch.echoes,
             candidates=generated(batch),
             off_partition=batch.off_partition,
+            new_keys=[key_of(item) for item in new],
+            seen_keys=_seen_keys(batch),
         )
         for drop in self.selector.take_drops():
             effects.events.append(
@@ -90,3 +101,13 @@ class StrategyLever(Lever):
 
     def summary(self) -> dict[str, Any]:
         return {"strategy": self.selector.summary()}
+
+
+def _seen_keys(batch: AttributeBatch) -> list[int]:
+    """Every key the batch's request returned: its candidates' and the pre-filtered ones."""
+    keys = batch.keys
+    if keys is None or len(keys) != len(batch.candidates):
+        keys = [key_of(c) for c in batch.candidates if isinstance(c, str)]
+    if isinstance(batch.repeat_keys, bytes):
+        return [*keys, *unpack_keys(batch.repeat_keys)]
+    return list(keys)

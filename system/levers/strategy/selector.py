@@ -37,6 +37,23 @@ does: a model that always repeats "Topic:" is not worse on this arm), or,
 for an arm naming a partition, when fewer than ``IN_PARTITION_DROP_RATE`` of
 its candidates fit the partition. ``plain`` is never dropped.
 
+**What is likely real.** A hallucination is as new as a real item, so where
+the orchestrator tells the selector which keys each batch held
+(``judge_by_sightings``, the strategy lever always does), an arm is scored
+by its *confirmed* finds instead: the new items of its batches that a later
+request (any producer, any provider, any arm) returned again. A real item
+the model knows comes back; an invented one rarely does (on SmolLM2 the
+precision of items seen twice or more was about double that of all items,
+issue 22). A batch is scored only once it is ``MATURITY`` decision intervals
+old (its finds had the time to be seen again), so every arm is judged with
+the same delay; its confirmed finds, discounted by its echo share, per 1,000
+tokens of cost are its yield. An arm that then loses to ``plain`` (its
+yield under ``LOSES_TO_PLAIN`` of plain's, both with
+``MIN_EVIDENCE_BATCHES`` scored batches in the same horizon) is dropped
+for that provider like an arm obeyed badly: ``hot`` on a topic the model
+barely knows, a partition arm whose items are invented, an avoid list that
+costs more than it finds. The partition arms get no exemption.
+
 Arms are compared on the same stretch of the run: a batch counts only while
 it is among the provider's latest ``horizon`` batches (4 decision
 intervals), since a topic's yield falls as it is enumerated whatever the
@@ -47,6 +64,7 @@ explorer is sent only every ``DECISIVE_EXPLORE_EVERY``-th decision.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from system.levers.strategy.arms import ARMS, DEFAULT_ARM
@@ -58,6 +76,7 @@ __all__ = [
     "ECHO_DROP_RATE",
     "INPUT_PRICE_RATIO",
     "IN_PARTITION_DROP_RATE",
+    "LOSES_TO_PLAIN",
     "ArmDrop",
     "ArmStats",
     "StrategyDecision",
@@ -78,6 +97,12 @@ ECHO_MARGIN = 0.1
 IN_PARTITION_DROP_RATE = 0.5
 #: batches of an arm on a provider before it can be dropped
 MIN_EVIDENCE_BATCHES = 3
+#: with sightings: an arm whose confirmed yield is under this share of plain's is dropped
+LOSES_TO_PLAIN = 0.5
+#: with sightings: a batch is scored once this many decision intervals of its provider old
+MATURITY = 1
+#: keys of new items awaiting a second sighting, at most (the oldest are forgotten)
+MAX_PENDING = 50_000
 #: costly arms (an avoid list, a partition) are tried once the best cheap arm's
 #: recent yield has fallen below this share of the best yield it had
 ESCALATE_AT = 0.5
@@ -86,8 +111,16 @@ ESCALATE_AT = 0.5
 @dataclass
 class ArmStats:
     name: str
-    #: (provider batch number, proxy new, tokens, cost) of its latest batches
-    batches: deque[tuple[int, float, int, float]] = field(default_factory=lambda: deque(maxlen=30))
+    #: (provider batch number, proxy new, tokens, cost, kept share) of its latest batches
+    batches: deque[tuple[int, float, int, float, float]] = field(
+        default_factory=lambda: deque(maxlen=30)
+    )
+    #: provider batch number -> its new items seen again by a later request
+    confirmed: dict[int, int] = field(default_factory=dict)
+    confirmed_total: int = 0
+    #: score by confirmed finds over batches up to ``until`` (judge_by_sightings)
+    by_sightings: bool = False
+    until: int = 0
     requests: int = 0
     new: int = 0
     tokens: int = 0
@@ -112,7 +145,9 @@ class ArmStats:
     ) -> None:
         echo_share = min(1.0, echoes / lines) if lines else 0.0
         proxy = new * (1.0 - echo_share)
-        self.batches.append((seq, proxy, tokens, tokens if cost is None else cost))
+        if len(self.batches) == self.batches.maxlen:
+            self.confirmed.pop(self.batches[0][0], None)
+        self.batches.append((seq, proxy, tokens, tokens if cost is None else cost, 1 - echo_share))
         self.requests += 1
         self.new += new
         self.tokens += tokens
@@ -122,9 +157,28 @@ class ArmStats:
             self.candidates += candidates
             self.off_partition += off_partition
 
+    def confirm(self, seq: int) -> None:
+        """A new item of batch ``seq`` was returned again by a later request."""
+        self.confirmed_total += 1
+        if any(b[0] == seq for b in self.batches):
+            self.confirmed[seq] = self.confirmed.get(seq, 0) + 1
+
     @property
-    def recent(self) -> list[tuple[int, float, int, float]]:
+    def recent(self) -> list[tuple[int, float, int, float, float]]:
         return [b for b in self.batches if b[0] > self.since]
+
+    @property
+    def scored(self) -> list[tuple[int, float, int, float, float]]:
+        """The batches its yield is measured on: recent ones, and with sightings only
+        those old enough to have been seen again."""
+        if not self.by_sightings:
+            return self.recent
+        return [b for b in self.batches if self.since < b[0] <= self.until]
+
+    def _score(self, batch: tuple[int, float, int, float, float]) -> float:
+        if not self.by_sightings:
+            return batch[1]
+        return self.confirmed.get(batch[0], 0) * batch[4]
 
     @property
     def per_1k_tokens(self) -> float:
@@ -135,10 +189,11 @@ class ArmStats:
 
     @property
     def per_1k_cost(self) -> float:
-        """Proxy new per 1,000 tokens of cost (output-token equivalents): the yield."""
-        recent = self.recent
-        cost = sum(b[3] for b in recent)
-        return 1000 * sum(b[1] for b in recent) / cost if cost else 0.0
+        """Proxy new (with sightings: confirmed new) per 1,000 tokens of cost
+        (output-token equivalents): the yield."""
+        scored = self.scored
+        cost = sum(b[3] for b in scored)
+        return 1000 * sum(self._score(b) for b in scored) / cost if cost else 0.0
 
     @property
     def per_request(self) -> float:
@@ -166,6 +221,7 @@ class ArmStats:
             "recent_new_per_request": round(self.per_request, 3),
             "recent_new_per_1k_tokens": round(self.per_1k_tokens, 3),
             "recent_new_per_1k_cost": round(self.per_1k_cost, 3),
+            "confirmed": self.confirmed_total,
         }
 
 
@@ -196,9 +252,10 @@ class ProviderArms:
         *,
         start: str | None = None,
         escalated: bool = False,
+        by_sightings: bool = False,
     ):
         self.provider = provider
-        self.arms = {name: ArmStats(name) for name in arm_names}
+        self.arms = {name: ArmStats(name, by_sightings=by_sightings) for name in arm_names}
         self.producer_ids = producer_ids
         #: the arm a badly obeyed one falls back to, never dropped: the cheapest
         self.fallback = DEFAULT_ARM if DEFAULT_ARM in self.arms else arm_names[0]
@@ -225,7 +282,7 @@ class ProviderArms:
 
     def _maybe_escalate(self) -> None:
         cheap = [a for n, a in self.arms.items()
-                 if ARMS[n].cheap and n not in self.dropped and len(a.recent) >= 2]  # fmt: skip
+                 if ARMS[n].cheap and n not in self.dropped and len(a.scored) >= 2]  # fmt: skip
         if self.escalated or not cheap or len(cheap) == len(self.arms):
             return
         best = max(a.per_1k_cost for a in cheap)
@@ -255,12 +312,41 @@ class ProviderArms:
                 self.assignment[pid] = self.fallback
         return ArmDrop(self.provider, arm.name, reason)
 
-    def decide(self) -> StrategyDecision | None:
+    def check_loss(self) -> list[ArmDrop]:
+        """With sightings: the arms whose confirmed yield loses to plain's, dropped."""
+        plain = self.arms.get(DEFAULT_ARM)
+        if plain is None or DEFAULT_ARM in self.dropped or not plain.by_sightings:
+            return []
+        self._measure_window()
+        if len(plain.scored) < MIN_EVIDENCE_BATCHES or plain.per_1k_cost <= 0.0:
+            return []
+        drops = []
+        for arm in self.live():
+            if arm is plain or arm.name == self.fallback or len(arm.scored) < MIN_EVIDENCE_BATCHES:
+                continue
+            if arm.per_1k_cost >= LOSES_TO_PLAIN * plain.per_1k_cost:
+                continue
+            reason = (
+                f"loses to plain: {arm.per_1k_cost:.2f} confirmed new per 1k cost against "
+                f"{plain.per_1k_cost:.2f} over {len(arm.scored)} batches"
+            )
+            self.dropped[arm.name] = reason
+            for pid, name in self.assignment.items():
+                if name == arm.name:
+                    self.assignment[pid] = self.fallback
+            drops.append(ArmDrop(self.provider, arm.name, reason))
+        return drops
+
+    def _measure_window(self) -> None:
         for arm in self.arms.values():
             arm.since = self.seq - self.horizon
+            arm.until = self.seq - MATURITY * self.every
+
+    def decide(self) -> StrategyDecision | None:
+        self._measure_window()
         self._maybe_escalate()
         live = self.live()
-        measured = [a for a in live if len(a.recent) >= 2]
+        measured = [a for a in live if len(a.scored) >= 2]
         if not measured:
             return None
         for arm in measured:
@@ -307,6 +393,11 @@ class StrategySelector:
         self.evaluations = 0
         #: a resumed run's file already holds what cheap prompts find first
         self.resumed = False
+        #: arms scored by confirmed finds (``record``'s ``new_keys``/``seen_keys``)
+        self.judge_by_sightings = False
+        #: key of a new item -> (provider, arm, provider batch number) of the batch that
+        #: found it, until another request returns it
+        self._pending: dict[int, tuple[str, str, int]] = {}
 
     def resume(self) -> None:
         """The run resumes a non-empty file: start on the avoid list, costly arms allowed.
@@ -320,6 +411,7 @@ class StrategySelector:
             self.providers[name] = ProviderArms(
                 name, self.arm_names, self.producer_ids, self.every,
                 start=self.start_arm, escalated=self.resumed,
+                by_sightings=self.judge_by_sightings,
             )  # fmt: skip
         return self.providers[name]
 
@@ -351,17 +443,25 @@ class StrategySelector:
         echoes: int | None = None,
         candidates: int = 0,
         off_partition: int | None = None,
+        new_keys: Iterable[int] = (),
+        seen_keys: Iterable[int] = (),
     ) -> StrategyDecision | None:
         """Count a batch made with arm ``strategy`` on ``provider``; input tokens cost 1/4.
 
+        ``seen_keys``: every key the batch's request returned (its new ones among them
+        or not), ``new_keys``: the keys of the items it added (judge_by_sightings).
         Returns a decision when the provider's arms change; arms dropped on the way
         are in ``take_drops()``.
         """
+        if self.judge_by_sightings:
+            self._confirm(seen_keys)
         p = self._provider(provider)
         arm = p.arms.get(strategy or "")
         if arm is None:
             return None
         p.seq += 1
+        if self.judge_by_sightings:
+            self._await(new_keys, (provider, arm.name, p.seq))
         cost = None
         if input_tokens is not None:
             cost = tokens - input_tokens + input_tokens / INPUT_PRICE_RATIO
@@ -376,6 +476,9 @@ class StrategySelector:
         if p.since < p.every and drop is None:
             return None
         p.since = 0
+        losses = p.check_loss()
+        self.drops.extend(losses)
+        drop = drop or (losses[0] if losses else None)
         decision = p.decide()
         self.evaluations += 1
         if decision is None and drop is not None:  # its producers were moved off it
@@ -384,6 +487,23 @@ class StrategySelector:
                 provider,
             )  # fmt: skip
         return decision
+
+    def _confirm(self, keys: Iterable[int]) -> None:
+        pending = self._pending
+        if not pending:
+            return
+        for key in keys:
+            found = pending.pop(key, None)
+            if found is not None:
+                provider, name, seq = found
+                self.providers[provider].arms[name].confirm(seq)
+
+    def _await(self, keys: Iterable[int], found: tuple[str, str, int]) -> None:
+        pending = self._pending
+        for key in keys:
+            if len(pending) >= MAX_PENDING:
+                del pending[next(iter(pending))]  # the oldest: its batch is long scored
+            pending[key] = found
 
     def take_drops(self) -> list[ArmDrop]:
         drops, self.drops = self.drops, []

@@ -498,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         width = max(shutil.get_terminal_size().columns, 60)
         for name, module in SCENARIOS.items():  # basic first, as discovered
             line = f"{name:<22} {describe(module)}"
-            print(textwrap.fill(line, width, subsequent_indent=" " * 23))
+            print(textwrap.fill(line, width, subsequent_indent=" " * 23, break_on_hyphens=False))
         return EXIT_PASS
     if args.replay is not None:
         try:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def project(tmp_path: Path):
     (tmp_path / "scripts").mkdir()
-    for name in ("start.sh", "stop.sh"):
+    for name in ("start.sh", "stop.sh", "pidfile.sh"):
         shutil.copy(ROOT / "scripts" / name, tmp_path / "scripts" / name)
     python = tmp_path / ".venv" / "bin" / "python"
     python.parent.mkdir(parents=True)
@@ -43,7 +43,7 @@ def _script(project: Path, name: str, *args: str) -> subprocess.CompletedProcess
 
 
 def _pid(project: Path, name: str) -> int:
-    return int((project / ".run" / f"{name}.pid").read_text())
+    return int((project / ".run" / f"{name}.pid").read_text().split()[0])  # "PID START-TIME"
 
 
 def test_orchestrator_options_reach_the_orchestrator(project: Path) -> None:

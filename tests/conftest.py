@@ -36,9 +36,11 @@ def run_cli(
 
 #: `pytest -n auto` (`make test`): workers per core. The suite mostly waits (process
 #: start-ups, runs on a simulated model with latency, sockets): ~370 CPU-s over a
-#: 2-core wall of 8+ minutes with one worker per core. PYTEST_XDIST_AUTO_NUM_WORKERS
-#: still wins, and an explicit `-n N` never asks.
-WORKERS_PER_CORE = 4
+#: 2-core wall of 8+ minutes with one worker per core. On an idle 2-core machine (a
+#: fresh clone, 1,451 tests) 3 per core took 4:13 and 457 CPU-s, 4 per core 5:15 and
+#: 575 CPU-s (more workers contend for the cores their processes need).
+#: PYTEST_XDIST_AUTO_NUM_WORKERS still wins, and an explicit `-n N` never asks.
+WORKERS_PER_CORE = 3
 MAX_AUTO_WORKERS = 16
 
 #: the longest tests (--durations, issue 20), started first so that none of them

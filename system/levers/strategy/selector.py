@@ -306,6 +306,10 @@ class ProviderArms:
             if rate is None or rate >= IN_PARTITION_DROP_RATE:
                 return None
             reason = f"in-partition rate {rate:.2f} over {arm.candidates} candidates"
+        return self._drop(arm, reason)
+
+    def _drop(self, arm: ArmStats, reason: str) -> ArmDrop:
+        """Drop ``arm`` for this provider: its producers move to the fallback."""
         self.dropped[arm.name] = reason
         for pid, name in self.assignment.items():
             if name == arm.name:
@@ -330,11 +334,7 @@ class ProviderArms:
                 f"loses to plain: {arm.per_1k_cost:.2f} confirmed new per 1k cost against "
                 f"{plain.per_1k_cost:.2f} over {len(arm.scored)} batches"
             )
-            self.dropped[arm.name] = reason
-            for pid, name in self.assignment.items():
-                if name == arm.name:
-                    self.assignment[pid] = self.fallback
-            drops.append(ArmDrop(self.provider, arm.name, reason))
+            drops.append(self._drop(arm, reason))
         return drops
 
     def _measure_window(self) -> None:

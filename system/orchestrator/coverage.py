@@ -128,8 +128,10 @@ class CoverageMonitor:
             self._last_event, self._last_event_at = e, now
             self.events += 1
         reason = None
+        if self.target <= 0 or self.stopped_by is not None:
+            return events, None  # no stop to judge: the looks need not be kept
         low = self.rule.look(e.requests, e.stop_low)
-        if self.target > 0 and self.stopped_by is None and low >= self.target:
+        if low >= self.target:
             reason = (
                 f"coverage: estimated coverage {low:.3f} (95% interval's low end, held since "
                 f"request {e.requests / self.rule.window:.0f}; estimate "

@@ -52,16 +52,20 @@ class StopRule:
 
     def __init__(self, window: float = STOP_WINDOW) -> None:
         self.window = window
-        self._looks: deque[tuple[int, float]] = deque()  # (requests, stop_low), in order
+        #: (requests, stop_low) of the looks that can still be the least one: in order,
+        #: their stop_low rising (a look with a lower, later one after it never is)
+        self._looks: deque[tuple[int, float]] = deque()
 
     def look(self, requests: int, stop_low: float) -> float:
         """The bound the stop judges after this look: the least ``stop_low`` of the
         looks since ``requests / window``."""
         looks = self._looks
+        while looks and looks[-1][1] >= stop_low:
+            looks.pop()
         looks.append((requests, stop_low))
         while looks[0][0] < requests / self.window:
             looks.popleft()
-        return min(low for _, low in looks)
+        return looks[0][1]
 
 
 def estimate_attributes(e: Estimate) -> dict[str, Any]:

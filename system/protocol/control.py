@@ -7,8 +7,8 @@ webserver -> orchestrator
     ``hello``    {token}: first frame; the control token proves the peer may drive runs
     ``request``  {id, op, args, deadline}: ``start``, ``stop``, ``list``, ``status``,
                  ``attributes``; ``deadline`` (wall-clock seconds since the epoch, optional)
-                 is when the caller stops waiting: a request read after it is dropped
-                 unanswered, so a request the caller was told failed never takes effect
+                 is when the caller stops waiting: a request read after it is not carried
+                 out (answered 504), so a request the caller was told failed never takes effect
 orchestrator -> webserver
     ``reply``    {id, status, body}: ``status`` is an HTTP status code; on errors
                  ``body`` is ``{"error": message}``

@@ -23,6 +23,7 @@ from system.levers.producer import ProducerLevers
 from system.producer.generation import generate
 from system.producer.resilience.router import ProvidersFailed, ProvidersUnavailable, Router
 from system.protocol import AttributeBatch, ProducerStatus, StartTopic, UpdateConfiguration
+from system.protocol.messages import ReportedState
 from system.providers.base import ProviderError
 from system.telemetry import current_context_carrier
 from system.telemetry import schema as s
@@ -89,15 +90,17 @@ class GenerationLoop:
         else:
             log.info("a provider is available again; generating")
         with contextlib.suppress(ConnectionError):
-            await self._send(
-                ProducerStatus(
-                    producer_id=self.producer_id,
-                    state="degraded" if degraded else "running",
-                    iterations_done=self.iterations_done,
-                    detail=detail,
-                    trace_context=current_context_carrier(),
-                )
-            )
+            await self._send(self._status("degraded" if degraded else "running", detail))
+
+    def _status(self, state: ReportedState, detail: str = "") -> ProducerStatus:
+        """This producer's state as a ProducerStatus, in the current trace context."""
+        return ProducerStatus(
+            producer_id=self.producer_id,
+            state=state,
+            iterations_done=self.iterations_done,
+            detail=detail,
+            trace_context=current_context_carrier(),
+        )
 
     async def run(self, router: Router) -> None:
         """Cycle until the iterations are done or the producer is told to stop."""
@@ -128,15 +131,7 @@ class GenerationLoop:
                     span.set_status(Status(StatusCode.ERROR, str(exc)))
                     log.error("%s", exc)
                     with contextlib.suppress(ConnectionError):
-                        await self._send(
-                            ProducerStatus(
-                                producer_id=self.producer_id,
-                                state="error",
-                                iterations_done=self.iterations_done,
-                                detail=str(exc),
-                                trace_context=current_context_carrier(),
-                            )
-                        )
+                        await self._send(self._status("error", str(exc)))
                     return
                 except ProvidersUnavailable as exc:
                     # every provider is down: say so, wait for the next probe, never spin
@@ -206,12 +201,5 @@ class GenerationLoop:
             seq += 1
             self.iterations_done += 1
             await asyncio.sleep(0)  # let Stop and stdin EOF through between cycles
-        await self._send(
-            ProducerStatus(
-                producer_id=self.producer_id,
-                state="finished",
-                iterations_done=self.iterations_done,
-                trace_context=current_context_carrier(),
-            )
-        )
+        await self._send(self._status("finished"))
         log.info("finished %d iterations; waiting for stop", self.iterations_done)

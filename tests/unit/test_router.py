@@ -158,3 +158,16 @@ def test_every_provider_refusing_its_key_fails_for_good():
     with pytest.raises(ProvidersFailed):  # and at once on the next request
         asyncio.run(router.complete("p", 1))
     assert a.calls == b.calls == 1
+
+
+def test_a_disabled_provider_does_not_keep_the_others_open_breakers_waiting():
+    """With a refused key out for good, the other providers' open breakers are "all
+    down": the router degrades at once instead of sleeping the cooldown in a request."""
+    refused = ProviderError("HTTP 401", "401", permanent=True)
+    a, b = FakeProvider("a", [refused]), FakeProvider("b", [fail()] * 10)
+    router, _, slept = build([a, b], weights={"a": 1.0, "b": 0.0}, threshold=2, cooldown=7)
+    with pytest.raises(ProvidersUnavailable) as info:
+        asyncio.run(router.complete("p", 1))
+    assert router.routes["b"].breaker.state == State.OPEN
+    assert info.value.retry_in == pytest.approx(7, abs=1.0)
+    assert 7 not in slept and sum(slept) < 7

@@ -246,7 +246,11 @@ class Router:
                 if failed is not None:
                     raise failed
                 wait = self.next_available_in()
-                open_all = all(r.breaker.state == State.OPEN for r in self.routes.values())
+                open_all = all(
+                    r.breaker.state == State.OPEN
+                    for r in self.routes.values()
+                    if r.disabled is None  # a disabled provider is out, whatever its breaker
+                )
                 if (
                     last_error is None or open_all or waits >= self.max_attempts
                     or wait > LONG_RETRY_AFTER_S

@@ -41,7 +41,7 @@ from system.dedup.index import DedupIndex
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
 from system.dedup.sightings import Resumed
-from system.output.attributes_file import append_whole, one_line, replace_atomically
+from system.output.attributes_file import APPEND_FLAGS, append_whole, one_line, replace_atomically
 
 __all__ = ["RECENT", "SupportFile", "line_key", "parse_record", "read_records", "support_of"]
 
@@ -49,7 +49,6 @@ RECENT = 50  # newest attributes whose support the live views show
 MIN_COMPACT_INTERVAL_S = 5.0
 #: resume: one record in this many has its key recomputed from its display
 VERIFY_EVERY = 64
-_FLAGS = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
 
 
 def _iso(ts: float) -> str:
@@ -185,7 +184,7 @@ class SupportFile:
         started = time.monotonic()
         keys, seen, producers, providers = (array("Q") for _ in range(4))
         firsts: dict[int, str] = {}  # only when the file is rebuilt: the records' first_seen
-        fd = os.open(self.path, _FLAGS, 0o644)
+        fd = os.open(self.path, APPEND_FLAGS, 0o644)
         try:
             good_end, others = self._read_aligned(fd, existing, keys, seen, producers, providers)
             if others is not None:  # out of step: match every line by its key or display
@@ -236,7 +235,7 @@ class SupportFile:
                         for line, key in zip(existing, keys, strict=True)
                     ),
                 )
-                fd = os.open(self.path, _FLAGS, 0o644)
+                fd = os.open(self.path, APPEND_FLAGS, 0o644)
                 self._size = os.fstat(fd).st_size
         except BaseException:
             if fd >= 0:
@@ -360,7 +359,7 @@ class SupportFile:
         for i, sightings in changed:
             written[i] = sightings
         os.close(self._fd)
-        self._fd = os.open(self.path, _FLAGS, 0o644)
+        self._fd = os.open(self.path, APPEND_FLAGS, 0o644)
         self._size = os.fstat(self._fd).st_size
         took = time.monotonic() - started
         self._next_compact = time.monotonic() + max(MIN_COMPACT_INTERVAL_S, 20 * took)

@@ -43,7 +43,7 @@ from system.dedup.normalize import clean_display, normalize
 from system.dedup.sightings import Resumed
 from system.output.attributes_file import APPEND_FLAGS, append_whole, one_line, replace_atomically
 
-__all__ = ["RECENT", "SupportFile", "line_key", "parse_record", "read_records", "support_of"]
+__all__ = ["RECENT", "SupportFile", "line_key", "parse_record", "support_of"]
 
 RECENT = 50  # newest attributes whose support the live views show
 MIN_COMPACT_INTERVAL_S = 5.0
@@ -122,19 +122,6 @@ def _fields_of(raw: bytes, display: str) -> tuple[int, int, int, int] | None:
     if type(s) is not int or type(p) is not int or type(v) is not int or min(s, p, v) < 0:
         return None
     return int(key, 16), s, p, v
-
-
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The file's records; lines that are not a valid record (parse_record) are skipped."""
-    records: list[dict[str, Any]] = []
-    if not path.exists():
-        return records
-    with path.open("rb") as fh:
-        for raw in fh:
-            record = parse_record(raw)
-            if record is not None:
-                records.append(record)
-    return records
 
 
 class SupportFile:

@@ -27,6 +27,7 @@ full; a resume of an aligned file writes nothing but the missing tail.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -175,15 +176,6 @@ class SupportFile:
         try:
             good_end, others = self._read_aligned(fd, existing, keys, seen, producers, providers)
             if others is not None:  # out of step: match every line by its key or display
-                for i in range(len(keys)):
-                    was: tuple[int, int, int, str | None] = (
-                        seen[i],
-                        producers[i],
-                        providers[i],
-                        None,
-                    )
-                    others.setdefault(keys[i], was)
-                    others.setdefault(existing[i], was)
                 keys, seen, producers, providers = (array("Q") for _ in range(4))
                 for line in existing:
                     key = line_key(line)
@@ -269,13 +261,15 @@ class SupportFile:
                         good_end = offset
                         continue
                 aligned = False
-                record = parse_record(raw)
-                if record is not None:
-                    counts = _counts(record)
-                    others.setdefault(int(record["key"], 16), counts)
-                    others.setdefault(record["display"], counts)
-        if aligned:
-            return good_end, None
+                _add_record(others, raw)
+            if aligned:
+                return good_end, None
+            fh.seek(0)  # the records read in step: again, whole, for their first_seen
+            for i, raw in enumerate(itertools.islice(fh, len(keys))):
+                if not _add_record(others, raw):  # raw_decode took it: text after the JSON
+                    was = (seen[i], producers[i], providers[i], None)
+                    others.setdefault(keys[i], was)
+                    others.setdefault(existing[i], was)
         return 0, others
 
     # ------------------------------------------------------------------ append
@@ -362,11 +356,19 @@ class SupportFile:
                 self._fd = None
 
 
-def _counts(record: dict[str, Any]) -> tuple[int, int, int, str | None]:
+def _add_record(others: dict[int | str, tuple[int, int, int, str | None]], raw: bytes) -> bool:
+    """A valid record's (sightings, producers, providers, first_seen), by key and by
+    display; the first record of a key or display is kept. False: not a valid record."""
+    record = parse_record(raw)
+    if record is None:
+        return False
     first = record.get("first_seen")
-    return (
+    counts = (
         record["sightings"],
         record.get("producers", 0),
         record.get("providers", 0),
         first if isinstance(first, str) else None,
     )
+    others.setdefault(int(record["key"], 16), counts)
+    others.setdefault(record["display"], counts)
+    return True

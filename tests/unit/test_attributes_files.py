@@ -82,6 +82,23 @@ def test_an_out_of_step_jsonl_is_rebuilt_with_the_counts_by_key(tmp_path: Path) 
     assert not (tmp_path / "attributes.jsonl.tmp").exists()
 
 
+def test_a_rebuild_keeps_the_first_seen_of_the_records_before_the_hand_edit(
+    tmp_path: Path,
+) -> None:
+    """Records read in step before the line that forces a rebuild keep their first_seen
+    (not the resume's time)."""
+    (tmp_path / "attributes.txt").write_text("Louvre\nOrsay\n")
+    (tmp_path / "attributes.jsonl").write_text(
+        _record("Louvre", 2) + "\n" + _record("Orsay", 3) + "\nnot json\n"
+    )
+    _, index, support = _resume(tmp_path)
+    assert support.rebuilt
+    lines = (tmp_path / "attributes.jsonl").read_text(encoding="utf-8").splitlines()
+    firsts = [json.loads(line)["first_seen"] for line in lines]
+    assert firsts == ["2026-12-01T10:00:00.000+00:00"] * 2
+    support.close(index)
+
+
 def test_keys_of_another_version_are_recomputed(tmp_path: Path) -> None:
     """Keys are read back from the records; a sampled one that is not the line's own
     key (another normalizer) makes resume compute every key from its line."""

@@ -279,11 +279,12 @@ class SupportFile:
         if self._fd is None:
             raise RuntimeError("attributes.jsonl is not open")
         parts = []
+        new = []
         count = len(self._keys)
         for display in displays:
             line = one_line(display)
             key = line_key(line)
-            self.recent.append((line, key))
+            new.append((line, key))
             parts.append(self._line(line, key, index))
         if not parts:
             return
@@ -295,6 +296,7 @@ class SupportFile:
             del self._written[count:]
             raise
         self._size += len(data)
+        self.recent.extend(new)
 
     def recent_support(self, index: DedupIndex) -> list[list[Any]]:
         """[display, sightings, producers] of the newest attributes, oldest first."""

@@ -28,7 +28,8 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_FLAGS = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
+#: how attributes.txt and attributes.jsonl are opened: appends only, never through a symbolic link
+APPEND_FLAGS = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
 
 
 def one_line(text: str) -> str:
@@ -110,7 +111,7 @@ class AttributesFile:
 
     def open(self) -> list[str]:
         """Open for appending; return the lines already in the file (for resume)."""
-        fd = os.open(self.path, _FLAGS, 0o644)
+        fd = os.open(self.path, APPEND_FLAGS, 0o644)
         try:
             with open(fd, "rb", closefd=False) as fh:
                 data = fh.read()
@@ -133,7 +134,7 @@ class AttributesFile:
                 )
                 replace_atomically(self.path, [whole])
                 os.close(fd)
-                fd = os.open(self.path, _FLAGS, 0o644)
+                fd = os.open(self.path, APPEND_FLAGS, 0o644)
                 log.warning(
                     "rewrote %s in one-line form: %d line(s) of a hand edit were blank, "
                     "had extra whitespace or were not UTF-8 (one line per record of "

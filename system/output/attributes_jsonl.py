@@ -27,6 +27,7 @@ full; a resume of an aligned file writes nothing but the missing tail.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import time
@@ -41,15 +42,14 @@ from system.dedup.index import DedupIndex
 from system.dedup.keys import attribute_key
 from system.dedup.normalize import clean_display, normalize
 from system.dedup.sightings import Resumed
-from system.output.attributes_file import append_whole, one_line, replace_atomically
+from system.output.attributes_file import APPEND_FLAGS, append_whole, one_line, replace_atomically
 
-__all__ = ["RECENT", "SupportFile", "line_key", "parse_record", "read_records", "support_of"]
+__all__ = ["RECENT", "SupportFile", "line_key", "parse_record", "support_of"]
 
 RECENT = 50  # newest attributes whose support the live views show
 MIN_COMPACT_INTERVAL_S = 5.0
 #: resume: one record in this many has its key recomputed from its display
 VERIFY_EVERY = 64
-_FLAGS = os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | os.O_NOFOLLOW
 
 
 def _iso(ts: float) -> str:
@@ -125,19 +125,6 @@ def _fields_of(raw: bytes, display: str) -> tuple[int, int, int, int] | None:
     return int(key, 16), s, p, v
 
 
-def read_records(path: Path) -> list[dict[str, Any]]:
-    """The file's records; lines that are not a valid record (parse_record) are skipped."""
-    records: list[dict[str, Any]] = []
-    if not path.exists():
-        return records
-    with path.open("rb") as fh:
-        for raw in fh:
-            record = parse_record(raw)
-            if record is not None:
-                records.append(record)
-    return records
-
-
 class SupportFile:
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -185,19 +172,10 @@ class SupportFile:
         started = time.monotonic()
         keys, seen, producers, providers = (array("Q") for _ in range(4))
         firsts: dict[int, str] = {}  # only when the file is rebuilt: the records' first_seen
-        fd = os.open(self.path, _FLAGS, 0o644)
+        fd = os.open(self.path, APPEND_FLAGS, 0o644)
         try:
             good_end, others = self._read_aligned(fd, existing, keys, seen, producers, providers)
             if others is not None:  # out of step: match every line by its key or display
-                for i in range(len(keys)):
-                    was: tuple[int, int, int, str | None] = (
-                        seen[i],
-                        producers[i],
-                        providers[i],
-                        None,
-                    )
-                    others.setdefault(keys[i], was)
-                    others.setdefault(existing[i], was)
                 keys, seen, producers, providers = (array("Q") for _ in range(4))
                 for line in existing:
                     key = line_key(line)
@@ -236,7 +214,7 @@ class SupportFile:
                         for line, key in zip(existing, keys, strict=True)
                     ),
                 )
-                fd = os.open(self.path, _FLAGS, 0o644)
+                fd = os.open(self.path, APPEND_FLAGS, 0o644)
                 self._size = os.fstat(fd).st_size
         except BaseException:
             if fd >= 0:
@@ -283,13 +261,15 @@ class SupportFile:
                         good_end = offset
                         continue
                 aligned = False
-                record = parse_record(raw)
-                if record is not None:
-                    counts = _counts(record)
-                    others.setdefault(int(record["key"], 16), counts)
-                    others.setdefault(record["display"], counts)
-        if aligned:
-            return good_end, None
+                _add_record(others, raw)
+            if aligned:
+                return good_end, None
+            fh.seek(0)  # the records read in step: again, whole, for their first_seen
+            for i, raw in enumerate(itertools.islice(fh, len(keys))):
+                if not _add_record(others, raw):  # raw_decode took it: text after the JSON
+                    was = (seen[i], producers[i], providers[i], None)
+                    others.setdefault(keys[i], was)
+                    others.setdefault(existing[i], was)
         return 0, others
 
     # ------------------------------------------------------------------ append
@@ -299,11 +279,12 @@ class SupportFile:
         if self._fd is None:
             raise RuntimeError("attributes.jsonl is not open")
         parts = []
+        new = []
         count = len(self._keys)
         for display in displays:
             line = one_line(display)
             key = line_key(line)
-            self.recent.append((line, key))
+            new.append((line, key))
             parts.append(self._line(line, key, index))
         if not parts:
             return
@@ -315,6 +296,7 @@ class SupportFile:
             del self._written[count:]
             raise
         self._size += len(data)
+        self.recent.extend(new)
 
     def recent_support(self, index: DedupIndex) -> list[list[Any]]:
         """[display, sightings, producers] of the newest attributes, oldest first."""
@@ -360,7 +342,7 @@ class SupportFile:
         for i, sightings in changed:
             written[i] = sightings
         os.close(self._fd)
-        self._fd = os.open(self.path, _FLAGS, 0o644)
+        self._fd = os.open(self.path, APPEND_FLAGS, 0o644)
         self._size = os.fstat(self._fd).st_size
         took = time.monotonic() - started
         self._next_compact = time.monotonic() + max(MIN_COMPACT_INTERVAL_S, 20 * took)
@@ -376,11 +358,19 @@ class SupportFile:
                 self._fd = None
 
 
-def _counts(record: dict[str, Any]) -> tuple[int, int, int, str | None]:
+def _add_record(others: dict[int | str, tuple[int, int, int, str | None]], raw: bytes) -> bool:
+    """A valid record's (sightings, producers, providers, first_seen), by key and by
+    display; the first record of a key or display is kept. False: not a valid record."""
+    record = parse_record(raw)
+    if record is None:
+        return False
     first = record.get("first_seen")
-    return (
+    counts = (
         record["sightings"],
         record.get("producers", 0),
         record.get("providers", 0),
         first if isinstance(first, str) else None,
     )
+    others.setdefault(int(record["key"], 16), counts)
+    others.setdefault(record["display"], counts)
+    return True

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from system.dedup.index import DedupIndex
+from system.output import attributes_jsonl
 from system.output.attributes_file import AttributesFile
 from system.output.attributes_jsonl import SupportFile, line_key
 
@@ -80,6 +83,45 @@ def test_an_out_of_step_jsonl_is_rebuilt_with_the_counts_by_key(tmp_path: Path) 
     assert _displays(tmp_path) == existing
     assert [_sightings(index, d) for d in existing] == [2, 0, 5]
     assert not (tmp_path / "attributes.jsonl.tmp").exists()
+
+
+def test_a_rebuild_keeps_the_first_seen_of_the_records_before_the_hand_edit(
+    tmp_path: Path,
+) -> None:
+    """Records read in step before the line that forces a rebuild keep their first_seen
+    (not the resume's time)."""
+    (tmp_path / "attributes.txt").write_text("Louvre\nOrsay\n")
+    (tmp_path / "attributes.jsonl").write_text(
+        _record("Louvre", 2) + "\n" + _record("Orsay", 3) + "\nnot json\n"
+    )
+    _, index, support = _resume(tmp_path)
+    assert support.rebuilt
+    lines = (tmp_path / "attributes.jsonl").read_text(encoding="utf-8").splitlines()
+    firsts = [json.loads(line)["first_seen"] for line in lines]
+    assert firsts == ["2026-12-01T10:00:00.000+00:00"] * 2
+    support.close(index)
+
+
+def test_a_failed_append_leaves_nothing_in_the_newest_attributes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch whose records could not be written is cut back: the live views'
+    newest attributes do not show it either."""
+    index = DedupIndex()
+    support = SupportFile(tmp_path / "attributes.jsonl")
+    support.open([], index)
+    support.append(["Louvre"], index)
+
+    def disk_full(fd: int, data: bytes, size: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(attributes_jsonl, "append_whole", disk_full)
+    with pytest.raises(OSError):
+        support.append(["Orsay"], index)
+    monkeypatch.undo()
+    assert [row[0] for row in support.recent_support(index)] == ["Louvre"]
+    support.close(index)
+    assert _displays(tmp_path) == ["Louvre"]
 
 
 def test_keys_of_another_version_are_recomputed(tmp_path: Path) -> None:
